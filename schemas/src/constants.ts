@@ -1,0 +1,32 @@
+/** Kafka topics; the raw topic is the only one the public edge may write. */
+export const TOPICS = {
+  raw: 'atspark.events.raw',
+  dlq: 'atspark.events.dlq',
+} as const
+export type Topic = (typeof TOPICS)[keyof typeof TOPICS]
+
+/** The privacy policy's promise: raw events are forgotten after 13 months. */
+export const EVENTS_TTL_MONTHS = 13
+
+/** Consent choices expire at most this long after they were made (policy: ≤ 13 months). */
+export const CONSENT_MAX_AGE_MONTHS = 13
+
+/** The warehouse database every table lives in. */
+export const WAREHOUSE_DATABASE = 'atspark'
+
+/** Path the SDK posts batches to, relative to the ingest base URL. */
+export const BATCH_PATH = '/v1/batch'
+
+/** Bounds on what one batch may carry; the SDK flushes before reaching them. */
+export const LIMITS = {
+  eventsPerBatch: 100,
+  propsKeys: 32,
+  propKeyLength: 64,
+  propValueLength: 512,
+  nameLength: 128,
+  urlLength: 2048,
+  userAgentLength: 512,
+  idLength: 64,
+  /** Default body limit for POST /v1/batch, bytes. */
+  bodyBytes: 64 * 1024,
+} as const

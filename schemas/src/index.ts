@@ -1,0 +1,7 @@
+export * from './consent.js'
+export * from './constants.js'
+export * from './envelope.js'
+export * from './events.js'
+export * from './row.js'
+export * from './tenants.js'
+export * from './wire.js'
