@@ -31,7 +31,7 @@ export const EventRow = z.strictObject({
   locale: z.string(),
   tz: z.string(),
   country: z.string().regex(/^([A-Z]{2})?$/),
-  ip_prefix: z.string().describe('truncated network: IPv4 /24 or IPv6 /48, CIDR notation'),
+  ip_prefix: z.string().describe('truncated network in CIDR notation: IPv4 /24, IPv6 /48 (6to4 2002::/16 at /40, since its bits 16–47 embed an IPv4 address)'),
 })
 export type EventRow = z.infer<typeof EventRow>
 

@@ -61,3 +61,12 @@ export const WireBatch = z.strictObject({
   e: z.array(WireEvent).min(1).max(LIMITS.eventsPerBatch).describe('events, oldest first'),
 })
 export type WireBatch = z.infer<typeof WireBatch>
+
+/**
+ * The batch with its events left unchecked, so ingest can validate each event on its own:
+ * one bad event is rejected with its reason and the valid ones in the same batch still land.
+ */
+export const WireBatchShell = WireBatch.extend({
+  e: z.array(z.unknown()).min(1).max(LIMITS.eventsPerBatch),
+})
+export type WireBatchShell = z.infer<typeof WireBatchShell>

@@ -1,0 +1,54 @@
+/** Base of every ingest error: an HTTP status, a stable code, and whether retrying can help. */
+export class IngestError extends Error {
+  readonly status: 400 | 401 | 403 | 413 | 415 | 503
+  readonly code: string
+  readonly retriable: boolean
+
+  constructor(status: IngestError['status'], code: string, message: string, options?: { cause?: unknown; retriable?: boolean }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause })
+    this.name = new.target.name
+    this.status = status
+    this.code = code
+    this.retriable = options?.retriable ?? false
+  }
+}
+
+export class BadRequestError extends IngestError {
+  constructor(code: string, message: string, cause?: unknown) {
+    super(400, code, message, { cause })
+  }
+}
+
+export class UnauthorizedError extends IngestError {
+  constructor(message: string) {
+    super(401, 'unknown_write_key', message)
+  }
+}
+
+export class ForbiddenError extends IngestError {
+  constructor(message: string) {
+    super(403, 'origin_not_allowed', message)
+  }
+}
+
+export class PayloadTooLargeError extends IngestError {
+  constructor(limit: number) {
+    super(413, 'body_too_large', `request body exceeds ${limit} bytes`)
+  }
+}
+
+export class UnsupportedMediaTypeError extends IngestError {
+  constructor(type: string) {
+    super(415, 'unsupported_media_type', `content-type ${type || '(none)'} is not application/json or text/plain`)
+  }
+}
+
+/** The bus could not take the batch; the client should retry after `retryAfterSeconds`. */
+export class BusUnavailableError extends IngestError {
+  readonly retryAfterSeconds: number
+
+  constructor(message: string, options?: { cause?: unknown; retryAfterSeconds?: number }) {
+    super(503, 'bus_unavailable', message, { cause: options?.cause, retriable: true })
+    this.retryAfterSeconds = options?.retryAfterSeconds ?? 2
+  }
+}

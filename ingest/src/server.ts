@@ -1,0 +1,27 @@
+import type { AddressInfo } from 'node:net'
+import { serve } from '@hono/node-server'
+import type { Hono } from 'hono'
+
+export interface RunningServer {
+  port: number
+  /** Stops accepting connections and resolves when in-flight requests have finished. */
+  close(): Promise<void>
+}
+
+/** Starts a Hono app on node:http and resolves once it listens (port 0 picks a free port). */
+export function listen(app: Hono, port: number, hostname: string): Promise<RunningServer> {
+  return new Promise((resolve, reject) => {
+    const server = serve({ fetch: app.fetch, port, hostname }, (info: AddressInfo) => {
+      resolve({
+        port: info.port,
+        close: () =>
+          new Promise<void>((done, fail) => {
+            server.close((err) => (err ? fail(err) : done()))
+            // Idle keep-alive sockets would hold close() open; busy ones finish their request first.
+            if ('closeIdleConnections' in server) server.closeIdleConnections()
+          }),
+      })
+    })
+    server.once('error', reject)
+  })
+}

@@ -1,0 +1,156 @@
+import { createHmac } from 'node:crypto'
+import { Envelope, EventRow } from '@atspark/schemas'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { pseudonymizer, toEventRows } from './event-rows.js'
+import { type Geo, openGeo } from './geo.js'
+
+const RAW_IP = '81.2.69.142'
+const RAW_UID = 'alice@example.com'
+const SECRET = 'org-secret-for-tests'
+const RECEIVED = Date.UTC(2026, 10, 28, 19, 3, 6, 123)
+const SKEW = 2 * 3_600_000
+
+function envelope(over: Partial<Envelope> = {}): Envelope {
+  const sentAt = RECEIVED - SKEW
+  return Envelope.parse({
+    v: 1,
+    org_id: 'acme',
+    site_id: 'app',
+    received_at: RECEIVED,
+    sent_at: sentAt,
+    ip: RAW_IP,
+    ua: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.6478.127 Safari/537.36',
+    events: [
+      {
+        id: '0b6c3f5e-6f53-4b8e-9d3c-2f1a6f0e9a01',
+        t: 'pageview',
+        ts: sentAt - 1_000,
+        a: 'anon_1',
+        s: 'sess_1',
+        uid: RAW_UID,
+        u: 'https://App.atspark.io/dashboards/7?email=alice%40example.com#top',
+        r: 'https://www.google.com/search?q=atspark',
+        p: { plan: 'pro', seats: 12, trial: false, coupon: null },
+        sw: 1920,
+        sh: 1080,
+        l: 'en-GB',
+        tz: 'Europe/London',
+      },
+      { id: '0b6c3f5e-6f53-4b8e-9d3c-2f1a6f0e9a02', t: 'feature', n: 'export-csv', ts: sentAt - 500 },
+    ],
+    ...over,
+  })
+}
+
+describe('toEventRows', () => {
+  let geo: Geo
+  const pseudonymize = pseudonymizer(() => SECRET)
+  beforeAll(async () => {
+    geo = await openGeo()
+  })
+
+  it('produces one valid row per event', () => {
+    const rows = toEventRows(envelope(), { geo, pseudonymize })
+    expect(rows).toHaveLength(2)
+    for (const row of rows) expect(EventRow.parse(row)).toEqual(row)
+  })
+
+  it('enriches from the envelope and maps every field', () => {
+    const [full, bare] = toEventRows(envelope(), { geo, pseudonymize })
+    expect(full).toEqual({
+      event_id: '0b6c3f5e-6f53-4b8e-9d3c-2f1a6f0e9a01',
+      org_id: 'acme',
+      site_id: 'app',
+      type: 'pageview',
+      name: '',
+      ts: '2026-11-28 19:03:05.123',
+      received_at: '2026-11-28 19:03:06.123',
+      anon_id: 'anon_1',
+      session_id: 'sess_1',
+      user_pid: createHmac('sha256', SECRET).update(RAW_UID).digest('hex'),
+      url_path: '/dashboards/7',
+      url_host: 'app.atspark.io',
+      referrer_host: 'www.google.com',
+      props: { plan: 'pro', seats: '12', trial: 'false', coupon: '' },
+      browser: 'Chrome',
+      browser_version: '126',
+      os: 'Windows',
+      os_version: '10',
+      device_type: 'desktop',
+      is_bot: false,
+      screen_w: 1920,
+      screen_h: 1080,
+      locale: 'en-GB',
+      tz: 'Europe/London',
+      country: 'GB',
+      ip_prefix: '81.2.69.0/24',
+    })
+    expect(bare).toMatchObject({
+      name: 'export-csv',
+      ts: '2026-11-28 19:03:05.623',
+      anon_id: '',
+      session_id: '',
+      user_pid: '',
+      url_path: '',
+      url_host: '',
+      referrer_host: '',
+      props: {},
+      screen_w: 0,
+      screen_h: 0,
+      locale: '',
+      tz: '',
+      country: 'GB',
+    })
+  })
+
+  it('never copies the raw IP or raw user id into a row', () => {
+    for (const ip of [RAW_IP, '::ffff:81.2.69.142', '2001:4860:4860::8888', '2002:5102:458e::1']) {
+      const rows = toEventRows(envelope({ ip }), { geo, pseudonymize })
+      const json = JSON.stringify(rows)
+      expect(json).not.toContain(ip)
+      expect(json).not.toContain('81.2.69.142')
+      expect(json).not.toContain(RAW_UID)
+      for (const row of rows) EventRow.parse(row)
+    }
+  })
+
+  it('uses the full address for geo and an IPv6 /48 for the prefix', () => {
+    const [row] = toEventRows(envelope({ ip: '2001:4860:4860::8888' }), { geo, pseudonymize })
+    expect(row).toMatchObject({ country: 'US', ip_prefix: '2001:4860:4860::/48' })
+  })
+
+  it('passes the full address to geo, before truncation', () => {
+    const seen: string[] = []
+    const spy: Geo = {
+      country(ip) {
+        seen.push(ip)
+        return 'FR'
+      },
+    }
+    const [row] = toEventRows(envelope(), { geo: spy, pseudonymize })
+    expect(seen).toEqual([RAW_IP])
+    expect(row?.country).toBe('FR')
+  })
+
+  it('leaves country and prefix empty for an invalid address', () => {
+    const rows = toEventRows(envelope({ ip: 'unknown' }), { geo, pseudonymize })
+    for (const row of rows) expect(EventRow.parse(row)).toMatchObject({ country: '', ip_prefix: '' })
+  })
+
+  it('pseudonymizes with the secret of the envelope org', () => {
+    const secrets: Record<string, string> = { acme: 'a-secret', other: 'b-secret' }
+    const perOrg = pseudonymizer((org) => secrets[org] ?? '')
+    const [acme] = toEventRows(envelope(), { geo, pseudonymize: perOrg })
+    const [other] = toEventRows(envelope({ org_id: 'other' }), { geo, pseudonymize: perOrg })
+    expect(acme?.user_pid).toBe(createHmac('sha256', 'a-secret').update(RAW_UID).digest('hex'))
+    expect(other?.user_pid).toBe(createHmac('sha256', 'b-secret').update(RAW_UID).digest('hex'))
+    expect(acme?.user_pid).not.toBe(other?.user_pid)
+  })
+
+  it('clamps an event the client dated after receipt to received_at', () => {
+    const env = envelope()
+    const first = env.events[0]!
+    const rows = toEventRows({ ...env, events: [{ ...first, ts: env.sent_at + 60_000 }] }, { geo, pseudonymize })
+    expect(rows[0]?.ts).toBe(rows[0]?.received_at)
+  })
+})

@@ -1,0 +1,72 @@
+import { createHmac } from 'node:crypto'
+import { type Envelope, type EventRow, toWarehouseTime, type WireProps } from '@atspark/schemas'
+import { correctTimestamp } from './clock.js'
+import type { Geo } from './geo.js'
+import { truncateIp } from './ip-prefix.js'
+import { referrerHost, urlParts } from './url.js'
+import { parseUserAgent } from './user-agent.js'
+
+/** Turns a host app's user id into the org-scoped pseudonym stored as `user_pid`. */
+export type Pseudonymize = (orgId: string, userId: string) => string
+
+export interface EventRowDeps {
+  geo: Geo
+  pseudonymize: Pseudonymize
+}
+
+/** HMAC-SHA256(org secret, user id) as hex: stable per org, unlinkable across orgs without the secrets. */
+export function pseudonymizer(secretForOrg: (orgId: string) => Buffer | string): Pseudonymize {
+  return (orgId, userId) => createHmac('sha256', secretForOrg(orgId)).update(userId, 'utf8').digest('hex')
+}
+
+/** The warehouse stores props as Map(String, String); null becomes '' so the key still records that it was sent. */
+function stringifyProps(props: WireProps | undefined): Record<string, string> {
+  const out: Record<string, string> = {}
+  if (!props) return out
+  for (const [key, value] of Object.entries(props)) out[key] = value === null ? '' : String(value)
+  return out
+}
+
+/**
+ * One warehouse row per event of an accepted envelope. The raw IP is used for geo and
+ * truncation only, and the raw user id only as HMAC input; neither reaches a row.
+ */
+export function toEventRows(envelope: Envelope, deps: EventRowDeps): EventRow[] {
+  // Geo must see the full address, so it runs before truncation.
+  const country = deps.geo.country(envelope.ip)
+  const ipPrefix = truncateIp(envelope.ip)?.prefix ?? ''
+  const ua = parseUserAgent(envelope.ua)
+  const receivedAt = toWarehouseTime(envelope.received_at)
+
+  return envelope.events.map((e) => {
+    const page = urlParts(e.u)
+    return {
+      event_id: e.id,
+      org_id: envelope.org_id,
+      site_id: envelope.site_id,
+      type: e.t,
+      name: e.n ?? '',
+      ts: toWarehouseTime(correctTimestamp(e.ts, envelope.sent_at, envelope.received_at)),
+      received_at: receivedAt,
+      anon_id: e.a ?? '',
+      session_id: e.s ?? '',
+      user_pid: e.uid ? deps.pseudonymize(envelope.org_id, e.uid) : '',
+      url_path: page.path,
+      url_host: page.host,
+      referrer_host: referrerHost(e.r),
+      props: stringifyProps(e.p),
+      browser: ua.browser,
+      browser_version: ua.browser_version,
+      os: ua.os,
+      os_version: ua.os_version,
+      device_type: ua.device_type,
+      is_bot: ua.is_bot,
+      screen_w: e.sw ?? 0,
+      screen_h: e.sh ?? 0,
+      locale: e.l ?? '',
+      tz: e.tz ?? '',
+      country,
+      ip_prefix: ipPrefix,
+    }
+  })
+}

@@ -1,0 +1,30 @@
+import { IngestEnv } from '@atspark/ingest'
+import { z } from 'zod'
+
+const Port = z.coerce.number().int().min(0).max(65_535)
+
+/** Every variable the processor (and the embedded runner) reads; the only reader of process.env here. */
+export const ProcessorEnv = IngestEnv.extend({
+  ATSPARK_DATA_DIR: z.string().default('./data'),
+  CLICKHOUSE_URL: z.url().optional(),
+  CLICKHOUSE_USER: z.string().default('default'),
+  CLICKHOUSE_PASSWORD: z.string().default(''),
+  BACKOFFICE_PORT: Port.default(8081),
+  BACKOFFICE_HOST: z.string().default('127.0.0.1'),
+  DEMO_PORT: Port.default(3000),
+  DEMO_HOST: z.string().default('127.0.0.1'),
+  /** An mmdb country database; unset means the CC0 one shipped on npm. */
+  GEOIP_DB: z.string().optional(),
+  /** Key for user id pseudonyms (≥ 32 chars); unset means one generated once and kept in the data dir. */
+  ATSPARK_HMAC_SECRET: z.string().min(32).optional(),
+  WRITE_BATCH_MAX_ROWS: z.coerce.number().int().min(1).default(5000),
+  WRITE_LINGER_MS: z.coerce.number().int().min(0).default(10),
+  WRITE_MAX_QUEUED_ROWS: z.coerce.number().int().min(1).default(100_000),
+})
+export type ProcessorEnv = z.infer<typeof ProcessorEnv>
+
+export function parseProcessorEnv(source: Record<string, string | undefined> = process.env): ProcessorEnv {
+  const parsed = ProcessorEnv.safeParse(source)
+  if (!parsed.success) throw new Error(`invalid processor environment: ${z.prettifyError(parsed.error)}`)
+  return parsed.data
+}

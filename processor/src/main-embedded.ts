@@ -1,0 +1,28 @@
+import { parseProcessorEnv } from './env.js'
+import { startEmbedded } from './embedded.js'
+
+// `npm start`: the whole pipeline in one process on the embedded default.
+const env = parseProcessorEnv()
+const pipeline = await startEmbedded(env)
+const { ingest, backoffice, demo } = pipeline.urls
+console.log(`
+atSpark telemetry is running (embedded: ingest → processor → ${env.CLICKHOUSE_URL ? env.CLICKHOUSE_URL : `chDB in ${env.ATSPARK_DATA_DIR}`})
+
+  demo product page   ${demo}/
+  ingest              ${ingest}/v1/batch   (SDK script: ${ingest}/sdk/atspark.min.js)
+  back office         ${backoffice}/healthz  ${backoffice}/metrics
+
+Ctrl-C drains in-flight batches into the warehouse and stops.
+`)
+
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, () => {
+    pipeline.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        console.error('shutdown failed', err)
+        process.exit(1)
+      },
+    )
+  })
+}

@@ -1,0 +1,63 @@
+import { describe, expect, it } from 'vitest'
+import { BackpressureError, ShuttingDownError } from '../errors.js'
+import { BatchingWriter } from './batching-writer.js'
+
+function recorder(opts: { failFirst?: boolean; gate?: Promise<void> } = {}) {
+  const writes: number[][] = []
+  let calls = 0
+  const write = async (items: number[]) => {
+    calls++
+    if (opts.gate) await opts.gate
+    if (opts.failFirst && calls === 1) throw new Error('warehouse down')
+    writes.push(items)
+  }
+  return { writes, write }
+}
+
+describe('BatchingWriter', () => {
+  it('writes concurrent callers together once the linger passes', async () => {
+    const r = recorder()
+    const w = new BatchingWriter(r.write, { maxItems: 100, lingerMs: 5, maxQueuedItems: 1000 })
+    await Promise.all([w.add([1, 2]), w.add([3]), w.add([4, 5])])
+    expect(r.writes).toEqual([[1, 2, 3, 4, 5]])
+  })
+
+  it('flushes at maxItems without waiting for the linger', async () => {
+    const r = recorder()
+    const w = new BatchingWriter(r.write, { maxItems: 3, lingerMs: 60_000, maxQueuedItems: 1000 })
+    await w.add([1, 2, 3])
+    expect(r.writes).toEqual([[1, 2, 3]])
+  })
+
+  it('rejects every caller of a failed write, and later writes still go through', async () => {
+    const r = recorder({ failFirst: true })
+    const w = new BatchingWriter(r.write, { maxItems: 100, lingerMs: 1, maxQueuedItems: 1000 })
+    const results = await Promise.allSettled([w.add([1]), w.add([2])])
+    expect(results.map((x) => x.status)).toEqual(['rejected', 'rejected'])
+    await w.add([3])
+    expect(r.writes).toEqual([[3]])
+  })
+
+  it('refuses items beyond the queue bound instead of growing memory', async () => {
+    let open!: () => void
+    const r = recorder({ gate: new Promise((resolve) => (open = resolve)) })
+    const w = new BatchingWriter(r.write, { maxItems: 2, lingerMs: 1, maxQueuedItems: 4 })
+    const first = w.add([1, 2])
+    const second = w.add([3, 4])
+    await expect(w.add([5])).rejects.toBeInstanceOf(BackpressureError)
+    open()
+    await Promise.all([first, second])
+    await w.add([5])
+    expect(r.writes.flat()).toEqual([1, 2, 3, 4, 5])
+  })
+
+  it('drain writes what was accepted and refuses what comes after', async () => {
+    const r = recorder()
+    const w = new BatchingWriter(r.write, { maxItems: 100, lingerMs: 60_000, maxQueuedItems: 1000 })
+    const pending = w.add([1, 2])
+    await w.drain()
+    await pending
+    expect(r.writes).toEqual([[1, 2]])
+    await expect(w.add([3])).rejects.toBeInstanceOf(ShuttingDownError)
+  })
+})
