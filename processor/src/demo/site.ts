@@ -21,6 +21,8 @@ export function createDemoApp(ingestUrl: string): Hono {
   })
   app.get('/', (c) => c.html(page(ingestUrl)))
   app.get('/pricing', (c) => c.html(page(ingestUrl)))
+  // Browsers ask for it on every page; answering keeps their consoles clean.
+  app.get('/favicon.ico', (c) => c.body(null, 204))
   app.get('/demo.js', (c) => {
     c.header('Content-Type', 'application/javascript; charset=utf-8')
     return c.body(DEMO_SCRIPT)

@@ -1,0 +1,164 @@
+import type { ClickHouseClient } from '@clickhouse/client'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { batch, event, post } from './support/batches.js'
+import { type RunningPipeline, startPipeline } from './support/pipeline.js'
+import { openWarehouse, rows } from './support/warehouse.js'
+
+interface EventRowOut {
+  event_id: string
+  type: string
+  name: string
+  ts: string
+  url_path: string
+  url_host: string
+  referrer_host: string
+  props: Record<string, string>
+  browser: string
+  browser_version: string
+  os: string
+  device_type: string
+  is_bot: boolean
+  country: string
+  ip_prefix: string
+  user_pid: string
+  anon_id: string
+  screen_w: number
+  locale: string
+  tz: string
+}
+
+// Public addresses with known countries in the shipped CC0 database; they reach ingest via a trusted (loopback) proxy.
+const V4 = '8.8.8.8'
+const V6 = '2001:4860:4860::8888'
+const MAPPED = '::ffff:81.2.69.142'
+
+let pipeline: RunningPipeline
+let warehouse: ClickHouseClient
+let exitCode: number | null
+const accepted = { v4: event({ uid: 'user-42', t: 'custom', n: 'export_csv', p: { format: 'csv', rows: 120 } }), v4b: event(), v6: event(), mapped: event(), afterBad: event() }
+const refused = { consent: event(), dnt: event(), gpc: event() }
+const statuses: Record<string, number> = {}
+const bodies: Record<string, unknown> = {}
+let metricsText = ''
+
+beforeAll(async () => {
+  pipeline = await startPipeline()
+  const origin = pipeline.demo
+  const send = async (label: string, body: unknown, opts: Parameters<typeof post>[2] = {}) => {
+    const res = await post(pipeline.ingest, body, { origin, ...opts })
+    statuses[label] = res.status
+    bodies[label] = await res.json()
+  }
+  await send('v4', batch([accepted.v4, accepted.v4b]), { headers: { 'x-forwarded-for': V4 } })
+  await send('v6 beacon', batch([accepted.v6]), { headers: { 'x-forwarded-for': V6 }, beacon: true })
+  await send('mapped', batch([accepted.mapped]), { headers: { 'x-forwarded-for': MAPPED } })
+  await send('no consent', batch([refused.consent], { c: { a: false, p: false } }))
+  await send('dnt', batch([refused.dnt]), { headers: { dnt: '1' } })
+  await send('gpc', batch([refused.gpc]), { headers: { 'sec-gpc': '1' } })
+  // Bad input, each answered with its 4xx, between valid batches.
+  await send('malformed', '{"v":1,"k":')
+  await send('wrong types', { ...batch([event()]), sa: 'now' })
+  await send('oversize', { ...batch([event()]), pad: 'x'.repeat(70_000) })
+  await send('unknown site', batch([event()], { k: 'pk_nobody' }))
+  await send('bad origin', batch([event()]), { origin: 'https://evil.example' })
+  await send('after bad', batch([accepted.afterBad]), { headers: { 'x-forwarded-for': V4 } })
+  metricsText = await (await fetch(`${pipeline.backoffice}/metrics`)).text()
+  exitCode = await pipeline.stop()
+  warehouse = openWarehouse(pipeline.dataDir)
+})
+
+afterAll(async () => {
+  await warehouse?.close()
+})
+
+async function row(id: string): Promise<EventRowOut | undefined> {
+  const found = await rows<EventRowOut>(warehouse, `SELECT * FROM atspark.events WHERE event_id = '${id}'`)
+  return found[0]
+}
+
+describe('embedded pipeline, end to end over the built artifacts', () => {
+  it('answered valid batches with 202 after the write, and stopped cleanly on SIGTERM', () => {
+    expect(statuses).toMatchObject({ v4: 202, 'v6 beacon': 202, mapped: 202, 'after bad': 202 })
+    expect(bodies.v4).toEqual({ accepted: 2, dropped: 0, rejected: [] })
+    expect(exitCode).toBe(0)
+  })
+
+  it('stored every accepted event exactly once', async () => {
+    const ids = Object.values(accepted).map((e) => `'${e.id}'`)
+    const [counts] = await rows<{ n: string; u: string }>(warehouse, `SELECT count() AS n, uniqExact(event_id) AS u FROM atspark.events WHERE event_id IN (${ids.join(',')})`)
+    expect(counts).toEqual({ n: '5', u: '5' })
+  })
+
+  it('anonymized IPv4 to /24 with the country from the full address', async () => {
+    expect(await row(accepted.v4.id)).toMatchObject({ ip_prefix: '8.8.8.0/24', country: 'US' })
+  })
+
+  it('anonymized IPv6 to /48 with the country from the full address', async () => {
+    expect(await row(accepted.v6.id)).toMatchObject({ ip_prefix: '2001:4860:4860::/48', country: 'US' })
+  })
+
+  it('handled an IPv4-mapped IPv6 address as IPv4', async () => {
+    expect(await row(accepted.mapped.id)).toMatchObject({ ip_prefix: '81.2.69.0/24', country: 'GB' })
+  })
+
+  it('parsed the user agent server-side and kept only host and path of URLs', async () => {
+    expect(await row(accepted.v4.id)).toMatchObject({
+      type: 'custom',
+      name: 'export_csv',
+      props: { format: 'csv', rows: '120' },
+      browser: 'Chrome',
+      browser_version: '131',
+      os: 'Windows',
+      device_type: 'desktop',
+      is_bot: false,
+      url_host: 'app.example.com',
+      url_path: '/reports/7',
+      referrer_host: 'www.google.com',
+      anon_id: 'anon_e2e',
+      screen_w: 1920,
+      locale: 'en-GB',
+      tz: 'Europe/London',
+    })
+  })
+
+  it('kept no raw IP, raw user id or query string anywhere in the table', async () => {
+    const dump = JSON.stringify(await rows(warehouse, 'SELECT * FROM atspark.events'))
+    for (const secret of ['8.8.8.8', '2001:4860:4860::8888', '81.2.69.142', 'user-42', 'someone@example.com', 'q=atspark']) {
+      expect(dump).not.toContain(secret)
+    }
+    expect((await row(accepted.v4.id))?.user_pid).toMatch(/^[0-9a-f]{64}$/)
+  })
+
+  it('created events with the 13-month TTL, monthly partitions and ttl_only_drop_parts', async () => {
+    const [create] = await rows<{ statement: string }>(warehouse, 'SHOW CREATE TABLE atspark.events')
+    expect(create?.statement).toContain('PARTITION BY toYYYYMM(ts)')
+    expect(create?.statement).toContain('TTL toDateTime(ts) + toIntervalMonth(13)')
+    expect(create?.statement).toContain('ttl_only_drop_parts = 1')
+  })
+
+  it('stored nothing refused by consent, DNT or GPC, and counted each', async () => {
+    expect(bodies['no consent']).toEqual({ accepted: 0, dropped: 1, dropped_reason: 'consent', rejected: [] })
+    expect(bodies.dnt).toMatchObject({ accepted: 0, dropped_reason: 'dnt' })
+    expect(bodies.gpc).toMatchObject({ accepted: 0, dropped_reason: 'gpc' })
+    const ids = Object.values(refused).map((e) => `'${e.id}'`)
+    const [counts] = await rows<{ n: string }>(warehouse, `SELECT count() AS n FROM atspark.events WHERE event_id IN (${ids.join(',')})`)
+    expect(counts?.n).toBe('0')
+    for (const reason of ['consent', 'dnt', 'gpc']) {
+      expect(metricsText).toContain(`atspark_ingest_events_total{outcome="dropped_${reason}"} 1`)
+    }
+  })
+
+  it('answered bad input with the right 4xx and a reason, never a 5xx', () => {
+    expect(statuses).toMatchObject({ malformed: 400, 'wrong types': 400, oversize: 413, 'unknown site': 401, 'bad origin': 403 })
+    expect(bodies.malformed).toEqual({ error: 'malformed_json', message: 'body is not valid JSON' })
+    expect(bodies['wrong types']).toMatchObject({ error: 'invalid_batch' })
+    expect(JSON.stringify(bodies['wrong types'])).toContain('sa')
+    expect(bodies.oversize).toMatchObject({ error: 'body_too_large' })
+    expect(bodies['unknown site']).toMatchObject({ error: 'unknown_write_key' })
+    expect(bodies['bad origin']).toMatchObject({ error: 'origin_not_allowed' })
+  })
+
+  it('recorded the migration version', async () => {
+    expect(await rows(warehouse, 'SELECT version, name FROM atspark.schema_migrations')).toEqual([{ version: 1, name: 'events' }])
+  })
+})
