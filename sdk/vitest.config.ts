@@ -1,0 +1,6 @@
+import { defineConfig } from 'vitest/config'
+import { reportersFor } from '../test/bin/reporters.mjs'
+
+export default defineConfig({
+  test: { include: ['src/**/*.test.ts'], environment: 'happy-dom', reporters: reportersFor('sdk') },
+})
