@@ -183,6 +183,13 @@ describe('CORS', () => {
     expect(res.headers.get('access-control-allow-credentials')).toBeNull()
   })
 
+  it('exposes Retry-After to the SDK on actual responses', async () => {
+    bus.failWith = new Error('down')
+    const res = await post(wireBatch())
+    expect(res.headers.get('access-control-allow-origin')).toBe(ORIGIN)
+    expect(res.headers.get('access-control-expose-headers')).toContain('Retry-After')
+  })
+
   it('gives other origins no CORS grant', async () => {
     const res = await app.request('/v1/batch', {
       method: 'OPTIONS',

@@ -49,6 +49,8 @@ export function createIngestApp(deps: IngestDeps): Hono {
       origin: (origin) => (deps.tenants().allOrigins.has(origin.toLowerCase()) ? origin : null),
       allowMethods: ['POST'],
       allowHeaders: ['Content-Type'],
+      // The SDK reads Retry-After on 429/503 to pace its retries.
+      exposeHeaders: ['Retry-After'],
       maxAge: 86_400,
       credentials: false,
     }),

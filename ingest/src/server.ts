@@ -10,12 +10,20 @@ export interface RunningServer {
 
 /** Starts a Hono app on node:http and resolves once it listens (port 0 picks a free port). */
 export function listen(app: Hono, port: number, hostname: string): Promise<RunningServer> {
+  let closing = false
+  const fetch: typeof app.fetch = async (req, env, ctx) => {
+    const res = await app.fetch(req, env, ctx)
+    // While stopping, busy keep-alive clients are told to hang up after this answer instead of sending more.
+    if (closing) res.headers.set('Connection', 'close')
+    return res
+  }
   return new Promise((resolve, reject) => {
-    const server = serve({ fetch: app.fetch, port, hostname }, (info: AddressInfo) => {
+    const server = serve({ fetch, port, hostname }, (info: AddressInfo) => {
       resolve({
         port: info.port,
         close: () =>
           new Promise<void>((done, fail) => {
+            closing = true
             server.close((err) => (err ? fail(err) : done()))
             // Idle keep-alive sockets would hold close() open; busy ones finish their request first.
             if ('closeIdleConnections' in server) server.closeIdleConnections()
