@@ -22,6 +22,17 @@ export default [
     plugins: [ts()],
   },
   {
+    // The optional consent banner and preference center, a second <script> beside the core.
+    input: 'src/consent-ui/index.ts',
+    output: {
+      file: 'dist/atspark-consent.min.js',
+      format: 'iife',
+      strict: false,
+      plugins: [terser({ ecma: 2019, compress: { passes: 3, unsafe_arrows: true, pure_getters: true }, format: { comments: false } })],
+    },
+    plugins: [ts()],
+  },
+  {
     input: 'src/index.ts',
     output: { file: 'dist/index.js', format: 'es' },
     plugins: [ts()],

@@ -30,3 +30,9 @@ export const LIMITS = {
   /** Default body limit for POST /v1/batch, bytes. */
   bodyBytes: 64 * 1024,
 } as const
+
+/** Path the SDK posts consent receipts to: essential, so never gated by the analytics choice or DNT/GPC. */
+export const CONSENT_PATH = '/v1/consent'
+
+/** Consent receipts must outlive the events they justify: a choice (≤ 13 months) plus the events' 13 months. */
+export const CONSENT_LOG_TTL_MONTHS = 26

@@ -2,6 +2,7 @@ import { z } from 'zod'
 import { LIMITS } from './constants.js'
 import { PrivacySignal } from './consent.js'
 import { EventType } from './events.js'
+import { EpochMs } from './primitives.js'
 
 /** Identifiers the SDK mints: printable, short, no separators that could smuggle structure. */
 const Id = z
@@ -10,8 +11,6 @@ const Id = z
   .max(LIMITS.idLength)
   .regex(/^[A-Za-z0-9_.:-]+$/, 'ids are [A-Za-z0-9_.:-]')
 
-/** Epoch milliseconds; bounded to 2000-01-01 … 2100-01-01 so garbage clocks fail validation. */
-const EpochMs = z.number().int().min(946_684_800_000).max(4_102_444_800_000)
 
 const PropValue = z.union([z.string().max(LIMITS.propValueLength), z.number().finite(), z.boolean(), z.null()])
 

@@ -1,0 +1,1 @@
+// The consent banner bundle: being written (issue 3).
