@@ -5,7 +5,7 @@ import { compileTrust } from './client-ip.js'
 import { createLogger } from './logger.js'
 import { createIngestMetrics, type IngestMetrics } from './metrics.js'
 import { TenantDirectory } from './tenants.js'
-import { RecordingBus, wireBatch, wireEvent } from './test-fixtures.js'
+import { RecordingBus, wireBatch, wireEvent, wireReceipt } from './test-fixtures.js'
 
 const ORIGIN = 'https://app.example.com'
 const tenants = TenantDirectory.from({
@@ -60,8 +60,8 @@ describe('POST /v1/batch', () => {
     expect(res.status).toBe(202)
     expect(await res.json()).toEqual({ accepted: 1, dropped: 0, rejected: [] })
     expect(bus.published).toHaveLength(1)
-    const env = bus.published[0]!
-    expect(env).toMatchObject({ v: 1, org_id: 'acme', site_id: 'web', ip: '203.0.113.77', ua: 'UA/1.0', policy_revision: '3' })
+    const env = bus.envelopes[0]!
+    expect(env).toMatchObject({ v: 1, kind: 'events', org_id: 'acme', site_id: 'web', ip: '203.0.113.77', ua: 'UA/1.0', policy_revision: '3' })
     expect(env.received_at).toBe(Date.UTC(2026, 10, 28, 12, 0, 5))
     expect(env.sent_at).toBe(batch.sa)
     expect(env.events).toEqual(batch.e)
@@ -103,7 +103,7 @@ describe('POST /v1/batch', () => {
     expect(body.rejected).toHaveLength(1)
     expect(body.rejected[0]!.index).toBe(0)
     expect(body.rejected[0]!.reason).toContain('t')
-    expect(bus.published[0]!.events).toEqual([good])
+    expect(bus.envelopes[0]!.events).toEqual([good])
     expect(await outcome('rejected')).toBe(1)
   })
 
@@ -159,7 +159,7 @@ describe('POST /v1/batch', () => {
   it('believes X-Forwarded-For only from trusted proxies', async () => {
     await post(wireBatch(), { 'x-forwarded-for': '198.51.100.9' }, '203.0.113.77')
     await post(wireBatch(), { 'x-forwarded-for': '198.51.100.9' }, '10.1.2.3')
-    expect(bus.published.map((e) => e.ip)).toEqual(['203.0.113.77', '198.51.100.9'])
+    expect(bus.envelopes.map((e) => e.ip)).toEqual(['203.0.113.77', '198.51.100.9'])
   })
 
   it('answers 503 with Retry-After when the bus is down, never 2xx', async () => {
@@ -169,6 +169,47 @@ describe('POST /v1/batch', () => {
     expect(res.headers.get('retry-after')).toBe('2')
     expect(((await res.json()) as { error: string }).error).toBe('bus_unavailable')
     expect(await outcome('accepted')).toBe(0)
+  })
+})
+
+describe('POST /v1/consent', () => {
+  function postReceipt(body: unknown, headers: Record<string, string> = {}) {
+    return app.request(
+      '/v1/consent',
+      {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', origin: ORIGIN, ...headers },
+        body: typeof body === 'string' ? body : JSON.stringify(body),
+      },
+      { incoming: { socket: { remoteAddress: '203.0.113.77' } } },
+    )
+  }
+
+  it('publishes the receipt with org and site from the key, and no IP or user agent', async () => {
+    const receipt = wireReceipt()
+    const res = await postReceipt(receipt, { 'user-agent': 'UA/1.0' })
+    expect(res.status).toBe(202)
+    const { k: _key, ...rest } = receipt
+    expect(bus.published).toEqual([{ v: 1, kind: 'consent', org_id: 'acme', site_id: 'web', received_at: Date.UTC(2026, 10, 28, 12, 0, 5), receipt: rest }])
+    expect(JSON.stringify(bus.published)).not.toContain('203.0.113.77')
+  })
+
+  it('accepts receipts under DNT and GPC: they are essential', async () => {
+    expect((await postReceipt(wireReceipt({ src: 'gpc' }), { 'sec-gpc': '1', dnt: '1' })).status).toBe(202)
+    expect(bus.published).toHaveLength(1)
+  })
+
+  it('rejects receipts carrying an analytics identifier', async () => {
+    const res = await postReceipt({ ...wireReceipt(), a_id: 'anon_1' })
+    expect(res.status).toBe(400)
+    expect(((await res.json()) as { error: string }).error).toBe('invalid_receipt')
+  })
+
+  it('applies the same key and origin checks as batches', async () => {
+    expect((await postReceipt(wireReceipt({ k: 'pk_nope' }))).status).toBe(401)
+    expect((await postReceipt(wireReceipt(), { origin: 'https://evil.example' })).status).toBe(403)
+    expect((await postReceipt('{')).status).toBe(400)
+    expect(bus.published).toHaveLength(0)
   })
 })
 

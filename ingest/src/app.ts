@@ -1,17 +1,17 @@
-import { BATCH_PATH, type Envelope, LIMITS } from '@atspark/schemas'
+import { BATCH_PATH, type BusMessage, CONSENT_PATH, type Envelope, LIMITS } from '@atspark/schemas'
 import { getConnInfo } from '@hono/node-server/conninfo'
-import { Hono } from 'hono'
+import { type Context, Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
-import { assertBatchMediaType, parseBatch } from './body.js'
+import { assertBatchMediaType, parseBatch, parseReceipt } from './body.js'
 import type { Bus } from './bus.js'
 import { clientIp, type TrustFn } from './client-ip.js'
 import { enforceConsent } from './consent-gate.js'
 import { BusUnavailableError, ForbiddenError, IngestError, PayloadTooLargeError, UnauthorizedError } from './errors.js'
 import type { Logger } from './logger.js'
 import type { IngestMetrics } from './metrics.js'
-import { sdkScriptRoute } from './sdk-script.js'
-import type { TenantDirectory } from './tenants.js'
+import { SDK_BUNDLES, sdkScriptRoute } from './sdk-script.js'
+import type { SiteRef, TenantDirectory } from './tenants.js'
 
 export interface IngestDeps {
   /** A getter so a reload swaps the directory without rebuilding the app. */
@@ -40,78 +40,92 @@ export function createIngestApp(deps: IngestDeps): Hono {
 
   app.get('/healthz', (c) => c.json({ ok: true }))
   app.get('/readyz', (c) => (bus.ready() ? c.json({ ready: true }) : c.json({ ready: false }, 503)))
-  app.get('/sdk/atspark.min.js', sdkScriptRoute())
+  for (const bundle of SDK_BUNDLES) app.get(`/sdk/${bundle}`, sdkScriptRoute(bundle))
 
-  app.use(
-    BATCH_PATH,
-    cors({
-      // Any configured site's origin may preflight; the per-site check happens on the POST.
-      origin: (origin) => (deps.tenants().allOrigins.has(origin.toLowerCase()) ? origin : null),
-      allowMethods: ['POST'],
-      allowHeaders: ['Content-Type'],
-      // The SDK reads Retry-After on 429/503 to pace its retries.
-      exposeHeaders: ['Retry-After'],
-      maxAge: 86_400,
-      credentials: false,
-    }),
-  )
-  app.post(
-    BATCH_PATH,
-    bodyLimit({
-      maxSize: limit,
-      onError: () => {
-        throw new PayloadTooLargeError(limit)
-      },
-    }),
-    async (c) => {
-      assertBatchMediaType(c.req.header('content-type'))
-      const { batch, events, rejected } = parseBatch(await c.req.text())
-      const ref = deps.tenants().site(batch.k)
-      if (!ref) throw new UnauthorizedError('unknown write key')
-      const origin = c.req.header('origin')?.toLowerCase()
-      if (!origin) throw new ForbiddenError('Origin header required')
-      if (!ref.site.allowed_origins.includes(origin)) throw new ForbiddenError(`origin ${origin} is not allowed for this site`)
+  const corsForSites = cors({
+    // Any configured site's origin may preflight; the per-site check happens on the POST.
+    origin: (origin) => (deps.tenants().allOrigins.has(origin.toLowerCase()) ? origin : null),
+    allowMethods: ['POST'],
+    allowHeaders: ['Content-Type'],
+    // The SDK reads Retry-After on 429/503 to pace its retries.
+    exposeHeaders: ['Retry-After'],
+    maxAge: 86_400,
+    credentials: false,
+  })
+  const limitBody = bodyLimit({
+    maxSize: limit,
+    onError: () => {
+      throw new PayloadTooLargeError(limit)
+    },
+  })
+  app.use(BATCH_PATH, corsForSites)
+  app.use(CONSENT_PATH, corsForSites)
 
-      const gate = enforceConsent(events, batch.c, { dnt: c.req.header('dnt'), secGpc: c.req.header('sec-gpc') })
-      if (rejected.length) metrics.events.inc({ outcome: 'rejected' }, rejected.length)
-      if (gate.reason) metrics.events.inc({ outcome: `dropped_${gate.reason}` }, gate.dropped)
-      const body: BatchAccepted = { accepted: gate.kept.length, dropped: gate.dropped, rejected }
-      if (gate.reason) body.dropped_reason = gate.reason
-      if (gate.kept.length === 0) {
-        metrics.requests.inc({ status: '202' })
-        return c.json(body, 202)
-      }
+  /** Write key → site (401), then the Origin must be one of that site's (403). */
+  const authorize = (c: Context, writeKey: string): SiteRef => {
+    const ref = deps.tenants().site(writeKey)
+    if (!ref) throw new UnauthorizedError('unknown write key')
+    const origin = c.req.header('origin')?.toLowerCase()
+    if (!origin) throw new ForbiddenError('Origin header required')
+    if (!ref.site.allowed_origins.includes(origin)) throw new ForbiddenError(`origin ${origin} is not allowed for this site`)
+    return ref
+  }
 
+  const publish = async (messages: BusMessage[]): Promise<void> => {
+    const stop = metrics.publishSeconds.startTimer()
+    try {
+      await bus.publish(messages)
+    } catch (err) {
+      throw err instanceof IngestError ? err : new BusUnavailableError('bus did not accept the batch', { cause: err })
+    } finally {
+      stop()
+    }
+  }
+
+  app.post(BATCH_PATH, limitBody, async (c) => {
+    assertBatchMediaType(c.req.header('content-type'))
+    const { batch, events, rejected } = parseBatch(await c.req.text())
+    const ref = authorize(c, batch.k)
+    const gate = enforceConsent(events, batch.c, { dnt: c.req.header('dnt'), secGpc: c.req.header('sec-gpc') })
+    if (rejected.length) metrics.events.inc({ outcome: 'rejected' }, rejected.length)
+    if (gate.reason) metrics.events.inc({ outcome: `dropped_${gate.reason}` }, gate.dropped)
+    const body: BatchAccepted = { accepted: gate.kept.length, dropped: gate.dropped, rejected }
+    if (gate.reason) body.dropped_reason = gate.reason
+    if (gate.kept.length > 0) {
       const envelope: Envelope = {
         v: 1,
+        kind: 'events',
         org_id: ref.orgId,
         site_id: ref.site.id,
         received_at: now(),
         sent_at: batch.sa,
         ip: clientIp(socketAddress(c), c.req.header('x-forwarded-for'), deps.trust),
         ua: (c.req.header('user-agent') ?? '').slice(0, LIMITS.userAgentLength),
-        policy_revision: batch.c.r,
         events: gate.kept,
       }
-      if (envelope.policy_revision === undefined) delete envelope.policy_revision
-      const stop = metrics.publishSeconds.startTimer()
-      try {
-        await bus.publish([envelope])
-      } catch (err) {
-        throw err instanceof IngestError ? err : new BusUnavailableError('bus did not accept the batch', { cause: err })
-      } finally {
-        stop()
-      }
+      if (batch.c.r !== undefined) envelope.policy_revision = batch.c.r
+      await publish([envelope])
       metrics.events.inc({ outcome: 'accepted' }, gate.kept.length)
-      metrics.requests.inc({ status: '202' })
-      return c.json(body, 202)
-    },
-  )
+    }
+    metrics.requests.inc({ status: '202' })
+    return c.json(body, 202)
+  })
+
+  // Receipts are essential: no analytics gate, no DNT/GPC drop, and nothing about the visitor is stamped.
+  app.post(CONSENT_PATH, limitBody, async (c) => {
+    assertBatchMediaType(c.req.header('content-type'))
+    const { k, ...receipt } = parseReceipt(await c.req.text())
+    const ref = authorize(c, k)
+    await publish([{ v: 1, kind: 'consent', org_id: ref.orgId, site_id: ref.site.id, received_at: now(), receipt }])
+    metrics.receipts.inc()
+    metrics.requests.inc({ status: '202' })
+    return c.json({ accepted: 1 }, 202)
+  })
 
   app.notFound((c) => c.json({ error: 'not_found', message: `${c.req.method} ${c.req.path} does not exist` }, 404))
   app.onError((err, c) => {
     const status = err instanceof IngestError ? err.status : 500
-    if (c.req.path === BATCH_PATH) metrics.requests.inc({ status: String(status) })
+    if (c.req.path === BATCH_PATH || c.req.path === CONSENT_PATH) metrics.requests.inc({ status: String(status) })
     if (err instanceof BusUnavailableError) {
       logger.warn({ err: err.cause ?? err }, 'bus unavailable')
       c.header('Retry-After', String(err.retryAfterSeconds))
@@ -124,7 +138,7 @@ export function createIngestApp(deps: IngestDeps): Hono {
 }
 
 /** Socket peer of the request; empty under `app.request()` without node bindings. */
-function socketAddress(c: Parameters<typeof getConnInfo>[0]): string {
+function socketAddress(c: Context): string {
   try {
     return getConnInfo(c).remote.address ?? ''
   } catch {

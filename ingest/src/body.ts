@@ -1,4 +1,4 @@
-import { LIMITS, WireBatchShell, WireEvent } from '@atspark/schemas'
+import { LIMITS, WireBatchShell, WireConsentReceipt, WireEvent } from '@atspark/schemas'
 import type { z } from 'zod'
 import { BadRequestError, UnsupportedMediaTypeError } from './errors.js'
 
@@ -19,15 +19,24 @@ export function assertBatchMediaType(contentType: string | undefined): void {
   if (type !== 'application/json' && type !== 'text/plain') throw new UnsupportedMediaTypeError(type)
 }
 
-/** Parses and validates a batch body; bad events are rejected one by one so the valid ones still land. */
-export function parseBatch(text: string): ParsedBatch {
-  let json: unknown
+export function parseJson(text: string): unknown {
   try {
-    json = JSON.parse(text)
+    return JSON.parse(text)
   } catch {
     throw new BadRequestError('malformed_json', 'body is not valid JSON')
   }
-  const shell = WireBatchShell.safeParse(json)
+}
+
+/** Parses and validates a consent receipt body. */
+export function parseReceipt(text: string): WireConsentReceipt {
+  const parsed = WireConsentReceipt.safeParse(parseJson(text))
+  if (!parsed.success) throw new BadRequestError('invalid_receipt', describeIssues(parsed.error))
+  return parsed.data
+}
+
+/** Parses and validates a batch body; bad events are rejected one by one so the valid ones still land. */
+export function parseBatch(text: string): ParsedBatch {
+  const shell = WireBatchShell.safeParse(parseJson(text))
   if (!shell.success) throw new BadRequestError('invalid_batch', describeIssues(shell.error))
   const events: WireEvent[] = []
   const rejected: RejectedEvent[] = []

@@ -1,11 +1,11 @@
-import type { Envelope } from '@atspark/schemas'
+import type { BusMessage } from '@atspark/schemas'
 
 /**
- * Where ingest hands accepted batches. `publish` resolves only when the envelopes are durable
+ * Where ingest hands accepted batches and receipts. `publish` resolves only when they are durable
  * (Kafka acked, or written by the embedded processor); it rejects with BusUnavailableError otherwise.
  */
 export interface Bus {
-  publish(envelopes: readonly Envelope[]): Promise<void>
+  publish(messages: readonly BusMessage[]): Promise<void>
   /** False while the bus cannot accept writes; drives /readyz. */
   ready(): boolean
   close(): Promise<void>

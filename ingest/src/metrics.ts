@@ -10,9 +10,14 @@ export function createIngestMetrics(registry = new Registry()) {
       labelNames: ['outcome'] as const,
       registers: [registry],
     }),
+    receipts: new Counter({
+      name: 'atspark_ingest_consent_receipts_total',
+      help: 'Consent receipts accepted',
+      registers: [registry],
+    }),
     requests: new Counter({
       name: 'atspark_ingest_requests_total',
-      help: 'POST /v1/batch requests by status code',
+      help: 'POST /v1/batch and /v1/consent requests by status code',
       labelNames: ['status'] as const,
       registers: [registry],
     }),

@@ -1,15 +1,20 @@
-import type { Envelope, WireBatch, WireEvent } from '@atspark/schemas'
+import type { BusMessage, Envelope, WireBatch, WireConsentReceipt, WireEvent } from '@atspark/schemas'
 import type { Bus } from './bus.js'
 
 /** A unit-test bus that records what it was given; `failWith` makes publish reject. */
 export class RecordingBus implements Bus {
-  readonly published: Envelope[] = []
+  readonly published: BusMessage[] = []
   failWith: Error | undefined
   isReady = true
 
-  async publish(envelopes: readonly Envelope[]): Promise<void> {
+  async publish(messages: readonly BusMessage[]): Promise<void> {
     if (this.failWith) throw this.failWith
-    this.published.push(...envelopes)
+    this.published.push(...messages)
+  }
+
+  /** The event envelopes published, in order. */
+  get envelopes(): Envelope[] {
+    return this.published.filter((m): m is Envelope => m.kind === 'events')
   }
   ready(): boolean {
     return this.isReady
@@ -40,6 +45,21 @@ export function wireBatch(overrides: Partial<WireBatch> = {}): WireBatch {
     sa: Date.UTC(2026, 10, 28, 12, 0, 1),
     c: { a: true, p: false, r: '3' },
     e: [wireEvent()],
+    ...overrides,
+  }
+}
+
+export function wireReceipt(overrides: Partial<WireConsentReceipt> = {}): WireConsentReceipt {
+  return {
+    v: 1,
+    k: 'pk_test_site',
+    id: crypto.randomUUID(),
+    ts: Date.UTC(2026, 10, 28, 12, 0, 0),
+    sa: Date.UTC(2026, 10, 28, 12, 0, 1),
+    a: false,
+    p: true,
+    src: 'banner',
+    r: '3',
     ...overrides,
   }
 }

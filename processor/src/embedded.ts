@@ -8,18 +8,18 @@ import {
   type RunningServer,
   TenantDirectory,
 } from '@atspark/ingest'
-import type { EventRow } from '@atspark/schemas'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { createBackofficeApp } from './backoffice.js'
 import { createDemoApp } from './demo/site.js'
-import { pseudonymizer, toEventRows } from './enrich/event-rows.js'
+import { pseudonymizer } from './enrich/event-rows.js'
 import { openGeo } from './enrich/geo.js'
 import type { ProcessorEnv } from './env.js'
 import { loadHmacSecret } from './hmac-secret.js'
 import { BatchingWriter } from './pipeline/batching-writer.js'
 import { EmbeddedBus } from './pipeline/embedded-bus.js'
+import { toRecords } from './pipeline/to-records.js'
 import { createWarehouseClient, warehouseKind } from './warehouse/client.js'
-import { eventWriter } from './warehouse/event-writer.js'
+import { type WarehouseRecord, recordWriter } from './warehouse/record-writer.js'
 import { migrate } from './warehouse/migrations.js'
 
 export interface EmbeddedPipeline {
@@ -41,13 +41,13 @@ export async function startEmbedded(env: ProcessorEnv): Promise<EmbeddedPipeline
 
   const [geo, secret] = await Promise.all([openGeo(env.GEOIP_DB), loadHmacSecret(env.ATSPARK_HMAC_SECRET, env.ATSPARK_DATA_DIR)])
   const pseudonymize = pseudonymizer(() => secret)
-  const writeRows = eventWriter(warehouse)
-  const writer = new BatchingWriter<EventRow>((rows) => writeRows(rows), {
+  const writeRecords = recordWriter(warehouse)
+  const writer = new BatchingWriter<WarehouseRecord>((records) => writeRecords(records), {
     maxItems: env.WRITE_BATCH_MAX_ROWS,
     lingerMs: env.WRITE_LINGER_MS,
     maxQueuedItems: env.WRITE_MAX_QUEUED_ROWS,
   })
-  const bus = new EmbeddedBus((envelope) => toEventRows(envelope, { geo, pseudonymize }), writer)
+  const bus = new EmbeddedBus((message) => toRecords(message, { geo, pseudonymize }), writer)
 
   const servers: RunningServer[] = []
   try {

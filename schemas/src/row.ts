@@ -39,3 +39,17 @@ export type EventRow = z.infer<typeof EventRow>
 export function toWarehouseTime(ms: number): string {
   return new Date(ms).toISOString().slice(0, 23).replace('T', ' ')
 }
+
+/** One row of `atspark.consent_log`: proof of a consent change. No IP, no analytics identifier. */
+export const ConsentRow = z.strictObject({
+  receipt_id: z.uuid(),
+  org_id: z.string(),
+  site_id: z.string(),
+  analytics: z.boolean(),
+  preferences: z.boolean(),
+  source: z.string(),
+  policy_revision: z.string(),
+  ts: WarehouseTime,
+  received_at: WarehouseTime,
+})
+export type ConsentRow = z.infer<typeof ConsentRow>

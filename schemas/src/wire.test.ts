@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { LIMITS } from './constants.js'
-import { envelopeKey } from './envelope.js'
+import { messageKey } from './envelope.js'
 import { toWarehouseTime } from './row.js'
 import { WireBatch, WireBatchShell, WireEvent } from './wire.js'
 
@@ -58,9 +58,9 @@ describe('WireEvent', () => {
 
 describe('helpers', () => {
   it('keys envelopes by visitor so their events share a partition', () => {
-    const env = { v: 1 as const, org_id: 'o', site_id: 's', received_at: 1, sent_at: 1, ip: '', ua: '', events: [WireEvent.parse(event)] }
-    expect(envelopeKey(env)).toBe('a_123')
-    expect(envelopeKey({ ...env, events: [WireEvent.parse({ ...event, a: undefined })] })).toBe('s_456')
+    const env = { v: 1 as const, kind: 'events' as const, org_id: 'o', site_id: 's', received_at: 1, sent_at: 1, ip: '', ua: '', events: [WireEvent.parse(event)] }
+    expect(messageKey(env)).toBe('a_123')
+    expect(messageKey({ ...env, events: [WireEvent.parse({ ...event, a: undefined })] })).toBe('s_456')
   })
 
   it('formats warehouse times in UTC with milliseconds', () => {

@@ -38,6 +38,7 @@ let exitCode: number | null
 const accepted = { v4: event({ uid: 'user-42', t: 'custom', n: 'export_csv', p: { format: 'csv', rows: 120 } }), v4b: event(), v6: event(), mapped: event(), afterBad: event() }
 const refused = { consent: event(), dnt: event(), gpc: event() }
 const statuses: Record<string, number> = {}
+const receiptId = crypto.randomUUID()
 const bodies: Record<string, unknown> = {}
 let metricsText = ''
 
@@ -62,6 +63,13 @@ beforeAll(async () => {
   await send('unknown site', batch([event()], { k: 'pk_nobody' }))
   await send('bad origin', batch([event()]), { origin: 'https://evil.example' })
   await send('after bad', batch([accepted.afterBad]), { headers: { 'x-forwarded-for': V4 } })
+  // A refusal's receipt is essential: it lands even with GPC on, and carries nothing about the visitor.
+  const res = await fetch(`${pipeline.ingest}/v1/consent`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain', origin, 'sec-gpc': '1', 'x-forwarded-for': V4 },
+    body: JSON.stringify({ v: 1, k: 'pk_demo', id: receiptId, ts: Date.now() - 500, sa: Date.now(), a: false, p: true, src: 'gpc', r: '1' }),
+  })
+  statuses.receipt = res.status
   metricsText = await (await fetch(`${pipeline.backoffice}/metrics`)).text()
   exitCode = await pipeline.stop()
   warehouse = openWarehouse(pipeline.dataDir)
@@ -158,7 +166,19 @@ describe('embedded pipeline, end to end over the built artifacts', () => {
     expect(bodies['bad origin']).toMatchObject({ error: 'origin_not_allowed' })
   })
 
-  it('recorded the migration version', async () => {
-    expect(await rows(warehouse, 'SELECT version, name FROM atspark.schema_migrations')).toEqual([{ version: 1, name: 'events' }])
+  it('logged the consent receipt in consent_log, with no IP, under its 26-month TTL', async () => {
+    expect(statuses.receipt).toBe(202)
+    const logged = await rows(warehouse, 'SELECT receipt_id, org_id, site_id, analytics, preferences, source, policy_revision FROM atspark.consent_log')
+    expect(logged).toEqual([{ receipt_id: receiptId, org_id: 'demo', site_id: 'demo', analytics: false, preferences: true, source: 'gpc', policy_revision: '1' }])
+    const [create] = await rows<{ statement: string }>(warehouse, 'SHOW CREATE TABLE atspark.consent_log')
+    expect(create?.statement).toContain('TTL toDateTime(received_at) + toIntervalMonth(26)')
+    expect(create?.statement).not.toMatch(/\bip\b|anon_id|user/)
+  })
+
+  it('recorded the migration versions', async () => {
+    expect(await rows(warehouse, 'SELECT version, name FROM atspark.schema_migrations ORDER BY version')).toEqual([
+      { version: 1, name: 'events' },
+      { version: 2, name: 'consent_log' },
+    ])
   })
 })

@@ -14,6 +14,7 @@ function envelope(over: Partial<Envelope> = {}): Envelope {
   const sentAt = RECEIVED - SKEW
   return Envelope.parse({
     v: 1,
+    kind: 'events',
     org_id: 'acme',
     site_id: 'app',
     received_at: RECEIVED,

@@ -1,5 +1,6 @@
-import { BusUnavailableError, type Bus } from '@atspark/ingest'
-import type { Envelope, EventRow } from '@atspark/schemas'
+import { type Bus, BusUnavailableError } from '@atspark/ingest'
+import type { BusMessage } from '@atspark/schemas'
+import type { WarehouseRecord } from '../warehouse/record-writer.js'
 import type { BatchingWriter } from './batching-writer.js'
 
 /**
@@ -8,14 +9,14 @@ import type { BatchingWriter } from './batching-writer.js'
  */
 export class EmbeddedBus implements Bus {
   constructor(
-    private readonly toRows: (envelope: Envelope) => EventRow[],
-    private readonly writer: BatchingWriter<EventRow>,
+    private readonly toRecords: (message: BusMessage) => WarehouseRecord[],
+    private readonly writer: BatchingWriter<WarehouseRecord>,
   ) {}
 
-  async publish(envelopes: readonly Envelope[]): Promise<void> {
-    const rows = envelopes.flatMap((e) => this.toRows(e))
+  async publish(messages: readonly BusMessage[]): Promise<void> {
+    const records = messages.flatMap((m) => this.toRecords(m))
     try {
-      await this.writer.add(rows)
+      await this.writer.add(records)
     } catch (err) {
       throw new BusUnavailableError('the warehouse did not take the batch', { cause: err })
     }

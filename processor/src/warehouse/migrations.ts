@@ -1,4 +1,4 @@
-import { EVENTS_TTL_MONTHS, WAREHOUSE_DATABASE as DB } from '@atspark/schemas'
+import { CONSENT_LOG_TTL_MONTHS, EVENTS_TTL_MONTHS, WAREHOUSE_DATABASE as DB } from '@atspark/schemas'
 import type { ClickHouseClient } from '@clickhouse/client'
 
 export interface Migration {
@@ -47,6 +47,29 @@ ENGINE = MergeTree
 PARTITION BY toYYYYMM(ts)
 ORDER BY (org_id, site_id, toDate(ts), type, event_id)
 TTL toDateTime(ts) + INTERVAL ${EVENTS_TTL_MONTHS} MONTH
+SETTINGS ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000`,
+    ],
+  },
+  {
+    version: 2,
+    name: 'consent_log',
+    statements: [
+      `CREATE TABLE IF NOT EXISTS ${DB}.consent_log
+(
+    receipt_id UUID,
+    org_id LowCardinality(String),
+    site_id LowCardinality(String),
+    analytics Bool,
+    preferences Bool,
+    source LowCardinality(String),
+    policy_revision LowCardinality(String),
+    ts DateTime64(3, 'UTC'),
+    received_at DateTime64(3, 'UTC')
+)
+ENGINE = MergeTree
+PARTITION BY toYYYYMM(received_at)
+ORDER BY (org_id, site_id, received_at, receipt_id)
+TTL toDateTime(received_at) + INTERVAL ${CONSENT_LOG_TTL_MONTHS} MONTH
 SETTINGS ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000`,
     ],
   },
