@@ -1,6 +1,7 @@
-// All consent logic: browser signals, site mode, the stored choice, and the one gate every event passes.
-import type { PrivacySignal, SiteMode } from '@atspark/schemas'
-import { dropIds, uuid } from './ids.js'
+// All consent logic: browser signals, site mode, the stored choice, receipts, listeners, preference storage, and the one gate.
+import type { ConsentSource, PrivacySignal, SiteMode, WireConsentReceipt } from '@atspark/schemas'
+import { drop, dropIds, PREFS, store, storedJson, uuid } from './ids.js'
+import { post } from './transport.js'
 
 /** What the gate decides for an analytics event: send it, hold it in memory, or drop it. */
 export const Gate = { grant: 0, wait: 1, deny: 2 } as const
@@ -9,68 +10,135 @@ export type Gate = (typeof Gate)[keyof typeof Gate]
 export type ConsentChoice = { analytics?: boolean; preferences?: boolean }
 
 export type ConsentState = {
-  analytics: boolean
+  essential: true
   preferences: boolean
-  mode: SiteMode
-  /** The browser signal (DNT/GPC) denying analytics; page code cannot override it. */
-  signal?: PrivacySignal
-  /** Receipt id of the stored choice; absent until a choice is made. */
+  analytics: boolean
+  /** A valid choice by the visitor exists for the current policy revision. */
+  decided: boolean
+  /** The browser signal denying analytics; page code cannot override it. GPC wins when both are on. */
+  blockedBy?: PrivacySignal
+  /** Id of the last receipt the consent cookie holds (for a choice, or for a DNT/GPC signal). */
   receipt?: string
 }
 
-const COOKIE = 'atspark_consent'
-const COOKIE_VERSION = '1'
+export type ConsentListener = (state: ConsentState) => void
+
 /** 390 days stays within 13 calendar months from any start date (policy: ≤ 13 months). */
-const MAX_AGE_DAYS = 390
+export const MAX_AGE_MS = 390 * 864e5
 
-let mode: SiteMode = 'opt-in'
+let optOut = false
 let revision = ''
-/** Last choice written, for pages where the cookie cannot be set (e.g. blocked cookies). */
+let siteKey = ''
+/** `${endpoint}/v1/consent`; empty until init, and set() does nothing before then. */
+let receiptUrl = ''
+/** Last cookie value written, for pages where the cookie cannot be set (e.g. blocked cookies). */
 let written = ''
+const listeners = new Set<ConsentListener>()
 
-/** Anything but an explicit 'opt-out' is treated as 'opt-in', the stricter mode. */
-export function configure(siteMode?: string, policyRevision?: string): void {
-  mode = siteMode === 'opt-out' ? siteMode : 'opt-in'
-  revision = policyRevision || ''
+/** Called by init(): site mode, policy revision, where receipts go; then the once-per-revision DNT/GPC receipt. */
+export function configure(siteMode?: SiteMode | string, policyRevision = '', key = '', url = ''): void {
+  // Anything but an explicit 'opt-out' is treated as 'opt-in', the stricter mode.
+  optOut = siteMode === 'opt-out'
+  revision = policyRevision
+  siteKey = key
+  receiptUrl = url
+  const signal = blockedBy()
+  const f = fields()
+  const sent = f[6] || ''
+  // Keeps the visitor's choice and its expiry; only adds this signal to those whose receipt left.
+  if (url && signal && !sent.includes(signal)) write(f, f[1] || '', f[2] || '', signal, sent + signal)
 }
 
-function signal(): PrivacySignal | undefined {
+function blockedBy(): PrivacySignal | undefined {
   const nav = navigator as Navigator & { globalPrivacyControl?: boolean }
   return nav.globalPrivacyControl === true ? 'gpc' : nav.doNotTrack === '1' ? 'dnt' : undefined
 }
 
-/** Cookie value `1|analytics|preferences|receipt|revision|expiry-ms`; without a valid one, the site mode decides (no receipt). */
-function choice(): { a: boolean; p: boolean; id?: string } {
-  const match = document.cookie.match(/(?:^|; )atspark_consent=([^;]*)/)
-  const f = (match ? match[1]! : written).split('|')
-  const byDefault = mode === 'opt-out'
-  return f[0] === COOKIE_VERSION && f[4] === encodeURIComponent(revision) && +f[5]! > Date.now() && f[3]
-    ? { a: f[1] === '1', p: f[2] === '1', id: f[3] }
-    : { a: byDefault, p: byDefault }
+/**
+ * Cookie `atspark_consent=1|a|p|receipt|revision|expiry-ms|signals`: a and p are '1'/'0', or both empty
+ * while only a DNT/GPC receipt was sent; the revision is URI-encoded; signals lists those (dnt, gpc)
+ * whose receipt was sent under this revision. Returns the fields of a valid cookie for this revision, else [].
+ */
+function fields(): string[] {
+  const f = (document.cookie.match(/(?:^|; )atspark_consent=([^;]*)/)?.[1] ?? written).split('|')
+  return f[0] === '1' && f[4] === encodeURIComponent(revision) && +f[5]! > Date.now() && f[3] ? f : []
 }
 
 export function get(): ConsentState {
-  const s = signal()
-  const c = choice()
-  return { analytics: !s && c.a, preferences: c.p, mode, signal: s, receipt: c.id }
+  const [, a, p, receipt] = fields()
+  const signal = blockedBy()
+  return {
+    essential: true,
+    preferences: a ? p === '1' : optOut,
+    analytics: !signal && (a ? a === '1' : optOut),
+    decided: !!a,
+    blockedBy: signal,
+    receipt,
+  }
 }
 
-/** The one gate: every event and every send attempt asks it; anything but `grant` also deletes analytics ids. */
+/** The one gate: every event and every send attempt asks it; anything but `grant` also deletes analytics ids and storage. */
 export function gate(): Gate {
   const state = get()
-  const decision = state.analytics ? Gate.grant : state.signal || state.receipt ? Gate.deny : Gate.wait
-  if (decision !== Gate.grant) dropIds()
+  const decision = state.analytics ? Gate.grant : state.blockedBy || state.decided ? Gate.deny : Gate.wait
+  if (decision) dropIds()
   return decision
 }
 
-/** Stores the choice (merged with the previous one) under a new receipt id and the current policy revision. */
-export function set(next: ConsentChoice): ConsentState {
-  const c = choice()
-  const a = next.analytics != null ? next.analytics : c.a
-  const p = next.preferences != null ? next.preferences : c.p
-  written = [COOKIE_VERSION, +a, +p, uuid(), encodeURIComponent(revision), Date.now() + MAX_AGE_DAYS * 864e5].join('|')
+/**
+ * Stores the cookie under a new receipt id and sends that receipt (essential: whatever analytics, DNT or
+ * GPC say). A signal receipt keeps the expiry of the fields `f` it extends; a choice starts a new one.
+ */
+function write(f: string[], a: string | number, p: string | number, src: ConsentSource, signals = f[6] || ''): ConsentState {
+  const ts = Date.now()
+  const id = uuid()
+  const until = +f[5]! || ts + MAX_AGE_MS
+  written = [1, a, p, id, encodeURIComponent(revision), until, signals].join('|')
   // biome-ignore lint/suspicious/noDocumentCookie: the Cookie Store API is async and missing in Safari/Firefox
-  document.cookie = `${COOKIE}=${written}; max-age=${MAX_AGE_DAYS * 86400}; path=/; samesite=lax${location.protocol === 'https:' ? '; secure' : ''}`
+  document.cookie = `atspark_consent=${written}; max-age=${((until - ts) / 1e3) | 0}; path=/; samesite=lax${location.protocol === 'https:' ? '; secure' : ''}`
+  const state = get()
+  // The receipt records what is in force (analytics false under DNT/GPC) and carries no analytics identifier.
+  void post(receiptUrl, () =>
+    JSON.stringify({ v: 1, k: siteKey, id, ts, sa: Date.now(), a: state.analytics, p: state.preferences, src, r: revision } satisfies WireConsentReceipt),
+  )
+  return state
+}
+
+/**
+ * Records the visitor's choice (merged with the stored one) under a new receipt id, sends the receipt,
+ * applies a refusal at once (analytics ids and storage, or preference storage, deleted) and tells the
+ * listeners. Ignored before init.
+ */
+export function set(choice: ConsentChoice, source?: 'banner' | 'api'): ConsentState {
+  if (!receiptUrl) return get()
+  const f = fields()
+  // Only `true` grants; a category not mentioned keeps the stored choice, or the site mode's default.
+  const pick = (value: unknown, i: number) => (value == null ? (f[1] ? f[i]! : +optOut) : +(value === true))
+  const state = write([], pick(choice?.analytics, 1), pick(choice?.preferences, 2), source === 'banner' ? source : 'api', f[6])
   gate()
-  return get()
+  if (!state.preferences) drop(PREFS)
+  for (const listener of listeners) {
+    try {
+      listener(state)
+    } catch {}
+  }
+  return state
+}
+
+/** Calls `listener` with the new state after every set(); returns the unsubscribe function. */
+export function onChange(listener: ConsentListener): () => void {
+  listeners.add(listener)
+  return () => listeners.delete(listener)
+}
+
+/** Preference storage (localStorage `atspark_prefs`, a JSON object): used only while `preferences` is granted. */
+export const prefs = {
+  /** The stored value; undefined (and the storage deleted) unless `preferences` is granted. */
+  get(key: string): unknown {
+    return ((get().preferences ? storedJson(PREFS) : drop(PREFS)) as Record<string, unknown> | undefined)?.[key]
+  },
+  /** False, and nothing written, unless `preferences` is granted. */
+  set(key: string, value: unknown): boolean {
+    return get().preferences && !!store(PREFS, JSON.stringify({ ...(storedJson(PREFS) as object), [key]: value }))
+  },
 }

@@ -1,6 +1,6 @@
 import { describe, expect, test } from 'vitest'
 import { cleanProps, createEvent, stripUrl } from './event.js'
-import './test-support.js'
+import { setUrl } from './test-support.js'
 
 describe('stripUrl', () => {
   test('drops query and fragment, keeps scheme, host and path', () => {
@@ -14,8 +14,12 @@ describe('cleanProps', () => {
   test('keeps flat scalars within the wire bounds and drops the rest', () => {
     const long = 'x'.repeat(600)
     expect(
-      cleanProps({ s: 'v', n: 1.5, b: false, z: null, long, nested: { a: 1 }, list: [1], f: () => 1, inf: Infinity, nan: Number.NaN, u: undefined, ['k'.repeat(65)]: 1 }),
-    ).toEqual({ s: 'v', n: 1.5, b: false, z: null, long: long.slice(0, 512) })
+      cleanProps({ s: 'v', n: 1.5, b: false, z: null, long, nested: { a: 1 }, list: [1], f: () => 1, u: undefined, sym: Symbol('x'), big: 1n, ['k'.repeat(65)]: 1, ['k'.repeat(64)]: 2 }),
+    ).toEqual({ s: 'v', n: 1.5, b: false, z: null, long: long.slice(0, 512), ['k'.repeat(64)]: 2 })
+  })
+
+  test('NaN and Infinity serialise as null, which the wire accepts', () => {
+    expect(JSON.parse(JSON.stringify(cleanProps({ nan: Number.NaN, inf: Infinity })))).toEqual({ nan: null, inf: null })
   })
 
   test('keeps at most 32 props and returns undefined when none survive', () => {
@@ -27,9 +31,10 @@ describe('cleanProps', () => {
 })
 
 describe('createEvent', () => {
-  test('stamps id, type, time, the page URL without query and the device fields', () => {
+  test('stamps id, type, time, the page URL without query and the device fields, and nothing else', () => {
+    setUrl('https://app.example/path?q=1#h')
     const event = createEvent('custom', { n: 'signup' }, { plan: 'pro' })
-    expect(event).toMatchObject({ t: 'custom', n: 'signup', p: { plan: 'pro' }, u: location.origin + location.pathname })
+    expect(event).toMatchObject({ t: 'custom', n: 'signup', p: { plan: 'pro' }, u: 'https://app.example/path' })
     expect(Object.keys(event).sort()).toEqual(['id', 'l', 'n', 'p', 'sh', 'sw', 't', 'ts', 'tz', 'u'])
   })
 })

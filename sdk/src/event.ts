@@ -9,21 +9,24 @@ export type Props = Record<string, unknown>
 /** Keeps scheme, host and path; query and fragment may carry personal data and are never sent. */
 export const stripUrl = (url: string): string => url.replace(/[?#].*/, '').slice(0, 2048)
 
-/** Keeps at most 32 scalar props with keys ≤ 64 and strings ≤ 512 chars, so one bad prop cannot fail a batch. */
+/**
+ * Keeps at most 32 props with keys ≤ 64 chars and scalar values (strings cut to 512 chars), so one bad
+ * prop cannot cost the event. NaN and ±Infinity serialise as null, which the wire accepts.
+ */
 export function cleanProps(props?: Props): WireProps | undefined {
-  const out: WireProps = {}
+  let out: WireProps | undefined
   let count = 0
   for (const key in props) {
-    const value = props[key]
-    const type = typeof value
-    if (count < 32 && key && key.length <= 64 && (value === null || type === 'boolean' || type === 'string' || (type === 'number' && Number.isFinite(value)))) {
-      out[key] = type === 'string' ? (value as string).slice(0, 512) : (value as WireProps[string])
+    const value = props[key] as WireProps[string]
+    if (count < 32 && key && key.length < 65 && (value === null || 'boolean number string'.includes(typeof value))) {
+      out ||= {}
+      out[key] = typeof value === 'string' ? value.slice(0, 512) : value
       count++
     }
   }
-  return count ? out : undefined
+  return out
 }
 
 export function createEvent(t: EventType, fields: Pick<WireEvent, 'n' | 'r'>, props?: Props): WireEvent {
-  return { id: uuid(), t, ts: Date.now(), u: stripUrl(location.origin + location.pathname), p: cleanProps(props), ...fields, ...device() }
+  return { id: uuid(), t, ts: Date.now(), u: stripUrl(location.href), p: cleanProps(props), ...fields, ...device() }
 }

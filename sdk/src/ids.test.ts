@@ -1,24 +1,16 @@
 import { WireEvent } from '@atspark/schemas'
 import { describe, expect, test, vi } from 'vitest'
-import { anonId, dropIds, sessionId, uuid } from './ids.js'
+import { anonId, drop, dropIds, sessionId, store, storedJson, uuid } from './ids.js'
 import './test-support.js'
 
-const isUuid = (value: string) => WireEvent.shape.id.safeParse(value).success
-
 describe('uuid', () => {
-  test('uses crypto.randomUUID when present', () => {
-    const spy = vi.spyOn(crypto, 'randomUUID')
-    expect(isUuid(uuid())).toBe(true)
-    expect(spy).toHaveBeenCalled()
-  })
-
-  test('falls back to getRandomValues outside secure contexts, still a valid v4 UUID', () => {
+  test('valid, distinct v4 UUIDs from getRandomValues (randomUUID is missing outside secure contexts)', () => {
     const original = crypto.randomUUID
     Object.defineProperty(crypto, 'randomUUID', { value: undefined, configurable: true })
     try {
       const ids = Array.from({ length: 200 }, uuid)
       for (const id of ids) {
-        expect(isUuid(id), id).toBe(true)
+        expect(WireEvent.shape.id.safeParse(id).success, id).toBe(true)
         expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
       }
       expect(new Set(ids).size).toBe(ids.length)
@@ -29,38 +21,57 @@ describe('uuid', () => {
 })
 
 describe('anon and session ids', () => {
-  test('anon id lives in localStorage atspark_anon, session id in sessionStorage', () => {
+  test('anon id lives in localStorage atspark_anon, session id in sessionStorage atspark_session', () => {
     const a = anonId()
     const s = sessionId()
     expect(localStorage.getItem('atspark_anon')).toBe(a)
     expect(sessionStorage.getItem('atspark_session')).toBe(s)
+    expect(localStorage.getItem('atspark_session')).toBeNull()
     expect(anonId()).toBe(a)
     expect(sessionId()).toBe(s)
     expect(a).not.toBe(s)
   })
 
-  test('dropIds deletes both', () => {
+  test('dropIds deletes anon, session and user ids and the offline queue, and nothing else', () => {
     anonId()
     sessionId()
+    localStorage.setItem('atspark_uid', 'u')
+    localStorage.setItem('atspark_q', '[]')
+    localStorage.setItem('atspark_prefs', '{}')
     dropIds()
-    expect(localStorage.getItem('atspark_anon')).toBeNull()
+    expect(Object.keys(localStorage)).toEqual(['atspark_prefs'])
     expect(sessionStorage.getItem('atspark_session')).toBeNull()
   })
 
   test('a tampered stored value that the wire would reject is replaced', () => {
     localStorage.setItem('atspark_anon', 'not valid <script>')
     const a = anonId()
-    expect(isUuid(a)).toBe(true)
+    expect(WireEvent.shape.id.safeParse(a).success).toBe(true)
     expect(localStorage.getItem('atspark_anon')).toBe(a)
   })
 
-  test('blocked storage keeps the id in memory for the page, and dropIds forgets it', () => {
-    vi.spyOn(Storage.prototype, 'getItem').mockImplementation(() => {
-      throw new DOMException('denied', 'SecurityError')
-    })
+  test('blocked storage keeps values in memory for the page, and drop forgets them', () => {
+    // As in a sandboxed frame or with site data blocked: reading window.localStorage itself throws.
+    for (const area of ['localStorage', 'sessionStorage'] as const) {
+      vi.spyOn(window, area, 'get').mockImplementation(() => {
+        throw new DOMException('denied', 'SecurityError')
+      })
+    }
     const a = anonId()
     expect(anonId()).toBe(a)
+    expect(store('atspark_prefs', '{"x":1}')).toBe('{"x":1}')
+    expect(storedJson('atspark_prefs')).toEqual({ x: 1 })
     dropIds()
+    drop('atspark_prefs')
     expect(anonId()).not.toBe(a)
+    expect(storedJson('atspark_prefs')).toBeUndefined()
+  })
+
+  test('storedJson: nothing when absent or unparsable', () => {
+    expect(storedJson('atspark_q')).toBeNull()
+    localStorage.setItem('atspark_q', '{bad')
+    expect(storedJson('atspark_q')).toBeUndefined()
+    localStorage.setItem('atspark_q', '[1]')
+    expect(storedJson('atspark_q')).toEqual([1])
   })
 })

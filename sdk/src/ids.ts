@@ -1,48 +1,70 @@
-// Identifiers: event ids, the analytics anon id (localStorage) and the session id (sessionStorage).
+// Identifiers and the browser storage the SDK uses: one helper, one key per thing, all `atspark_`-prefixed.
 
-const ANON_KEY = 'atspark_anon'
-const SESSION_KEY = 'atspark_session'
+/** localStorage: the analytics anon id (only while analytics is granted). */
+export const ANON = 'atspark_anon'
+/** sessionStorage: the session id (only while analytics is granted). */
+export const SESSION = 'atspark_session'
+/** localStorage: the host app's user id from identify() (only while analytics is granted). */
+export const USER = 'atspark_uid'
+/** localStorage: JSON array of undelivered WireEvents (only while analytics is granted). */
+export const OFFLINE = 'atspark_q'
+/** localStorage: JSON object of preferences (only while preferences is granted). */
+export const PREFS = 'atspark_prefs'
 
 /** What the wire accepts as an id; anything else found in storage is replaced. */
 const VALID_ID = /^[\w.:-]{1,64}$/
 
-/** Ids kept for this page only when storage is blocked (private modes, sandboxed frames). */
-let memory: Record<string, string> = {}
+/** Values kept for this page only when storage is blocked (private modes, sandboxed frames). */
+const memory: Record<string, string> = {}
 
-/** RFC 9562 v4 UUID; randomUUID exists only in secure contexts, so fall back to getRandomValues. */
-export function uuid(): string {
-  return crypto.randomUUID
-    ? crypto.randomUUID()
-    : '10000000-1000-4000-8000-100000000000'.replace(/[018]/g, (c) =>
-        (+c ^ (crypto.getRandomValues(new Uint8Array(1))[0]! & (15 >> (+c / 4)))).toString(16),
-      )
-}
+/** RFC 9562 v4 UUID from getRandomValues: randomUUID is missing outside secure contexts, and one path is smaller. */
+export const uuid = (): string =>
+  '10000000-1000-4000-8000-100000000000'.replace(/[018]/g, (c) => (+c ^ (crypto.getRandomValues(new Uint8Array(1))[0]! & (15 >> (+c / 4)))).toString(16))
 
-function stored(area: 'localStorage' | 'sessionStorage', key: string): string {
+type Area = 'localStorage' | 'sessionStorage'
+
+/** Reads `key` (no `value`) or writes it; blocked storage falls back to memory for the page. */
+export function store(key: string, value?: string, area: Area = 'localStorage'): string | null | undefined {
   try {
     const storage = window[area]
-    const id = storage.getItem(key)
-    if (id && VALID_ID.test(id)) return id
-    const fresh = uuid()
-    storage.setItem(key, fresh)
-    return fresh
+    if (value == null) return storage.getItem(key)
+    storage.setItem(key, value)
+    return value
   } catch {
-    memory[key] ||= uuid()
-    return memory[key]
+    if (value == null) return memory[key]
+    memory[key] = value
+    return value
   }
 }
 
-/** The analytics identifier; callers must hold the analytics grant (the consent gate does). */
-export const anonId = (): string => stored('localStorage', ANON_KEY)
-
-/** Random per browser session (tab lifetime). */
-export const sessionId = (): string => stored('sessionStorage', SESSION_KEY)
-
-/** Deletes every analytics identifier; called whenever analytics is not granted. */
-export function dropIds(): void {
-  memory = {}
+/** Parses the JSON stored under `key`; null or undefined when absent or unparsable. */
+export function storedJson(key: string): unknown {
   try {
-    localStorage.removeItem(ANON_KEY)
-    sessionStorage.removeItem(SESSION_KEY)
+    return JSON.parse(store(key)!)
   } catch {}
 }
+
+/** Deletes keys from both storages and from memory. */
+export function drop(...keys: string[]): void {
+  for (const key of keys) {
+    delete memory[key]
+    try {
+      localStorage.removeItem(key)
+      sessionStorage.removeItem(key)
+    } catch {}
+  }
+}
+
+function id(key: string, area?: Area): string {
+  const found = store(key, undefined, area)
+  return found && VALID_ID.test(found) ? found : store(key, uuid(), area)!
+}
+
+/** The analytics identifier; callers must hold the analytics grant (the consent gate does). */
+export const anonId = (): string => id(ANON)
+
+/** Random per browser session (tab lifetime). */
+export const sessionId = (): string => id(SESSION, 'sessionStorage')
+
+/** Deletes every analytics identifier and the offline queue; called whenever analytics is not granted. */
+export const dropIds = (): void => drop(ANON, SESSION, USER, OFFLINE)

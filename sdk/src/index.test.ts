@@ -1,12 +1,6 @@
-import { BATCH_PATH, type WireBatch } from '@atspark/schemas'
+import { BATCH_PATH, CONSENT_PATH, LIMITS, type WireBatch } from '@atspark/schemas'
 import { describe, expect, test, vi } from 'vitest'
-import { dispatchHidden, loadSdk, setCookie, setNavigator, settle, stubNetwork } from './test-support.js'
-
-const ENDPOINT = 'https://ingest.example'
-const URL_ = ENDPOINT + BATCH_PATH
-
-type Page = { happyDOM: { setURL(url: string): void } }
-const setUrl = (url: string) => (window as unknown as Page).happyDOM.setURL(url)
+import { BATCH_URL, dispatchHidden, ENDPOINT, loadSdk, setCookie, setNavigator, settle, setUrl, stubNetwork } from './test-support.js'
 
 async function start(options: Record<string, unknown> = {}) {
   const sdk = await loadSdk()
@@ -15,8 +9,17 @@ async function start(options: Record<string, unknown> = {}) {
 }
 
 const events = (batches: WireBatch[]) => batches.flatMap((b) => b.e)
+const analyticsStorage = () => [localStorage.getItem('atspark_anon'), sessionStorage.getItem('atspark_session'), localStorage.getItem('atspark_uid'), localStorage.getItem('atspark_q')]
 
 describe('what is posted', () => {
+  test('the paths equal those in @atspark/schemas', async () => {
+    const net = stubNetwork()
+    const sdk = await start({ mode: 'opt-in' })
+    sdk.consent.set({ analytics: true })
+    await sdk.flush()
+    expect(net.fetch.mock.calls.map(([url]) => url)).toEqual([ENDPOINT + CONSENT_PATH, ENDPOINT + BATCH_PATH])
+  })
+
   test('init sends a pageview to <endpoint>/v1/batch: a valid WireBatch without query, fragment or full referrer', async () => {
     setUrl('https://app.example/docs/page?email=a@b.c#section')
     Object.defineProperty(document, 'referrer', { value: 'https://search.example/q?term=secret', configurable: true })
@@ -27,14 +30,19 @@ describe('what is posted', () => {
     Reflect.deleteProperty(document, 'referrer')
 
     expect(net.fetch).toHaveBeenCalledOnce()
-    expect(net.fetch.mock.calls[0]![0]).toBe(URL_)
+    const [url, init] = net.fetch.mock.calls[0]!
+    expect(url).toBe(BATCH_URL)
+    // No content-type: text/plain needs no CORS preflight (the body is still JSON).
+    expect(init).toEqual({ method: 'POST', body: init.body, keepalive: true, credentials: 'omit' })
     const [batch] = net.posts()
     expect(batch).toMatchObject({ v: 1, k: 'site-key', c: { a: true, p: true, r: '2026-01' } })
+    expect(batch!.c.b).toBeUndefined()
     expect(batch!.sa).toBeGreaterThanOrEqual(before)
-    expect(batch!.e).toHaveLength(1)
     const [event] = batch!.e
-    expect(event).toMatchObject({
+    expect(event).toEqual({
+      id: event!.id,
       t: 'pageview',
+      ts: event!.ts,
       u: 'https://app.example/docs/page',
       r: 'https://search.example/q',
       a: localStorage.getItem('atspark_anon'),
@@ -48,25 +56,39 @@ describe('what is posted', () => {
     expect(JSON.stringify(batch)).not.toMatch(/secret|email|section/)
   })
 
-  test('track sends a custom event with its name and cleaned props, oldest first', async () => {
-    const net = stubNetwork()
-    const sdk = await start()
-    sdk.track('signup', { plan: 'pro', seats: 3, nested: { no: 1 } })
-    await sdk.flush()
-    const sent = events(net.posts())
-    expect(sent.map((e) => e.t)).toEqual(['pageview', 'custom'])
-    expect(sent[1]).toMatchObject({ n: 'signup', p: { plan: 'pro', seats: 3 } })
-    expect(sent[1]!.p).not.toHaveProperty('nested')
-    expect(sent[1]).not.toHaveProperty('r')
-    expect(new Set(sent.map((e) => e.id)).size).toBe(2)
-  })
-
-  test('autocapture: false sends no pageview; track without a name is ignored', async () => {
+  test('track sends a custom event; query, dashboard and feature send their policy types; names are required', async () => {
     const net = stubNetwork()
     const sdk = await start({ autocapture: false })
+    sdk.track('signup', { plan: 'pro', seats: 3, nested: { no: 1 } })
+    sdk.query('top-pages', { rows: 10 })
+    sdk.dashboard('overview')
+    sdk.feature('export-csv')
     sdk.track('')
+    sdk.query(undefined as never)
     await sdk.flush()
-    expect(net.requests()).toBe(0)
+    const sent = events(net.posts())
+    expect(sent.map((e) => [e.t, e.n])).toEqual([
+      ['custom', 'signup'],
+      ['query', 'top-pages'],
+      ['dashboard', 'overview'],
+      ['feature', 'export-csv'],
+    ])
+    expect(sent[0]!.p).toEqual({ plan: 'pro', seats: 3 })
+    expect(sent[1]!.p).toEqual({ rows: 10 })
+    expect(sent[0]).not.toHaveProperty('r')
+    expect(new Set(sent.map((e) => e.id)).size).toBe(4)
+  })
+
+  test('page(props) records the current path with props; long names and revisions are cut to the wire limits', async () => {
+    const net = stubNetwork()
+    const sdk = await start({ autocapture: false, policyRevision: 'r'.repeat(100) })
+    sdk.page({ section: 'docs' })
+    sdk.track('n'.repeat(500))
+    await sdk.flush()
+    const [batch] = net.posts()
+    expect(batch!.c.r).toHaveLength(64)
+    expect(batch!.e[0]).toMatchObject({ t: 'pageview', p: { section: 'docs' } })
+    expect(batch!.e[1]!.n).toHaveLength(LIMITS.nameLength)
   })
 
   test('nothing is queued or sent before init, and a second init is ignored', async () => {
@@ -77,11 +99,13 @@ describe('what is posted', () => {
     sdk.init({ site: 'second', endpoint: 'https://other.example', mode: 'opt-out' })
     sdk.track('late')
     await sdk.flush()
-    expect(net.fetch.mock.calls.map(([url]) => url)).toEqual([URL_])
+    expect(net.fetch.mock.calls.map(([url]) => url)).toEqual([BATCH_URL])
     expect(net.posts()[0]).toMatchObject({ k: 'first', e: [{ n: 'late' }] })
   })
+})
 
-  test('batches: a request at 20 events, and after 5 s for fewer', async () => {
+describe('the memory queue', () => {
+  test('a request at 20 events, and 5 s after the first of fewer', async () => {
     vi.useFakeTimers()
     const net = stubNetwork()
     const sdk = await start({ autocapture: false })
@@ -93,37 +117,17 @@ describe('what is posted', () => {
     expect(net.posts()).toHaveLength(1)
     expect(net.posts()[0]!.e).toHaveLength(20)
     sdk.track('e20')
-    await vi.advanceTimersByTimeAsync(4999)
+    await vi.advanceTimersByTimeAsync(4000)
+    sdk.track('e21')
+    await vi.advanceTimersByTimeAsync(999)
     expect(net.fetch).toHaveBeenCalledOnce()
     await vi.advanceTimersByTimeAsync(1)
-    expect(net.posts()[1]!.e.map((e) => e.n)).toEqual(['e20'])
+    expect(net.posts()[1]!.e.map((e) => e.n)).toEqual(['e20', 'e21'])
   })
 })
 
-describe('DNT and GPC', () => {
-  test.each([
-    ['doNotTrack', '1'],
-    ['globalPrivacyControl', true],
-  ] as const)('%s: no request at all, even after consent.set({ analytics: true }), and no anon id', async (name, value) => {
-    vi.useFakeTimers()
-    setNavigator(name, value)
-    const net = stubNetwork()
-    const sdk = await start()
-    sdk.track('x')
-    expect(sdk.consent.set({ analytics: true })).toMatchObject({ analytics: false, signal: name === 'doNotTrack' ? 'dnt' : 'gpc' })
-    for (let i = 0; i < 25; i++) sdk.track(`x${i}`)
-    await sdk.flush()
-    dispatchHidden()
-    window.dispatchEvent(new Event('pagehide'))
-    await vi.advanceTimersByTimeAsync(60_000)
-    expect(net.requests()).toBe(0)
-    expect(localStorage.getItem('atspark_anon')).toBeNull()
-    expect(sessionStorage.getItem('atspark_session')).toBeNull()
-  })
-})
-
-describe('opt-in', () => {
-  test('sends nothing before a grant, then sends the waiting events with their original timestamps', async () => {
+describe('opt-in, before a decision', () => {
+  test('sends nothing, keeps no id, then a grant sends the waiting events with their original ids and timestamps', async () => {
     vi.useFakeTimers()
     const net = stubNetwork()
     const sdk = await start({ mode: 'opt-in' })
@@ -131,24 +135,42 @@ describe('opt-in', () => {
     const trackedAt = Date.now()
     await sdk.flush()
     window.dispatchEvent(new Event('pagehide'))
+    dispatchHidden()
     await vi.advanceTimersByTimeAsync(30_000)
-    expect(net.requests()).toBe(0)
-    expect(localStorage.getItem('atspark_anon')).toBeNull()
+    expect(net.fetch).not.toHaveBeenCalled()
+    expect(net.beacon).not.toHaveBeenCalled()
+    expect(analyticsStorage()).toEqual([null, null, null, null])
 
     sdk.consent.set({ analytics: true })
     await vi.advanceTimersByTimeAsync(0)
     const [batch] = net.posts()
-    expect(batch!.e.map((e) => e.t)).toEqual(['pageview', 'custom'])
+    expect(batch!.e.map((e) => [e.t, e.n])).toEqual([
+      ['pageview', undefined],
+      ['custom', 'before'],
+    ])
     expect(batch!.e[1]!.ts).toBe(trackedAt)
     expect(batch!.sa).toBeGreaterThanOrEqual(trackedAt + 30_000)
     expect(batch!.e[0]!.a).toBe(localStorage.getItem('atspark_anon'))
+  })
+
+  test('the buffer is bounded: past 100 events the newest are dropped, never stored', async () => {
+    const net = stubNetwork()
+    const sdk = await start({ mode: 'opt-in', autocapture: false })
+    for (let i = 0; i < 150; i++) sdk.track(`e${i}`)
+    expect(Object.keys(localStorage)).toEqual([])
+    sdk.consent.set({ analytics: true })
+    await settle()
+    const sent = events(net.posts())
+    expect(sent).toHaveLength(100)
+    expect(sent[0]!.n).toBe('e0')
+    expect(sent[99]!.n).toBe('e99')
   })
 
   test('a refusal discards the waiting events for good, and events tracked while refused never leave', async () => {
     const net = stubNetwork()
     const sdk = await start({ mode: 'opt-in' })
     sdk.track('held')
-    sdk.consent.set({ analytics: false })
+    sdk.consent.set({ analytics: false }, 'banner')
     sdk.track('while-refused')
     sdk.consent.set({ analytics: true })
     await sdk.flush()
@@ -156,33 +178,75 @@ describe('opt-in', () => {
     sdk.track('after-grant')
     await sdk.flush()
     expect(events(net.posts()).map((e) => e.n)).toEqual(['after-grant'])
+    expect(net.receipts().map((r) => [r.src, r.a])).toEqual([
+      ['banner', false],
+      ['api', true],
+    ])
+  })
+})
+
+describe('DNT and GPC', () => {
+  test.each([
+    ['doNotTrack', '1'],
+    ['globalPrivacyControl', true],
+  ] as const)('%s: no analytics request at all, even after consent.set({ analytics: true }); the receipts still go', async (name, value) => {
+    vi.useFakeTimers()
+    setNavigator(name, value)
+    const net = stubNetwork()
+    const sdk = await start()
+    sdk.track('x')
+    expect(sdk.consent.set({ analytics: true })).toMatchObject({ analytics: false, blockedBy: name === 'doNotTrack' ? 'dnt' : 'gpc' })
+    for (let i = 0; i < 25; i++) sdk.track(`x${i}`)
+    sdk.identify('user-1')
+    await sdk.flush()
+    dispatchHidden()
+    window.dispatchEvent(new Event('pagehide'))
+    await vi.advanceTimersByTimeAsync(60_000)
+    expect(net.requests()).toBe(0)
+    expect(analyticsStorage()).toEqual([null, null, null, null])
+    expect(net.receipts().map((r) => [r.src, r.a])).toEqual([
+      [name === 'doNotTrack' ? 'dnt' : 'gpc', false],
+      ['api', false],
+    ])
   })
 })
 
 describe('withdrawal', () => {
-  test('drops the queue, deletes the anon id, and nothing is sent afterwards', async () => {
+  test('drops the queue, deletes anon, session and user ids and the offline queue, and nothing is sent afterwards', async () => {
     vi.useFakeTimers()
     const net = stubNetwork()
     const sdk = await start()
+    sdk.identify('user-1')
     await sdk.flush()
     expect(net.fetch).toHaveBeenCalledOnce()
     expect(localStorage.getItem('atspark_anon')).not.toBeNull()
+    expect(localStorage.getItem('atspark_uid')).toBe('user-1')
+    localStorage.setItem('atspark_q', '[]')
 
     sdk.track('queued')
     sdk.consent.set({ analytics: false })
-    expect(localStorage.getItem('atspark_anon')).toBeNull()
-    expect(sessionStorage.getItem('atspark_session')).toBeNull()
+    expect(analyticsStorage()).toEqual([null, null, null, null])
     sdk.track('after')
     sdk.page()
+    sdk.identify('user-2')
     await sdk.flush()
     dispatchHidden()
     window.dispatchEvent(new Event('pagehide'))
     await vi.advanceTimersByTimeAsync(60_000)
     expect(net.requests()).toBe(1)
-    expect(localStorage.getItem('atspark_anon')).toBeNull()
+    expect(analyticsStorage()).toEqual([null, null, null, null])
+
+    // A later grant starts over: new anon id, no user id from before.
+    sdk.consent.set({ analytics: true })
+    sdk.track('again')
+    await sdk.flush()
+    const [, batch] = net.posts()
+    expect(batch!.e.map((e) => e.n)).toEqual(['again'])
+    expect(batch!.e[0]!.uid).toBeUndefined()
+    expect(batch!.e[0]!.a).not.toBe(net.posts()[0]!.e[0]!.a)
   })
 
-  test('cancels a retry waiting in backoff', async () => {
+  test('stops a retry waiting in backoff, and the batch is not kept offline', async () => {
     vi.useFakeTimers()
     const net = stubNetwork([503, 503])
     const sdk = await start()
@@ -190,33 +254,86 @@ describe('withdrawal', () => {
     await vi.advanceTimersByTimeAsync(0)
     expect(net.fetch).toHaveBeenCalledOnce()
     sdk.consent.set({ analytics: false })
+    window.dispatchEvent(new Event('pagehide'))
+    expect(localStorage.getItem('atspark_q')).toBeNull()
     await vi.runAllTimersAsync()
     await flushed
-    expect(net.fetch).toHaveBeenCalledOnce()
+    expect(net.requests()).toBe(1)
+    expect(localStorage.getItem('atspark_q')).toBeNull()
   })
 
   test('made in another tab (cookie rewritten) stops this tab at its next send', async () => {
     const net = stubNetwork()
     const sdk = await start()
     sdk.track('queued')
-    setCookie(`atspark_consent=1|0|0|other-tab-receipt||${Date.now() + 86_400_000}; path=/`)
+    setCookie(`atspark_consent=1|0|0|other-tab-receipt||${Date.now() + 86_400_000}|; path=/`)
     await sdk.flush()
     expect(net.requests()).toBe(0)
     expect(localStorage.getItem('atspark_anon')).toBeNull()
   })
 })
 
+describe('identify and reset', () => {
+  test('identify: uid on every event sent while analytics is granted, stored in atspark_uid and read by the next page', async () => {
+    const net = stubNetwork()
+    const sdk = await start({ autocapture: false })
+    sdk.track('anonymous')
+    sdk.identify('user-42')
+    sdk.track('known')
+    await sdk.flush()
+    expect(events(net.posts()).map((e) => e.uid)).toEqual(['user-42', 'user-42'])
+    expect(localStorage.getItem('atspark_uid')).toBe('user-42')
+    const next = await start({ autocapture: false })
+    next.track('next-page')
+    await next.flush()
+    expect(net.posts()[1]!.e[0]!.uid).toBe('user-42')
+  })
+
+  test('identify while the choice is pending keeps the id in memory only, and it is sent after a grant', async () => {
+    const net = stubNetwork()
+    const sdk = await start({ mode: 'opt-in', autocapture: false })
+    sdk.identify('user-7')
+    sdk.track('x')
+    expect(localStorage.getItem('atspark_uid')).toBeNull()
+    sdk.consent.set({ analytics: true })
+    await settle()
+    expect(net.posts()[0]!.e[0]!.uid).toBe('user-7')
+    expect(localStorage.getItem('atspark_uid')).toBe('user-7')
+  })
+
+  test('reset: what was queued leaves under the old ids; afterwards a new anon id and session, and no user id', async () => {
+    const net = stubNetwork()
+    const sdk = await start({ autocapture: false })
+    sdk.identify('user-1')
+    sdk.track('before-logout')
+    sdk.reset()
+    expect(localStorage.getItem('atspark_uid')).toBeNull()
+    sdk.track('after-logout')
+    await sdk.flush()
+    const [before, after] = net.posts().map((b) => b.e[0]!)
+    expect(before).toMatchObject({ n: 'before-logout', uid: 'user-1' })
+    expect(after!.n).toBe('after-logout')
+    expect(after!.uid).toBeUndefined()
+    expect(after!.a).not.toBe(before!.a)
+    expect(after!.s).not.toBe(before!.s)
+    expect(after!.a).toBe(localStorage.getItem('atspark_anon'))
+  })
+})
+
 describe('delivery', () => {
-  test('retries on 503 with the same event ids and a fresh sent_at', async () => {
+  test('retries on 503 with the same event ids, the ids they were first sent with, and a fresh sent_at', async () => {
     vi.useFakeTimers()
     const net = stubNetwork([503])
     const sdk = await start()
     const done = sdk.flush()
+    await vi.advanceTimersByTimeAsync(0)
+    sdk.reset()
     await vi.advanceTimersByTimeAsync(5000)
     await done
     const [first, second] = net.posts()
     expect(net.fetch).toHaveBeenCalledTimes(2)
     expect(second!.e.map((e) => e.id)).toEqual(first!.e.map((e) => e.id))
+    expect(second!.e.map((e) => e.a)).toEqual(first!.e.map((e) => e.a))
     expect(second!.sa).toBeGreaterThan(first!.sa)
   })
 
@@ -227,6 +344,7 @@ describe('delivery', () => {
     await sdk.flush()
     await vi.advanceTimersByTimeAsync(120_000)
     expect(net.fetch).toHaveBeenCalledOnce()
+    expect(localStorage.getItem('atspark_q')).toBeNull()
   })
 
   test('pagehide sends the queue with sendBeacon as text/plain, not fetch', async () => {
@@ -238,7 +356,7 @@ describe('delivery', () => {
     expect(net.fetch).not.toHaveBeenCalled()
     expect(net.beacon).toHaveBeenCalledOnce()
     const [url, blob] = net.beacon.mock.calls[0]!
-    expect(url).toBe(URL_)
+    expect(url).toBe(BATCH_URL)
     expect(blob.type).toBe('text/plain')
     const [batch] = await net.beacons()
     expect(batch!.e.map((e) => e.t)).toEqual(['pageview', 'custom'])
@@ -264,5 +382,98 @@ describe('delivery', () => {
     await settle()
     expect(net.beacon).toHaveBeenCalledOnce()
     expect(net.posts()).toHaveLength(1)
+  })
+
+  test('no body exceeds 64 KiB: a large batch is split, every event sent once', async () => {
+    const net = stubNetwork()
+    const sdk = await start({ autocapture: false })
+    const big = Object.fromEntries(Array.from({ length: 32 }, (_, i) => [`k${i}`, 'é'.repeat(512)]))
+    for (let i = 0; i < 19; i++) sdk.track(`e${i}`, big)
+    await sdk.flush()
+    const bodies = net.fetch.mock.calls.map(([, init]) => new Blob([String(init.body)]).size)
+    expect(bodies.length).toBeGreaterThan(1)
+    for (const size of bodies) expect(size).toBeLessThanOrEqual(64 * 1024)
+    expect(events(net.posts()).map((e) => e.n)).toEqual(Array.from({ length: 19 }, (_, i) => `e${i}`))
+  })
+})
+
+describe('offline queue (localStorage atspark_q)', () => {
+  test('keeps a batch whose retries ran out, and the next page load sends it with the same ids, then deletes it', async () => {
+    vi.useFakeTimers()
+    const net = stubNetwork([0, 0, 0, 0, 0])
+    const sdk = await start({ autocapture: false })
+    sdk.track('offline-1')
+    sdk.track('offline-2')
+    const done = sdk.flush()
+    await vi.runAllTimersAsync()
+    await done
+    expect(net.fetch).toHaveBeenCalledTimes(5)
+    const kept = JSON.parse(localStorage.getItem('atspark_q')!)
+    expect(kept.map((e: { n: string }) => e.n)).toEqual(['offline-1', 'offline-2'])
+
+    const next = await start({ autocapture: false })
+    await vi.advanceTimersByTimeAsync(0)
+    expect(localStorage.getItem('atspark_q')).toBeNull()
+    const replayed = net.posts().at(-1)!.e
+    expect(replayed.map((e) => e.id)).toEqual(kept.map((e: { id: string }) => e.id))
+    expect(replayed.map((e) => e.ts)).toEqual(kept.map((e: { ts: number }) => e.ts))
+    await next.flush()
+  })
+
+  test('a page leaving with a send in backoff keeps it for the next load (once, however many leave events)', async () => {
+    vi.useFakeTimers()
+    const net = stubNetwork([503])
+    const sdk = await start()
+    void sdk.flush()
+    await vi.advanceTimersByTimeAsync(0)
+    expect(net.fetch).toHaveBeenCalledOnce()
+    dispatchHidden()
+    window.dispatchEvent(new Event('pagehide'))
+    const kept = JSON.parse(localStorage.getItem('atspark_q')!)
+    expect(kept).toHaveLength(1)
+    expect(kept[0].id).toBe(net.posts()[0]!.e[0]!.id)
+  })
+
+  test('is bounded to 100 events', async () => {
+    vi.useFakeTimers()
+    stubNetwork(Array(50).fill(0))
+    const sdk = await start({ autocapture: false })
+    for (let round = 0; round < 6; round++) {
+      for (let i = 0; i < 20; i++) sdk.track(`r${round}e${i}`)
+      await vi.runAllTimersAsync()
+    }
+    const kept = JSON.parse(localStorage.getItem('atspark_q')!)
+    expect(kept).toHaveLength(100)
+    expect(kept[0].n).toBe('r0e0')
+  })
+
+  test('is never written without the analytics grant, and is deleted on a later load that lacks it', async () => {
+    vi.useFakeTimers()
+    stubNetwork([0, 0, 0, 0, 0])
+    const sdk = await start({ autocapture: false })
+    sdk.track('x')
+    const done = sdk.flush()
+    await vi.advanceTimersByTimeAsync(0)
+    sdk.consent.set({ analytics: false })
+    await vi.runAllTimersAsync()
+    await done
+    expect(localStorage.getItem('atspark_q')).toBeNull()
+
+    localStorage.setItem('atspark_q', JSON.stringify([{ id: 'x' }]))
+    setCookie('atspark_consent=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/')
+    const net = stubNetwork()
+    await start({ mode: 'opt-in' })
+    expect(localStorage.getItem('atspark_q')).toBeNull()
+    await vi.runAllTimersAsync()
+    expect(net.requests()).toBe(0)
+  })
+
+  test('garbled storage is ignored', async () => {
+    localStorage.setItem('atspark_q', '{oops')
+    const net = stubNetwork()
+    const sdk = await start({ autocapture: false })
+    await sdk.flush()
+    expect(net.requests()).toBe(0)
+    expect(localStorage.getItem('atspark_q')).toBeNull()
   })
 })

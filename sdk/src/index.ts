@@ -1,100 +1,222 @@
-// Public API: init, page, track, flush, consent. One tracker per page.
-import type { SiteMode, WireBatch, WireEvent } from '@atspark/schemas'
-import * as consentStore from './consent.js'
-import { type ConsentChoice, type ConsentState, Gate } from './consent.js'
+// Public API: init, page, track and the policy's typed events, identify/reset, flush, consent, prefs. One tracker per page.
+import type { EventType, SiteMode, WireBatch, WireEvent } from '@atspark/schemas'
+import { type ConsentChoice, type ConsentListener, type ConsentState, configure, Gate, gate, get, onChange, prefs, set } from './consent.js'
 import { createEvent, type Props, stripUrl } from './event.js'
-import { anonId, sessionId } from './ids.js'
-import { createQueue } from './queue.js'
-import { beacon, post } from './transport.js'
+import { ANON, anonId, drop, OFFLINE, SESSION, sessionId, store, storedJson, USER } from './ids.js'
+import { beacon, MAX_BODY_BYTES, post } from './transport.js'
 
-export type { ConsentChoice, ConsentState, Props }
+export type { ConsentChoice, ConsentListener, ConsentState, Props }
+export { SNIPPET } from './snippet.js'
+
+/** Each autocapture part can be turned off; `false` turns off all of them. */
+export type Autocapture = { pageviews?: boolean; clicks?: boolean; outbound?: boolean }
 
 export type InitOptions = {
   /** Site write key (public), sent as `k`. */
   site: string
-  /** Ingest base URL; batches go to `${endpoint}/v1/batch`. */
+  /** Ingest base URL; batches go to `${endpoint}/v1/batch`, consent receipts to `${endpoint}/v1/consent`. */
   endpoint: string
   /** Default 'opt-in': analytics stays off until `consent.set({ analytics: true })`. */
   mode?: SiteMode
-  /** Policy revision the visitor's choice is made under; a different revision asks again. */
+  /** Policy revision (≤ 64 chars) the visitor's choice is made under; a different revision asks again. */
   policyRevision?: string
-  /** Send a pageview right after init (default true). */
-  autocapture?: boolean
+  /** Pageviews (with SPA navigation), `data-atspark` clicks and outbound links; all on by default. */
+  autocapture?: boolean | Autocapture
 }
 
-/** Equals BATCH_PATH in @atspark/schemas (a test checks); copied because the SDK may import types only. */
+/** Equal BATCH_PATH and CONSENT_PATH in @atspark/schemas (a test checks); copied because the SDK may import types only. */
 const BATCH_PATH = '/v1/batch'
+const CONSENT_PATH = '/v1/consent'
 
-let config: { k: string; url: string; r?: string } | undefined
+/** Memory queue: a request at `size` events or `wait` ms after the first; at most `cap` (LIMITS.eventsPerBatch) wait for consent. */
+export const QUEUE = { size: 20, wait: 5000, cap: 100 } as const
+/** Undelivered events kept in localStorage for the next page load, at most: one batch, so a replay is one request. */
+export const OFFLINE_CAP = 100
 
-/** Sending needs the grant; a denial (refusal, withdrawal, DNT/GPC) discards what was waiting. */
+/** Site key; set by init, and nothing is queued or sent before. */
+let siteKey: string | undefined
+let batchUrl = ''
+let revision: string | undefined
+/** The host app's user id: in memory while the choice is pending, in storage only while analytics is granted. */
+let userId: string | null | undefined
+/** Path of the last pageview, so autocapture never sends the same path twice in a row. */
+let lastPath: string | undefined
+let queued: WireEvent[] = []
+let timer: ReturnType<typeof setTimeout> | 0 = 0
+/** Batches handed to fetch and not settled yet: kept offline if the page goes away first. */
+const inFlight = new Set<WireEvent[]>()
+
+/** Sending needs the grant; a denial (refusal, withdrawal, DNT/GPC) discards what waited in memory. */
 function ready(): boolean {
-  const gate = consentStore.gate()
-  if (gate === Gate.deny) queue.clear()
-  return gate === Gate.grant
+  const decision = gate()
+  if (decision === Gate.deny) {
+    queued = []
+    userId = undefined
+  }
+  return decision === Gate.grant
 }
 
 /** The batch body, rebuilt per attempt so sent_at is fresh; nothing once analytics is no longer granted. */
 function body(events: WireEvent[]): string | undefined {
-  if (!config || consentStore.gate() !== Gate.grant) return
-  const state = consentStore.get()
+  if (!ready()) return
   const a = anonId()
   const s = sessionId()
-  const batch: WireBatch = {
-    v: 1,
-    k: config.k,
-    sa: Date.now(),
-    // No `b`: a batch only leaves while no DNT/GPC signal blocks analytics.
-    c: { a: state.analytics, p: state.preferences, r: config.r },
-    e: events.map((event) => ({ ...event, a, s })),
+  userId ||= store(USER)
+  if (userId) store(USER, userId)
+  // Stamped once: a retry or an offline replay carries the ids the event was first sent with.
+  for (const event of events) {
+    event.a ||= a
+    event.s ||= s
+    event.uid ||= userId || undefined
   }
-  return JSON.stringify(batch)
+  return JSON.stringify({ v: 1, k: siteKey!, sa: Date.now(), c: { a: true, p: get().preferences, r: revision }, e: events } satisfies WireBatch)
 }
 
-async function send(events: WireEvent[], unloading?: boolean): Promise<void> {
-  const url = config!.url
-  const build = () => body(events)
-  const text = unloading && build()
-  if (!text || !beacon(url, text)) return post(url, build)
+/** The offline queue (an array, whatever storage held). */
+const saved = (): WireEvent[] => [].concat((storedJson(OFFLINE) as never) || [])
+
+/** Keeps undelivered events for the next page load: only while analytics is granted, bounded, one copy per id. */
+function keep(events: WireEvent[]): void {
+  const list = saved()
+  for (const event of events) if (!list.some((kept) => kept.id === event.id)) list.push(event)
+  if (events[0] && ready()) store(OFFLINE, JSON.stringify(list.slice(0, OFFLINE_CAP)))
 }
 
-const queue = createQueue(ready, send)
-
-function enqueue(...args: Parameters<typeof createEvent>): void {
-  if (config && consentStore.gate() !== Gate.deny) queue.push(createEvent(...args))
+/** Sends events (≤ 100), split so no body exceeds 64 KiB; beacon while unloading, else fetch with retries. */
+async function send(events: WireEvent[], unloading?: boolean): Promise<unknown> {
+  const text = body(events)
+  const n = events.length
+  if (!text) return
+  if (n > 1 && new Blob([text]).size > MAX_BODY_BYTES) {
+    return Promise.all([send(events.slice(0, n / 2), unloading), send(events.slice(n / 2), unloading)])
+  }
+  if (unloading && beacon(batchUrl, text)) return
+  inFlight.add(events)
+  if (await post(batchUrl, () => body(events))) keep(events)
+  inFlight.delete(events)
 }
+
+/** Hands the memory queue to send() if analytics is granted; otherwise it keeps waiting (or was dropped by ready()). */
+async function drain(unloading?: boolean): Promise<void> {
+  clearTimeout(timer)
+  timer = 0
+  if (queued[0] && ready()) await send(queued.splice(0), unloading)
+}
+
+/** The one gate for events: nothing before init, nothing once denied; pending events wait in memory, bounded. */
+function enqueue(t: EventType, fields: Pick<WireEvent, 'n' | 'r'>, props?: Props): void {
+  if (siteKey && gate() !== Gate.deny) {
+    // Bounded while consent is pending: past the cap the newest event is dropped.
+    if (queued.push(createEvent(t, fields, props)) > QUEUE.cap) queued.pop()
+    if (queued.length >= QUEUE.size) void drain()
+    else timer ||= setTimeout(drain, QUEUE.wait)
+  }
+}
+
+/** The page is (maybe) going away: beacon the queue, and keep batches still in retry for the next load. */
+function leave(): void {
+  void drain(true)
+  keep([...inFlight].flat())
+}
+
+/** `false` from options, or "false" from a data attribute. */
+const off = (value: unknown) => value === false || value === 'false'
 
 /** Starts the tracker; later calls are ignored so a script tag and page code cannot both configure it. */
 export function init(options: InitOptions): void {
-  if (config || !options.site || !options.endpoint) return
-  consentStore.configure(options.mode, options.policyRevision)
-  config = { k: options.site, url: options.endpoint.replace(/\/+$/, '') + BATCH_PATH, r: options.policyRevision || undefined }
-  consentStore.gate() // from the first moment: no analytics id survives unless analytics is granted
-  addEventListener('pagehide', () => queue.flush(true))
-  document.addEventListener('visibilitychange', () => document.visibilityState === 'hidden' && queue.flush(true))
-  if (options.autocapture !== false) page()
+  const { site, endpoint, autocapture } = options
+  if (siteKey || !site || !endpoint) return
+  const base = endpoint.replace(/\/+$/, '')
+  siteKey = site
+  batchUrl = base + BATCH_PATH
+  revision = options.policyRevision?.slice(0, 64)
+  configure(options.mode, revision, site, base + CONSENT_PATH)
+  // A grant sends what waited; a refusal drops it (this listener runs before any the page adds).
+  onChange(() => drain())
+  // From the first moment no analytics id survives without the grant; with it, last page's undelivered events go out.
+  if (ready()) {
+    const events = saved().slice(0, OFFLINE_CAP)
+    drop(OFFLINE)
+    if (events[0]) void send(events)
+  }
+  addEventListener('pagehide', leave)
+  document.addEventListener('visibilitychange', () => document.visibilityState === 'hidden' && leave())
+
+  const on = (part: keyof Autocapture) => !off(autocapture) && !off((autocapture as Autocapture | undefined)?.[part])
+  const clicks = on('clicks')
+  const outbound = on('outbound')
+  if (on('pageviews')) {
+    const navigated = () => location.pathname !== lastPath && page()
+    for (const method of ['pushState', 'replaceState'] as const) {
+      const original = history[method]
+      history[method] = function (this: History, ...args: Parameters<History['pushState']>) {
+        original.apply(this, args)
+        navigated()
+      }
+    }
+    addEventListener('popstate', navigated)
+    // A page restored from the back/forward cache is a new visit to the same path.
+    addEventListener('pageshow', (event) => {
+      if (event.persisted) {
+        lastPath = ''
+        navigated()
+      }
+    })
+    page()
+  }
+  // Capture phase: a handler that stops propagation cannot hide the click.
+  document.addEventListener(
+    'click',
+    (event) => {
+      const target = event.target as Element
+      const marked = clicks && target.closest?.('[data-atspark]')
+      const link = outbound ? (target.closest?.('a[href]') as HTMLAnchorElement | null) : null
+      if (marked) named('click', marked.getAttribute('data-atspark')!)
+      else if (link?.host && link.host !== location.host) enqueue('click', { n: 'outbound' }, { host: link.host })
+    },
+    true,
+  )
 }
 
 /** Records a pageview of the current URL without its query and fragment. */
 export function page(props?: Props): void {
+  lastPath = location.pathname
   enqueue('pageview', { r: document.referrer ? stripUrl(document.referrer) : undefined }, props)
 }
 
-export function track(name: string, props?: Props): void {
-  if (name) enqueue('custom', { n: String(name).slice(0, 128) }, props)
+/** A named event: custom, click, or one of the policy's types. */
+function named(type: EventType, name: string, props?: Props): void {
+  if (name) enqueue(type, { n: String(name).slice(0, 128) }, props)
 }
 
-/** Sends what is queued now (if analytics is granted); resolves when the request and its retries settle. */
-export function flush(): Promise<void> {
-  return queue.flush()
+const typed =
+  (type: EventType) =>
+  (name: string, props?: Props): void =>
+    named(type, name, props)
+
+/** A custom event (type `custom`). */
+export const track = typed('custom')
+/** A query the user ran (type `query`). */
+export const query = typed('query')
+/** A dashboard the user opened (type `dashboard`). */
+export const dashboard = typed('dashboard')
+/** A feature the user used (type `feature`). */
+export const feature = typed('feature')
+
+/** Attaches the host app's user id (sent as `uid`, pseudonymised server-side) while analytics is granted. */
+export function identify(id: string): void {
+  if (id && gate() !== Gate.deny) userId = String(id).slice(0, 256)
 }
 
-export const consent = {
-  get: consentStore.get,
-  /** Records the visitor's choice; a grant sends what waited, a refusal drops it and deletes analytics ids. */
-  set(choice: ConsentChoice): ConsentState {
-    const state = consentStore.set(choice)
-    queue.flush()
-    return state
-  },
+/** Logout: sends what is queued under the current ids, then forgets the user id and starts a new anon id and session. */
+export function reset(): void {
+  void drain()
+  userId = undefined
+  drop(ANON, SESSION, USER)
 }
+
+/** Sends what is queued now (if analytics is granted); resolves when the requests and their retries settle. */
+export const flush = (): Promise<void> => drain()
+
+export const consent = { get, set, onChange }
+export { prefs }

@@ -1,10 +1,17 @@
 // Test-only helpers (excluded from the build): a stubbed network, browser signals, and a fresh SDK per test.
-import { WireBatch } from '@atspark/schemas'
+import { BATCH_PATH, CONSENT_PATH, WireBatch, WireConsentReceipt } from '@atspark/schemas'
 import { afterEach, vi } from 'vitest'
 
-type Listener = [EventTarget, string, EventListenerOrEventListenerObject]
+type Listener = [EventTarget, string, EventListenerOrEventListenerObject, boolean | AddEventListenerOptions | undefined]
 const listeners: Listener[] = []
 const navigatorOverrides = new Set<string>()
+const { pushState, replaceState } = history
+const addToWindow = window.addEventListener
+const addToDocument = document.addEventListener
+
+export const ENDPOINT = 'https://ingest.example'
+export const BATCH_URL = ENDPOINT + BATCH_PATH
+export const RECEIPT_URL = ENDPOINT + CONSENT_PATH
 
 /** Overrides a navigator property (DNT, GPC, sendBeacon) for one test. */
 export function setNavigator(name: string, value: unknown): void {
@@ -13,24 +20,31 @@ export function setNavigator(name: string, value: unknown): void {
 }
 
 /**
- * Stubs fetch and sendBeacon. `statuses` are answered in order (then 202); a status of 0 is a network error.
- * `posts()` and `beacons()` return the parsed bodies, each validated against the zod WireBatch.
+ * Stubs fetch and sendBeacon. `statuses` answer fetches to `/v1/batch` in order (then 202); 0 is a network
+ * error. Receipts (`/v1/consent`) always get 202. Every parsed body is validated against the zod schemas.
  */
 export function stubNetwork(statuses: number[] = [], headers: Record<string, string> = {}) {
-  const fetchMock = vi.fn(async (_url: string, _init: RequestInit) => {
-    const status = statuses.shift() ?? 202
+  const fetchMock = vi.fn(async (url: string, _init: RequestInit) => {
+    const status = url.endsWith(BATCH_PATH) ? (statuses.shift() ?? 202) : 202
     if (status === 0) throw new TypeError('Failed to fetch')
     return new Response(null, { status, headers })
   })
   const beaconMock = vi.fn((_url: string, _data: Blob) => true)
   vi.stubGlobal('fetch', fetchMock)
   setNavigator('sendBeacon', beaconMock)
+  const bodies = (path: string) => fetchMock.mock.calls.filter(([url]) => url.endsWith(path)).map(([, init]) => JSON.parse(String(init.body)))
   return {
     fetch: fetchMock,
     beacon: beaconMock,
-    posts: () => fetchMock.mock.calls.map(([, init]) => WireBatch.parse(JSON.parse(String(init.body)))),
+    /** Batches posted with fetch, in order. */
+    posts: () => bodies(BATCH_PATH).map((body) => WireBatch.parse(body)),
+    /** Consent receipts posted with fetch, in order. */
+    receipts: () => bodies(CONSENT_PATH).map((body) => WireConsentReceipt.parse(body)),
+    /** Raw receipt bodies, to check what they do not carry. */
+    rawReceipts: () => bodies(CONSENT_PATH) as Record<string, unknown>[],
     beacons: () => Promise.all(beaconMock.mock.calls.map(async ([, blob]) => WireBatch.parse(JSON.parse(await blob.text())))),
-    requests: () => fetchMock.mock.calls.length + beaconMock.mock.calls.length,
+    /** Analytics requests: batch fetches and beacons (receipts are essential and not counted). */
+    requests: () => fetchMock.mock.calls.filter(([url]) => !url.endsWith(CONSENT_PATH)).length + beaconMock.mock.calls.length,
   }
 }
 
@@ -38,9 +52,10 @@ export function stubNetwork(statuses: number[] = [], headers: Record<string, str
 export async function loadSdk() {
   vi.resetModules()
   for (const target of [window, document]) {
-    const add = target.addEventListener.bind(target)
+    // The unspied method: a second loadSdk() in one test must not wrap the spy in itself.
+    const add = (target === window ? addToWindow : addToDocument).bind(target)
     vi.spyOn(target, 'addEventListener').mockImplementation((type, listener, options) => {
-      if (listener) listeners.push([target, type, listener])
+      if (listener) listeners.push([target, type, listener, options])
       add(type, listener, options)
     })
   }
@@ -53,8 +68,14 @@ export function setCookie(cookie: string): void {
   document.cookie = cookie
 }
 
+export const consentCookie = () => document.cookie.match(/(?:^|; )atspark_consent=([^;]*)/)?.[1]
+
 /** Lets pending promise callbacks (fetch stubs, async flushes) run. */
 export const settle = () => new Promise((resolve) => setTimeout(resolve, 0))
+
+export function setUrl(url: string): void {
+  ;(window as unknown as { happyDOM: { setURL(url: string): void } }).happyDOM.setURL(url)
+}
 
 export function dispatchHidden(): void {
   Object.defineProperty(document, 'visibilityState', { value: 'hidden', configurable: true })
@@ -63,14 +84,18 @@ export function dispatchHidden(): void {
 }
 
 afterEach(() => {
-  for (const [target, type, listener] of listeners.splice(0)) target.removeEventListener(type, listener)
+  for (const [target, type, listener, options] of listeners.splice(0)) target.removeEventListener(type, listener, options)
+  // Each fresh SDK wraps the history methods; unwrap so an earlier copy cannot record pageviews in a later test.
+  Object.assign(history, { pushState, replaceState })
+  Reflect.deleteProperty(window, 'atspark')
+  document.body.innerHTML = ''
   for (const name of navigatorOverrides) Reflect.deleteProperty(navigator, name)
   navigatorOverrides.clear()
   vi.useRealTimers()
   vi.restoreAllMocks()
-  ;(window as unknown as { happyDOM: { setURL(url: string): void } }).happyDOM.setURL('http://localhost:3000/')
+  setUrl('http://localhost:3000/')
   vi.unstubAllGlobals()
-  setCookie('atspark_consent=; max-age=0; path=/')
+  setCookie('atspark_consent=; expires=Thu, 01 Jan 1970 00:00:00 GMT; path=/')
   localStorage.clear()
   sessionStorage.clear()
 })

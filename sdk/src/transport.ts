@@ -1,30 +1,33 @@
-// Getting a batch to ingest: fetch with retries, or sendBeacon when the page is going away.
+// Getting a body to ingest: fetch keepalive with retries, or sendBeacon when the page is going away.
 
-/** Attempts after the first; delays grow 1 s, 2 s, 4 s, 8 s (full jitter), never below Retry-After. */
-export const RETRY = { attempts: 4, baseMs: 1000, capMs: 60_000 } as const
+/** Attempts after the first; delays are drawn from 0–1 s, 0–2 s, 0–4 s, 0–8 s (full jitter), never below Retry-After. */
+export const RETRY = { attempts: 4, baseMs: 1000 } as const
 
-/** Retry-After in ms (seconds or HTTP date); 0 when absent or unparsable. */
-export function retryAfterMs(header: string | null): number {
-  const seconds = Number(header)
-  return header ? (seconds >= 0 ? seconds * 1000 : Math.max(0, Date.parse(header) - Date.now()) || 0) : 0
-}
+/** Browsers refuse keepalive and beacon bodies over 64 KiB, so larger batches are split before sending. */
+export const MAX_BODY_BYTES = 65_536
+
+/** Retry-After in ms from seconds or an HTTP date; 0 or less (no wait) when absent, past or unparsable. */
+export const retryAfterMs = (header: string | null): number =>
+  +header! >= 0 ? +header! * 1000 : Date.parse(header!) - Date.now() || 0
 
 /**
- * POSTs the JSON `build()` returns. Network errors, 429 and 5xx are retried with the same events
- * (`build` re-stamps sent_at); other statuses are final. `build` returning nothing stops (consent withdrawn).
+ * POSTs what `build()` returns with keepalive and no credentials. Network errors, 429 and 5xx are
+ * retried with the same content (`build` re-stamps sent_at); other statuses are final. `build`
+ * returning nothing stops (consent withdrawn). Resolves true only when every retry failed.
+ * No content-type header: text/plain (like sendBeacon) needs no CORS preflight; the body is JSON.
  */
-export async function post(url: string, build: () => string | undefined): Promise<void> {
+export async function post(url: string, build: () => string | undefined): Promise<boolean> {
   for (let attempt = 0; ; attempt++) {
     const body = build()
-    if (!body) return
+    if (!body) return false
     let hintMs = 0
     try {
-      const res = await fetch(url, { method: 'POST', body, keepalive: true, credentials: 'omit', headers: { 'content-type': 'application/json' } })
-      if (res.status !== 429 && res.status < 500) return
+      const res = await fetch(url, { method: 'POST', body, keepalive: true, credentials: 'omit' })
+      if (res.status !== 429 && res.status < 500) return false
       hintMs = retryAfterMs(res.headers.get('retry-after'))
     } catch {}
-    if (attempt >= RETRY.attempts) return
-    const backoffMs = Math.random() * Math.min(RETRY.capMs, RETRY.baseMs * 2 ** attempt)
+    if (attempt >= RETRY.attempts) return true
+    const backoffMs = Math.random() * RETRY.baseMs * 2 ** attempt
     await new Promise((wake) => setTimeout(wake, Math.max(hintMs, backoffMs)))
   }
 }

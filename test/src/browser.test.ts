@@ -12,6 +12,7 @@ const batchRequests: Request[] = []
 const afterRefusal: Request[] = []
 const consoleErrors: string[] = []
 let exitCode: number | null
+let stateAfterToggle = ''
 
 beforeAll(async () => {
   pipeline = await startPipeline()
@@ -36,9 +37,10 @@ beforeAll(async () => {
   await flushed
   await page.waitForSelector('#log:has-text("sent")')
 
-  // Refusing analytics must stop every request, even for clicks queued afterwards.
-  await page.click('#refuse')
+  // Turning analytics off in account settings must stop every analytics request, even for clicks afterwards.
+  await page.uncheck('#analytics-toggle')
   refused = true
+  stateAfterToggle = (await page.textContent('#consent-state')) ?? ''
   await page.click('#run-query')
   await page.click('#flush')
   await page.waitForTimeout(500)
@@ -64,7 +66,7 @@ describe('demo page in real Chromium → ingest → processor → warehouse', ()
       warehouse!,
       'SELECT type, name, url_path, browser, os, screen_w, tz, ip_prefix FROM atspark.events ORDER BY ts',
     )
-    expect(stored.map((r) => `${r.type}:${r.name}`)).toEqual(['pageview:', 'custom:query_run', 'custom:dashboard_open', 'custom:feature_use'])
+    expect(stored.map((r) => `${r.type}:${r.name}`)).toEqual(['pageview:', 'query:revenue_by_region', 'dashboard:revenue', 'feature:smart_filters'])
     for (const r of stored) {
       expect(r.url_path).toBe('/')
       expect(r.browser).toMatch(/Chrom/)
@@ -76,9 +78,12 @@ describe('demo page in real Chromium → ingest → processor → warehouse', ()
     }
   })
 
-  it('sent no request after analytics was refused, and stored nothing from then on', async () => {
+  it('sent no analytics request after the account-settings toggle went off, and logged the receipt', async () => {
     expect(afterRefusal).toEqual([])
-    const [n] = await rows<{ n: string }>(warehouse!, "SELECT count() AS n FROM atspark.events WHERE name = 'query_run'")
+    expect(stateAfterToggle).toContain('analytics off')
+    const [n] = await rows<{ n: string }>(warehouse!, "SELECT count() AS n FROM atspark.events WHERE name = 'revenue_by_region'")
     expect(n?.n).toBe('1')
+    const receipts = await rows(warehouse!, "SELECT analytics, source FROM atspark.consent_log WHERE site_id = 'demo'")
+    expect(receipts).toEqual([{ analytics: false, source: 'api' }])
   })
 })

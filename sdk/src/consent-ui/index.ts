@@ -1,1 +1,4 @@
-// The consent banner bundle: being written (issue 3).
+// Entry of atspark-consent.min.js, the optional banner and preference center beside atspark.min.js.
+import { installConsentUi } from './install.js'
+
+installConsentUi()
