@@ -52,3 +52,16 @@ export class BusUnavailableError extends IngestError {
     this.retryAfterSeconds = options?.retryAfterSeconds ?? 2
   }
 }
+
+/** More items are waiting than the bound allows; the caller sheds load instead of queueing. */
+export class BackpressureError extends IngestError {
+  constructor(queued: number, limit: number) {
+    super(503, 'backpressure', `${queued} items already waiting (limit ${limit})`, { retriable: true })
+  }
+}
+
+export class ShuttingDownError extends IngestError {
+  constructor() {
+    super(503, 'shutting_down', 'shutting down', { retriable: true })
+  }
+}

@@ -1,11 +1,18 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import { Hono } from 'hono'
 import { Registry } from 'prom-client'
+import { z } from 'zod'
+import { FailpointMode, type WarehouseFailpoint } from './warehouse/failpoints.js'
 
 export interface BackofficeDeps {
   warehouse: ClickHouseClient
   registries: Registry[]
+  /** Extra readiness, e.g. the consumer has joined its group. */
+  ready?: () => boolean
+  failpoint?: WarehouseFailpoint
 }
+
+const FailpointBody = z.strictObject({ mode: z.enum(Object.values(FailpointMode) as [FailpointMode, ...FailpointMode[]]) })
 
 /** The back office: health, readiness (the warehouse answers) and metrics; the stats and privacy APIs join it later. */
 export function createBackofficeApp(deps: BackofficeDeps): Hono {
@@ -13,6 +20,7 @@ export function createBackofficeApp(deps: BackofficeDeps): Hono {
   const metrics = Registry.merge(deps.registries)
   app.get('/healthz', (c) => c.json({ ok: true }))
   app.get('/readyz', async (c) => {
+    if (deps.ready && !deps.ready()) return c.json({ ready: false, reason: 'not consuming' }, 503)
     const ping = await deps.warehouse.ping()
     return ping.success ? c.json({ ready: true }) : c.json({ ready: false, reason: 'warehouse unreachable' }, 503)
   })
@@ -20,6 +28,16 @@ export function createBackofficeApp(deps: BackofficeDeps): Hono {
     c.header('Content-Type', metrics.contentType)
     return c.body(await metrics.metrics())
   })
+  const failpoint = deps.failpoint
+  if (failpoint?.enabled) {
+    // Test-only, and only when the process was started with ATSPARK_FAILPOINTS=1.
+    app.put('/_failpoints/warehouse-write', async (c) => {
+      const body = FailpointBody.safeParse(await c.req.json().catch(() => undefined))
+      if (!body.success) return c.json({ error: 'invalid_failpoint', message: 'body must be {"mode":"off"|"fail"|"stall"}' }, 400)
+      failpoint.set(body.data.mode)
+      return c.json({ mode: failpoint.mode })
+    })
+  }
   app.notFound((c) => c.json({ error: 'not_found', message: `${c.req.method} ${c.req.path} does not exist` }, 404))
   return app
 }

@@ -1,4 +1,5 @@
 import {
+  BatchingWriter,
   compileTrust,
   createIngestApp,
   createIngestMetrics,
@@ -15,7 +16,6 @@ import { pseudonymizer } from './enrich/event-rows.js'
 import { openGeo } from './enrich/geo.js'
 import type { ProcessorEnv } from './env.js'
 import { loadHmacSecret } from './hmac-secret.js'
-import { BatchingWriter } from './pipeline/batching-writer.js'
 import { EmbeddedBus } from './pipeline/embedded-bus.js'
 import { toRecords } from './pipeline/to-records.js'
 import { createWarehouseClient, warehouseKind } from './warehouse/client.js'

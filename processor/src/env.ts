@@ -20,6 +20,15 @@ export const ProcessorEnv = IngestEnv.extend({
   WRITE_BATCH_MAX_ROWS: z.coerce.number().int().min(1).default(5000),
   WRITE_LINGER_MS: z.coerce.number().int().min(0).default(10),
   WRITE_MAX_QUEUED_ROWS: z.coerce.number().int().min(1).default(100_000),
+  KAFKA_GROUP_ID: z.string().default('atspark-processor'),
+  /** Also how long a killed processor's partitions wait before another member takes them. */
+  KAFKA_SESSION_TIMEOUT_MS: z.coerce.number().int().min(6_000).default(10_000),
+  KAFKA_PARTITIONS_CONCURRENTLY: z.coerce.number().int().min(1).default(2),
+  /** Event ids remembered for duplicate dropping, and the window rebuilt from the warehouse. */
+  RECENT_IDS_MAX: z.coerce.number().int().min(1_000).default(500_000),
+  RECENT_IDS_WINDOW_SECONDS: z.coerce.number().int().min(60).default(3_600),
+  /** Test-only: '1' lets the back office switch warehouse-write failpoints. */
+  ATSPARK_FAILPOINTS: z.enum(['0', '1']).default('0'),
 })
 export type ProcessorEnv = z.infer<typeof ProcessorEnv>
 

@@ -11,15 +11,16 @@ export class ProcessorError extends Error {
   }
 }
 
-/** More rows are waiting than the bound allows; the caller should shed load, not queue. */
-export class BackpressureError extends ProcessorError {
-  constructor(queued: number, limit: number) {
-    super('backpressure', `${queued} rows already waiting for the warehouse (limit ${limit})`, { retriable: true })
+/** A poison message: it can never be processed, so it goes to the DLQ and the partition moves on. */
+export class PoisonMessageError extends ProcessorError {
+  constructor(reason: string, cause?: unknown) {
+    super('poison_message', reason, { cause, retriable: false })
   }
 }
 
-export class ShuttingDownError extends ProcessorError {
-  constructor() {
-    super('shutting_down', 'the processor is shutting down', { retriable: true })
+/** A warehouse write failed; the batch is retried with backoff and its offsets are not committed. */
+export class WarehouseWriteError extends ProcessorError {
+  constructor(cause: unknown) {
+    super('warehouse_write_failed', 'warehouse write failed', { cause, retriable: true })
   }
 }

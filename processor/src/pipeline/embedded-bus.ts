@@ -1,7 +1,6 @@
-import { type Bus, BusUnavailableError } from '@atspark/ingest'
+import { type BatchingWriter, type Bus, BusUnavailableError } from '@atspark/ingest'
 import type { BusMessage } from '@atspark/schemas'
 import type { WarehouseRecord } from '../warehouse/record-writer.js'
-import type { BatchingWriter } from './batching-writer.js'
 
 /**
  * The embedded default's bus: an in-process hand-off to the processor. `publish` resolves only

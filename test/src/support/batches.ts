@@ -44,3 +44,45 @@ export async function post(ingest: string, body: unknown, opts: PostOptions = {}
     body: typeof body === 'string' ? body : JSON.stringify(body),
   })
 }
+
+export interface LoadResult {
+  /** Event ids of batches answered 202. */
+  acked: string[]
+  statuses: Map<number, number>
+  /** Per request: when it was sent and what came back (0 for a network error). */
+  requests: { at: number; status: number; ids: string[] }[]
+}
+
+/** Posts `total` events in batches with bounded concurrency, recording every answer; never throws on a refused batch. */
+export async function sendLoad(
+  ingest: string,
+  total: number,
+  options: { batchSize?: number; concurrency?: number; writeKey?: string; origin: string; pauseMs?: number },
+): Promise<LoadResult> {
+  const batchSize = options.batchSize ?? 50
+  const result: LoadResult = { acked: [], statuses: new Map(), requests: [] }
+  let next = 0
+  const worker = async () => {
+    while (next < total) {
+      const count = Math.min(batchSize, total - next)
+      next += count
+      const events = Array.from({ length: count }, () => event())
+      const ids = events.map((e) => e.id)
+      const at = Date.now()
+      let status = 0
+      try {
+        const res = await post(ingest, batch(events, { k: options.writeKey ?? 'pk_demo' }), { origin: options.origin })
+        status = res.status
+        await res.arrayBuffer()
+      } catch {
+        status = 0
+      }
+      result.statuses.set(status, (result.statuses.get(status) ?? 0) + 1)
+      result.requests.push({ at, status, ids })
+      if (status === 202) result.acked.push(...ids)
+      if (options.pauseMs) await new Promise((r) => setTimeout(r, options.pauseMs))
+    }
+  }
+  await Promise.all(Array.from({ length: options.concurrency ?? 8 }, worker))
+  return result
+}

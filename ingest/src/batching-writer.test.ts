@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { BackpressureError, ShuttingDownError } from '../errors.js'
+import { BackpressureError, ShuttingDownError } from './errors.js'
 import { BatchingWriter } from './batching-writer.js'
 
 function recorder(opts: { failFirst?: boolean; gate?: Promise<void> } = {}) {

@@ -1,4 +1,4 @@
-import { BackpressureError, ShuttingDownError } from '../errors.js'
+import { BackpressureError, ShuttingDownError } from './errors.js'
 
 export interface BatchingOptions {
   /** Flush as soon as this many items wait. */

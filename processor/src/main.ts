@@ -1,0 +1,72 @@
+import { createKafka, createLogger, ensureTopics, listen } from '@atspark/ingest'
+import { collectDefaultMetrics, Registry } from 'prom-client'
+import { createBackofficeApp } from './backoffice.js'
+import { RecentEventIds } from './dedup/recent-ids.js'
+import { pseudonymizer } from './enrich/event-rows.js'
+import { openGeo } from './enrich/geo.js'
+import { parseProcessorEnv } from './env.js'
+import { loadHmacSecret } from './hmac-secret.js'
+import { startConsumer } from './kafka/consumer.js'
+import { toRecords } from './pipeline/to-records.js'
+import { createWarehouseClient, warehouseKind } from './warehouse/client.js'
+import { WarehouseFailpoint } from './warehouse/failpoints.js'
+import { migrate } from './warehouse/migrations.js'
+import { recordWriter } from './warehouse/record-writer.js'
+
+// `node processor/dist/main.js`: one consumer-group member writing Kafka to the warehouse; run one per few partitions.
+const env = parseProcessorEnv()
+const logger = createLogger('atspark-processor', env.LOG_LEVEL)
+if (env.KAFKA_BROKERS.length === 0) {
+  logger.fatal('KAFKA_BROKERS is not set: the standalone processor consumes Kafka (npm start runs the embedded pipeline instead)')
+  process.exit(2)
+}
+const target = { url: env.CLICKHOUSE_URL, username: env.CLICKHOUSE_USER, password: env.CLICKHOUSE_PASSWORD, dataDir: env.ATSPARK_DATA_DIR }
+const warehouse = createWarehouseClient(target)
+const migration = await migrate(warehouse)
+logger.info({ warehouse: warehouseKind(target), applied: migration.applied, version: migration.current }, 'warehouse migrated')
+const [geo, secret] = await Promise.all([openGeo(env.GEOIP_DB), loadHmacSecret(env.ATSPARK_HMAC_SECRET, env.ATSPARK_DATA_DIR)])
+const pseudonymize = pseudonymizer(() => secret)
+
+const kafka = createKafka(env, logger)
+const admin = kafka.admin()
+await admin.connect()
+await ensureTopics(admin, env)
+await admin.disconnect()
+
+const registry = new Registry()
+collectDefaultMetrics({ register: registry, prefix: 'atspark_processor_' })
+const failpoint = new WarehouseFailpoint(env.ATSPARK_FAILPOINTS === '1')
+const consumer = await startConsumer(
+  {
+    groupId: env.KAFKA_GROUP_ID,
+    rawTopic: env.ATSPARK_TOPIC_RAW,
+    dlqTopic: env.ATSPARK_TOPIC_DLQ,
+    sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
+    partitionsConsumedConcurrently: env.KAFKA_PARTITIONS_CONCURRENTLY,
+  },
+  {
+    kafka,
+    warehouse,
+    writeRecords: recordWriter(warehouse),
+    toRecords: (message) => toRecords(message, { geo, pseudonymize }),
+    recentIds: new RecentEventIds(env.RECENT_IDS_MAX, env.RECENT_IDS_WINDOW_SECONDS),
+    failpoint,
+    logger,
+    registry,
+  },
+)
+const backoffice = await listen(createBackofficeApp({ warehouse, registries: [registry], ready: consumer.ready, failpoint }), env.BACKOFFICE_PORT, env.BACKOFFICE_HOST)
+logger.info({ backoffice: backoffice.port, topic: env.ATSPARK_TOPIC_RAW, group: env.KAFKA_GROUP_ID }, 'processor consuming')
+
+let stopping = false
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, async () => {
+    if (stopping) return
+    stopping = true
+    await consumer.stop()
+    await backoffice.close()
+    await warehouse.close()
+    logger.info('processor stopped cleanly')
+    process.exit(0)
+  })
+}
