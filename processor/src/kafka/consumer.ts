@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import { type Admin, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, Partitioners, type Producer } from 'kafkajs'
 import type { Logger } from '@atspark/ingest'
-import { Counter, type Registry } from 'prom-client'
+import { Counter, type Registry, Summary } from 'prom-client'
 import type { RecentEventIds } from '../dedup/recent-ids.js'
 import { backoffDelay, RetryAbandonedError, retry } from '../retry.js'
 import type { WarehouseFailpoint } from '../warehouse/failpoints.js'
@@ -47,6 +47,14 @@ export async function startConsumer(options: ConsumerOptions, deps: ConsumerDeps
     rows: new Counter({ name: 'atspark_processor_rows_written_total', help: 'Rows inserted, by table', labelNames: ['table'] as const, registers: [deps.registry] }),
     duplicates: new Counter({ name: 'atspark_processor_duplicate_events_total', help: 'Events dropped because their (org, id) was already written', registers: [deps.registry] }),
     poison: new Counter({ name: 'atspark_processor_dlq_messages_total', help: 'Messages sent to the DLQ', registers: [deps.registry] }),
+    freshness: new Summary({
+      name: 'atspark_processor_freshness_seconds',
+      help: 'From ingest receiving a batch to its rows being queryable (insert acknowledged), per message',
+      percentiles: [0.5, 0.95, 0.99],
+      maxAgeSeconds: 120,
+      ageBuckets: 4,
+      registers: [deps.registry],
+    }),
     writeFailures: new Counter({ name: 'atspark_processor_warehouse_write_failures_total', help: 'Failed warehouse writes (retried)', registers: [deps.registry] }),
   }
   const admin: Admin = kafka.admin()
@@ -85,6 +93,7 @@ export async function startConsumer(options: ConsumerOptions, deps: ConsumerDeps
     const records: WarehouseRecord[] = []
     const poison = []
     const inBatch = new Set<string>()
+    const receivedAt: number[] = []
     let duplicates = 0
     for (const m of sealed.messages) {
       const decoded = decodeMessage(m.value)
@@ -92,6 +101,7 @@ export async function startConsumer(options: ConsumerOptions, deps: ConsumerDeps
         poison.push(dlqMessage({ topic, partition, offset: m.offset, value: m.value }, decoded.reason))
         continue
       }
+      receivedAt.push(decoded.message.received_at)
       for (const record of deps.toRecords(decoded.message)) {
         if (record.table === 'events') {
           const key = `${record.row.org_id}\u0000${record.row.event_id}`
@@ -140,6 +150,8 @@ export async function startConsumer(options: ConsumerOptions, deps: ConsumerDeps
       metrics.rows.inc({ table: r.table })
     }
     if (duplicates) metrics.duplicates.inc(duplicates)
+    const now = Date.now()
+    for (const t of receivedAt) metrics.freshness.observe((now - t) / 1000)
     await consumer.commitOffsets([{ topic, partition, offset: String(end) }])
     return true
   }
