@@ -1,17 +1,7 @@
-// The contract with the core script's `window.atspark.consent`: a global across two <script>s, so the bundle imports no core code.
-import type { PrivacySignal } from '@atspark/schemas'
+// The contract with the core script's `window.atspark.consent`: a global across two <script>s, so the bundle imports core types only (erased at build).
+import type { ConsentChoice, ConsentState } from '../consent.js'
 
-export type ConsentState = {
-  essential: true
-  preferences: boolean
-  analytics: boolean
-  /** False until the visitor chose (or the policy revision changed since). */
-  decided: boolean
-  /** The browser signal denying analytics, which no choice here can override. */
-  blockedBy?: PrivacySignal
-}
-
-export type ConsentChoice = { analytics?: boolean; preferences?: boolean }
+export type { ConsentChoice, ConsentState }
 
 export type ConsentApi = {
   get(): ConsentState
