@@ -2,10 +2,11 @@ import { Registry } from 'prom-client'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createIngestApp } from './app.js'
 import { compileTrust } from './client-ip.js'
+import { openIp } from './ip-seal.js'
 import { createLogger } from './logger.js'
 import { createIngestMetrics, type IngestMetrics } from './metrics.js'
 import { TenantDirectory } from './tenants.js'
-import { RecordingBus, wireBatch, wireEvent, wireReceipt } from './test-fixtures.js'
+import { RecordingBus, TEST_IP_KEYRING, wireBatch, wireEvent, wireReceipt } from './test-fixtures.js'
 
 const ORIGIN = 'https://app.example.com'
 const tenants = TenantDirectory.from({
@@ -29,6 +30,7 @@ beforeEach(() => {
     tenants: () => tenants,
     bus,
     trust: compileTrust(['10.0.0.0/8']),
+    ipKeyring: () => TEST_IP_KEYRING,
     metrics,
     logger: createLogger('ingest-test', 'silent'),
     bodyLimitBytes: 4096,
@@ -61,7 +63,10 @@ describe('POST /v1/batch', () => {
     expect(await res.json()).toEqual({ accepted: 1, dropped: 0, rejected: [] })
     expect(bus.published).toHaveLength(1)
     const env = bus.envelopes[0]!
-    expect(env).toMatchObject({ v: 1, kind: 'events', org_id: 'acme', site_id: 'web', ip: '203.0.113.77', ua: 'UA/1.0', policy_revision: '3' })
+    expect(env).toMatchObject({ v: 1, kind: 'events', org_id: 'acme', site_id: 'web', ua: 'UA/1.0', policy_revision: '3' })
+    expect(env.ip_sealed).toMatch(/^v1\.test\./)
+    expect(openIp(env.ip_sealed, TEST_IP_KEYRING, { orgId: 'acme', siteId: 'web' })).toBe('203.0.113.77')
+    expect(JSON.stringify(bus.published)).not.toContain('203.0.113.77')
     expect(env.received_at).toBe(Date.UTC(2026, 10, 28, 12, 0, 5))
     expect(env.sent_at).toBe(batch.sa)
     expect(env.events).toEqual(batch.e)
@@ -159,7 +164,16 @@ describe('POST /v1/batch', () => {
   it('believes X-Forwarded-For only from trusted proxies', async () => {
     await post(wireBatch(), { 'x-forwarded-for': '198.51.100.9' }, '203.0.113.77')
     await post(wireBatch(), { 'x-forwarded-for': '198.51.100.9' }, '10.1.2.3')
-    expect(bus.envelopes.map((e) => e.ip)).toEqual(['203.0.113.77', '198.51.100.9'])
+    const opened = bus.envelopes.map((e) => openIp(e.ip_sealed, TEST_IP_KEYRING, { orgId: e.org_id, siteId: e.site_id }))
+    expect(opened).toEqual(['203.0.113.77', '198.51.100.9'])
+  })
+
+  it('seals each address afresh and binds it to the tenant', async () => {
+    await post(wireBatch(), {}, '203.0.113.77')
+    await post(wireBatch(), {}, '203.0.113.77')
+    const [a, b] = bus.envelopes.map((e) => e.ip_sealed)
+    expect(a).not.toBe(b)
+    expect(() => openIp(a!, TEST_IP_KEYRING, { orgId: 'other', siteId: 'web' })).toThrow('authentication failed')
   })
 
   it('answers 503 with Retry-After when the bus is down, never 2xx', async () => {

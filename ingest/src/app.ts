@@ -8,6 +8,7 @@ import type { Bus } from './bus.js'
 import { clientIp, type TrustFn } from './client-ip.js'
 import { enforceConsent } from './consent-gate.js'
 import { BusUnavailableError, ForbiddenError, IngestError, PayloadTooLargeError, UnauthorizedError } from './errors.js'
+import { type IpKeyring, SEALED_IP_PLAINTEXT_BYTES, sealIp } from './ip-seal.js'
 import type { Logger } from './logger.js'
 import type { IngestMetrics } from './metrics.js'
 import { SDK_BUNDLES, sdkScriptRoute } from './sdk-script.js'
@@ -18,6 +19,8 @@ export interface IngestDeps {
   tenants: () => TenantDirectory
   bus: Bus
   trust: TrustFn
+  /** A getter so a SIGHUP swaps the IP keys without rebuilding the app; ingest seals with its active key. */
+  ipKeyring: () => IpKeyring
   metrics: IngestMetrics
   logger: Logger
   bodyLimitBytes?: number
@@ -99,7 +102,7 @@ export function createIngestApp(deps: IngestDeps): Hono {
         site_id: ref.site.id,
         received_at: now(),
         sent_at: batch.sa,
-        ip: clientIp(socketAddress(c), c.req.header('x-forwarded-for'), deps.trust),
+        ip_sealed: sealClientIp(c, deps, { orgId: ref.orgId, siteId: ref.site.id }),
         ua: (c.req.header('user-agent') ?? '').slice(0, LIMITS.userAgentLength),
         events: gate.kept,
       }
@@ -135,6 +138,14 @@ export function createIngestApp(deps: IngestDeps): Hono {
     return c.json({ error: 'internal', message: 'internal error' }, 500)
   })
   return app
+}
+
+/** The client address, sealed at once: the plain address never leaves this function. */
+function sealClientIp(c: Context, deps: IngestDeps, tenant: { orgId: string; siteId: string }): string {
+  const ip = clientIp(socketAddress(c), c.req.header('x-forwarded-for'), deps.trust)
+  // No socket or proxy yields longer; anything else is not an address and is sealed as unknown.
+  const usable = Buffer.byteLength(ip) <= SEALED_IP_PLAINTEXT_BYTES && !ip.includes('\0') ? ip : ''
+  return sealIp(usable, deps.ipKeyring(), tenant)
 }
 
 /** Socket peer of the request; empty under `app.request()` without node bindings. */

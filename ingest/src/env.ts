@@ -1,4 +1,4 @@
-import { LIMITS, TOPICS } from '@atspark/schemas'
+import { IpKeyId, IpKeyMaterial, LIMITS, TOPICS } from '@atspark/schemas'
 import { z } from 'zod'
 
 const Port = z.coerce.number().int().min(0).max(65_535)
@@ -11,6 +11,36 @@ const CsvList = z
       .map((x) => x.trim())
       .filter(Boolean),
   )
+
+/** Unset and empty mean the same: not configured. */
+const emptyAsUnset = (v: unknown) => (v === '' ? undefined : v)
+
+/** `kid:base64key[,kid2:base64key…]` → key id → 32-byte key. Issues name the key id, never the key. */
+const IpKeyList = z.string().transform((s, ctx) => {
+  const keys = new Map<string, Buffer>()
+  const entries = s
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean)
+  if (entries.length === 0) ctx.addIssue({ code: 'custom', message: 'expected <kid>:<base64 key>[,<kid>:<base64 key>…]' })
+  entries.forEach((entry, i) => {
+    const colon = entry.indexOf(':')
+    const kid = colon === -1 ? '' : entry.slice(0, colon)
+    if (!IpKeyId.safeParse(kid).success) {
+      ctx.addIssue({ code: 'custom', message: `entry ${i + 1}: expected <kid>:<base64 key>, kid 1 to 32 of A-Z a-z 0-9 _ -` })
+      return
+    }
+    const material = entry.slice(colon + 1)
+    const key = Buffer.from(material, 'base64')
+    if (!IpKeyMaterial.safeParse(material).success || key.length !== 32) {
+      ctx.addIssue({ code: 'custom', message: `key "${kid}" must be 32 bytes in base64 (e.g. openssl rand -base64 32)` })
+      return
+    }
+    if (keys.has(kid)) ctx.addIssue({ code: 'custom', message: `key id "${kid}" appears twice` })
+    keys.set(kid, key)
+  })
+  return keys
+})
 
 /** Every variable ingest reads; the only place in ingest that touches process.env. */
 export const IngestEnv = z.object({
@@ -37,11 +67,37 @@ export const IngestEnv = z.object({
   KAFKA_LINGER_MS: z.coerce.number().int().min(0).default(5),
   KAFKA_BATCH_MAX_MESSAGES: z.coerce.number().int().min(1).default(1_000),
   KAFKA_MAX_QUEUED_MESSAGES: z.coerce.number().int().min(1).default(20_000),
+  /** Keys sealing client IPs (AES-256-GCM), `kid:base64key,…`; the processor needs every kid still on the raw topic. */
+  ATSPARK_IP_KEYS: z.preprocess(emptyAsUnset, IpKeyList.optional()),
+  /** The kid ingest seals with; may be omitted when ATSPARK_IP_KEYS holds one key. */
+  ATSPARK_IP_KEY_ACTIVE: z.preprocess(emptyAsUnset, IpKeyId.optional()),
+  /** Instead of the two above: a JSON file `{ "active": kid, "keys": { kid: base64 } }`, re-read on SIGHUP. */
+  ATSPARK_IP_KEYS_FILE: z.preprocess(emptyAsUnset, z.string().optional()),
 })
 export type IngestEnv = z.infer<typeof IngestEnv>
 
+export type IpKeyEnv = Pick<IngestEnv, 'ATSPARK_IP_KEYS' | 'ATSPARK_IP_KEY_ACTIVE' | 'ATSPARK_IP_KEYS_FILE'>
+
+/** Cross-variable rules for the IP keys; the processor applies them to its env too. */
+export function ipKeyEnvRules(env: IpKeyEnv, ctx: z.RefinementCtx): void {
+  const keys = env.ATSPARK_IP_KEYS
+  if (keys && env.ATSPARK_IP_KEYS_FILE) {
+    ctx.addIssue({ code: 'custom', path: ['ATSPARK_IP_KEYS_FILE'], message: 'set ATSPARK_IP_KEYS or ATSPARK_IP_KEYS_FILE, not both' })
+  }
+  if (env.ATSPARK_IP_KEY_ACTIVE && !keys) {
+    ctx.addIssue({ code: 'custom', path: ['ATSPARK_IP_KEY_ACTIVE'], message: 'needs ATSPARK_IP_KEYS (a keys file names its own active key)' })
+  }
+  if (!keys || keys.size === 0) return
+  if (env.ATSPARK_IP_KEY_ACTIVE === undefined && keys.size > 1) {
+    ctx.addIssue({ code: 'custom', path: ['ATSPARK_IP_KEY_ACTIVE'], message: 'required when ATSPARK_IP_KEYS holds several keys: the kid ingest seals with' })
+  }
+  if (env.ATSPARK_IP_KEY_ACTIVE !== undefined && !keys.has(env.ATSPARK_IP_KEY_ACTIVE)) {
+    ctx.addIssue({ code: 'custom', path: ['ATSPARK_IP_KEY_ACTIVE'], message: `"${env.ATSPARK_IP_KEY_ACTIVE}" is not a kid of ATSPARK_IP_KEYS` })
+  }
+}
+
 export function parseIngestEnv(source: Record<string, string | undefined> = process.env): IngestEnv {
-  const parsed = IngestEnv.safeParse(source)
+  const parsed = IngestEnv.superRefine(ipKeyEnvRules).safeParse(source)
   if (!parsed.success) throw new Error(`invalid ingest environment: ${z.prettifyError(parsed.error)}`)
   return parsed.data
 }

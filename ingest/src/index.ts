@@ -3,11 +3,23 @@ export { type BatchingOptions, BatchingWriter } from './batching-writer.js'
 export type { Bus } from './bus.js'
 export { clientIp, compileTrust, type TrustFn } from './client-ip.js'
 export { DropReason, enforceConsent } from './consent-gate.js'
-export { IngestEnv, parseIngestEnv } from './env.js'
+export { IngestEnv, type IpKeyEnv, ipKeyEnvRules, parseIngestEnv } from './env.js'
+export {
+  GENERATED_IP_KEYS_FILE,
+  IP_KEYS_MISSING,
+  IpKeyConfigError,
+  IpKeys,
+  type IpKeySource,
+  readIpKeysFile,
+  reloadIpKeys,
+  loadServiceIpKeys,
+  reloadIpKeysOnSighup,
+} from './ip-keys.js'
+export { type IpKeyring, type IpSealContext, IpSealError, type IpSealFailure, openIp, SEALED_IP_PLAINTEXT_BYTES, sealedIpKeyId, sealIp } from './ip-seal.js'
 export * from './errors.js'
 export { createLogger, type Logger, REDACT_PATHS } from './logger.js'
 export { createIngestMetrics, type IngestMetrics } from './metrics.js'
 export { listen, type RunningServer } from './server.js'
-export { demoTenants, type SiteRef, TenantDirectory } from './tenants.js'
+export { type ApiKeyRef, type DemoTenantOptions, demoTenants, reloadOnSighup, type SiteRef, TenantDirectory, type TenantReload, TenantStore } from './tenants.js'
 export { createKafka, ensureTopics, type KafkaEnv } from './kafka/client.js'
 export { KafkaBus, type KafkaBusOptions } from './kafka/kafka-bus.js'

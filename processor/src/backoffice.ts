@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client'
 import { Hono } from 'hono'
 import { Registry } from 'prom-client'
 import { z } from 'zod'
+import { createPrivacyApp, type PrivacyApiDeps } from './privacy/api.js'
 import { FailpointMode, type WarehouseFailpoint } from './warehouse/failpoints.js'
 
 export interface BackofficeDeps {
@@ -10,11 +11,13 @@ export interface BackofficeDeps {
   /** Extra readiness, e.g. the consumer has joined its group. */
   ready?: () => boolean
   failpoint?: WarehouseFailpoint
+  /** The privacy API (bearer key, role privacy/admin, every attempt audited) at /v1/privacy. */
+  privacy?: PrivacyApiDeps
 }
 
 const FailpointBody = z.strictObject({ mode: z.enum(Object.values(FailpointMode) as [FailpointMode, ...FailpointMode[]]) })
 
-/** The back office: health, readiness (the warehouse answers) and metrics; the stats and privacy APIs join it later. */
+/** The back office: health, readiness (the warehouse answers), metrics and the privacy API; the stats API joins it later. */
 export function createBackofficeApp(deps: BackofficeDeps): Hono {
   const app = new Hono()
   const metrics = Registry.merge(deps.registries)
@@ -38,6 +41,7 @@ export function createBackofficeApp(deps: BackofficeDeps): Hono {
       return c.json({ mode: failpoint.mode })
     })
   }
+  if (deps.privacy) app.route('/v1/privacy', createPrivacyApp(deps.privacy))
   app.notFound((c) => c.json({ error: 'not_found', message: `${c.req.method} ${c.req.path} does not exist` }, 404))
   return app
 }

@@ -5,18 +5,22 @@ import {
   createIngestMetrics,
   createLogger,
   demoTenants,
+  IpKeys,
   listen,
+  reloadIpKeys,
   type RunningServer,
-  TenantDirectory,
+  TenantStore,
 } from '@atspark/ingest'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { createBackofficeApp } from './backoffice.js'
 import { createDemoApp } from './demo/site.js'
-import { pseudonymizer } from './enrich/event-rows.js'
+import { ipOpener } from './enrich/event-rows.js'
 import { openGeo } from './enrich/geo.js'
 import type { ProcessorEnv } from './env.js'
 import { loadHmacSecret } from './hmac-secret.js'
 import { EmbeddedBus } from './pipeline/embedded-bus.js'
+import { deriveOrgSecret, generateApiKey } from './privacy/keys.js'
+import { type PrivacyRuntime, startPrivacy } from './privacy/runtime.js'
 import { toRecords } from './pipeline/to-records.js'
 import { createWarehouseClient, warehouseKind } from './warehouse/client.js'
 import { type WarehouseRecord, recordWriter } from './warehouse/record-writer.js'
@@ -26,6 +30,12 @@ export interface EmbeddedPipeline {
   urls: { ingest: string; backoffice: string; demo: string }
   /** Drains in-flight batches into the warehouse, then closes everything; safe to call twice. */
   stop(): Promise<void>
+  /** Re-reads the IP keys file (SIGHUP); a bad file keeps the current keys. */
+  reloadIpKeys(): Promise<void>
+  /** Re-reads ATSPARK_TENANTS_FILE (SIGHUP): parsed whole first, a bad file keeps the current config; audited. */
+  reloadTenants(): Promise<void>
+  /** Without a tenants file: a back-office key (role privacy) for the demo org, minted at start for trying the privacy API. */
+  demoPrivacyKey?: string
 }
 
 /** Every server keeps this long to finish in-flight requests before its sockets are cut. */
@@ -40,14 +50,23 @@ export async function startEmbedded(env: ProcessorEnv): Promise<EmbeddedPipeline
   logger.info({ warehouse: warehouseKind(target), applied: migration.applied, version: migration.current }, 'warehouse migrated')
 
   const [geo, secret] = await Promise.all([openGeo(env.GEOIP_DB), loadHmacSecret(env.ATSPARK_HMAC_SECRET, env.ATSPARK_DATA_DIR)])
-  const pseudonymize = pseudonymizer(() => secret)
+  // Tenants load once the demo's port is known; nothing reaches toRecords before (ingest refuses until then).
+  let privacy: PrivacyRuntime | undefined
+  const pipelinePrivacy = (): PrivacyRuntime => {
+    if (!privacy) throw new Error('tenants not loaded')
+    return privacy
+  }
+  // Configured keys, else one minted once into the data dir: one process seals and opens.
+  const ipKeys = await IpKeys.load(env, { generateIn: env.ATSPARK_DATA_DIR })
+  logger.info(ipKeys.describe(), 'IP keys loaded')
+  const openIp = ipOpener(() => ipKeys.keyring)
   const writeRecords = recordWriter(warehouse)
   const writer = new BatchingWriter<WarehouseRecord>((records) => writeRecords(records), {
     maxItems: env.WRITE_BATCH_MAX_ROWS,
     lingerMs: env.WRITE_LINGER_MS,
     maxQueuedItems: env.WRITE_MAX_QUEUED_ROWS,
   })
-  const bus = new EmbeddedBus((message) => toRecords(message, { geo, pseudonymize }), writer)
+  const bus = new EmbeddedBus((message) => toRecords(message, { geo, pseudonymize: pipelinePrivacy().pseudonymize, openIp, ...pipelinePrivacy().recordDeps }), writer)
 
   const servers: RunningServer[] = []
   try {
@@ -56,14 +75,15 @@ export async function startEmbedded(env: ProcessorEnv): Promise<EmbeddedPipeline
     const ingestRegistry = new Registry()
     collectDefaultMetrics({ register: ingestRegistry, prefix: 'atspark_' })
     const metrics = createIngestMetrics(ingestRegistry)
-    let tenants: TenantDirectory | undefined
+    let tenants: TenantStore | undefined
     const ingestApp = createIngestApp({
       tenants: () => {
         if (!tenants) throw new Error('tenants not loaded')
-        return tenants
+        return tenants.current()
       },
       bus,
       trust: compileTrust(env.TRUSTED_PROXIES),
+      ipKeyring: () => ipKeys.keyring,
       metrics,
       logger,
       bodyLimitBytes: env.INGEST_BODY_LIMIT,
@@ -73,8 +93,22 @@ export async function startEmbedded(env: ProcessorEnv): Promise<EmbeddedPipeline
     const ingestUrl = `http://localhost:${ingest.port}`
     const demo = await listen(createDemoApp(ingestUrl), demoServerPort, env.DEMO_HOST)
     servers.push(demo)
-    tenants = env.ATSPARK_TENANTS_FILE ? await TenantDirectory.load(env.ATSPARK_TENANTS_FILE) : TenantDirectory.from(demoTenants(demo.port))
-    const backoffice = await listen(createBackofficeApp({ warehouse, registries: [ingestRegistry] }), env.BACKOFFICE_PORT, env.BACKOFFICE_HOST)
+    // A dev convenience: without a tenants file the demo org gets a privacy key minted now (printed by main-embedded).
+    const demoKey = env.ATSPARK_TENANTS_FILE ? undefined : generateApiKey()
+    const demoSecret = deriveOrgSecret(secret, 'demo').toString('base64')
+    const store = await TenantStore.open(env.ATSPARK_TENANTS_FILE, () => demoTenants(demo.port, { hmacSecret: demoSecret, privacyKeyHash: demoKey?.hash }))
+    privacy = await startPrivacy({
+      warehouse,
+      tenants: store,
+      masterSecret: secret,
+      logger,
+      auditLogTtlMonths: env.AUDIT_LOG_TTL_MONTHS,
+      privacyRequestsTtlMonths: env.PRIVACY_REQUESTS_TTL_MONTHS,
+      suppressionRefreshMs: env.SUPPRESSION_REFRESH_MS,
+    })
+    tenants = store
+    const running = privacy
+    const backoffice = await listen(createBackofficeApp({ warehouse, registries: [ingestRegistry], privacy: privacy.api }), env.BACKOFFICE_PORT, env.BACKOFFICE_HOST)
     servers.push(backoffice)
 
     let stopping: Promise<void> | undefined
@@ -84,6 +118,7 @@ export async function startEmbedded(env: ProcessorEnv): Promise<EmbeddedPipeline
         await closeWithin(ingest, CLOSE_GRACE_MS)
         await bus.close()
         await Promise.all([closeWithin(demo, CLOSE_GRACE_MS), closeWithin(backoffice, CLOSE_GRACE_MS)])
+        running.stop()
         await warehouse.close()
         logger.info('stopped cleanly')
       })()
@@ -92,8 +127,14 @@ export async function startEmbedded(env: ProcessorEnv): Promise<EmbeddedPipeline
     return {
       urls: { ingest: ingestUrl, backoffice: `http://localhost:${backoffice.port}`, demo: `http://localhost:${demo.port}` },
       stop,
+      reloadIpKeys: () => reloadIpKeys(ipKeys, logger),
+      reloadTenants: async () => {
+        await running.reloadTenants()
+      },
+      ...(demoKey ? { demoPrivacyKey: demoKey.key } : {}),
     }
   } catch (err) {
+    privacy?.stop()
     await Promise.allSettled(servers.map((s) => s.close()))
     await bus.close()
     await warehouse.close()

@@ -1,4 +1,5 @@
-import { IngestEnv } from '@atspark/ingest'
+import { IngestEnv, ipKeyEnvRules } from '@atspark/ingest'
+import { AUDIT_LOG_TTL_MONTHS, PRIVACY_REQUESTS_TTL_MONTHS } from '@atspark/schemas'
 import { z } from 'zod'
 
 const Port = z.coerce.number().int().min(0).max(65_535)
@@ -29,11 +30,16 @@ export const ProcessorEnv = IngestEnv.extend({
   RECENT_IDS_WINDOW_SECONDS: z.coerce.number().int().min(60).default(3_600),
   /** Test-only: '1' lets the back office switch warehouse-write failpoints. */
   ATSPARK_FAILPOINTS: z.enum(['0', '1']).default('0'),
+  /** Months audit_log and privacy_requests rows are kept; applied to the tables at start-up (and audited) when they differ. */
+  AUDIT_LOG_TTL_MONTHS: z.coerce.number().int().min(1).max(120).default(AUDIT_LOG_TTL_MONTHS),
+  PRIVACY_REQUESTS_TTL_MONTHS: z.coerce.number().int().min(1).max(120).default(PRIVACY_REQUESTS_TTL_MONTHS),
+  /** How often each processor re-reads atspark.suppressions; its own privacy API applies changes at once. */
+  SUPPRESSION_REFRESH_MS: z.coerce.number().int().min(100).default(5_000),
 })
 export type ProcessorEnv = z.infer<typeof ProcessorEnv>
 
 export function parseProcessorEnv(source: Record<string, string | undefined> = process.env): ProcessorEnv {
-  const parsed = ProcessorEnv.safeParse(source)
+  const parsed = ProcessorEnv.superRefine(ipKeyEnvRules).safeParse(source)
   if (!parsed.success) throw new Error(`invalid processor environment: ${z.prettifyError(parsed.error)}`)
   return parsed.data
 }

@@ -1,7 +1,7 @@
 export { createBackofficeApp } from './backoffice.js'
 export { type EmbeddedPipeline, startEmbedded } from './embedded.js'
 export { toConsentRow } from './enrich/consent-row.js'
-export { pseudonymizer, toEventRows } from './enrich/event-rows.js'
+export { type EventRowDeps, ipOpener, type OpenIp, pseudonymizer, toEventRows } from './enrich/event-rows.js'
 export { openGeo } from './enrich/geo.js'
 export { truncateIp } from './enrich/ip-prefix.js'
 export { parseUserAgent } from './enrich/user-agent.js'

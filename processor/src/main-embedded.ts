@@ -10,8 +10,16 @@ atSpark telemetry is running (embedded: ingest → processor → ${env.CLICKHOUS
 
   demo product page   ${demo}/
   ingest              ${ingest}/v1/batch   (SDK script: ${ingest}/sdk/atspark.min.js)
-  back office         ${backoffice}/healthz  ${backoffice}/metrics
-
+  back office         ${backoffice}/healthz  ${backoffice}/metrics  ${backoffice}/v1/privacy/…
+${
+  pipeline.demoPrivacyKey
+    ? `
+  demo privacy key    ${pipeline.demoPrivacyKey}
+                      (dev only, new at every start, org "demo", role privacy; a tenants file replaces it)
+                      curl -H "Authorization: Bearer ${pipeline.demoPrivacyKey}" "${backoffice}/v1/privacy/requests"
+`
+    : ''
+}
 Ctrl-C drains in-flight batches into the warehouse and stops.
 `)
 
@@ -26,3 +34,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     )
   })
 }
+// Re-reads the IP keys file (ATSPARK_IP_KEYS_FILE or the generated one in the data dir).
+process.on('SIGHUP', () => void pipeline.reloadIpKeys())
+// Re-reads ATSPARK_TENANTS_FILE: a bad file keeps the current tenants; either way it is logged and audited.
+process.on('SIGHUP', () => void pipeline.reloadTenants())

@@ -1,13 +1,15 @@
-import { createKafka, createLogger, ensureTopics, listen } from '@atspark/ingest'
+import { createKafka, createLogger, demoTenants, ensureTopics, listen, loadServiceIpKeys, TenantStore } from '@atspark/ingest'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { createBackofficeApp } from './backoffice.js'
 import { RecentEventIds } from './dedup/recent-ids.js'
-import { pseudonymizer } from './enrich/event-rows.js'
+import { ipOpener } from './enrich/event-rows.js'
 import { openGeo } from './enrich/geo.js'
 import { parseProcessorEnv } from './env.js'
 import { loadHmacSecret } from './hmac-secret.js'
 import { startConsumer } from './kafka/consumer.js'
 import { toRecords } from './pipeline/to-records.js'
+import { deriveOrgSecret } from './privacy/keys.js'
+import { startPrivacy } from './privacy/runtime.js'
 import { createWarehouseClient, warehouseKind } from './warehouse/client.js'
 import { WarehouseFailpoint } from './warehouse/failpoints.js'
 import { migrate } from './warehouse/migrations.js'
@@ -20,12 +22,27 @@ if (env.KAFKA_BROKERS.length === 0) {
   logger.fatal('KAFKA_BROKERS is not set: the standalone processor consumes Kafka (npm start runs the embedded pipeline instead)')
   process.exit(2)
 }
+// Rotation: add the new key here first; drop an old one only once the raw topic's retention has passed.
+const ipKeys = await loadServiceIpKeys(env, logger)
+const openIp = ipOpener(() => ipKeys.keyring)
 const target = { url: env.CLICKHOUSE_URL, username: env.CLICKHOUSE_USER, password: env.CLICKHOUSE_PASSWORD, dataDir: env.ATSPARK_DATA_DIR }
 const warehouse = createWarehouseClient(target)
 const migration = await migrate(warehouse)
 logger.info({ warehouse: warehouseKind(target), applied: migration.applied, version: migration.current }, 'warehouse migrated')
 const [geo, secret] = await Promise.all([openGeo(env.GEOIP_DB), loadHmacSecret(env.ATSPARK_HMAC_SECRET, env.ATSPARK_DATA_DIR)])
-const pseudonymize = pseudonymizer(() => secret)
+const tenants = await TenantStore.open(env.ATSPARK_TENANTS_FILE, () => demoTenants(3000, { hmacSecret: deriveOrgSecret(secret, 'demo').toString('base64') }))
+if (!env.ATSPARK_TENANTS_FILE) logger.warn('ATSPARK_TENANTS_FILE is not set: the demo tenant only, and no privacy API key')
+const privacy = await startPrivacy({
+  warehouse,
+  tenants,
+  masterSecret: secret,
+  logger,
+  auditLogTtlMonths: env.AUDIT_LOG_TTL_MONTHS,
+  privacyRequestsTtlMonths: env.PRIVACY_REQUESTS_TTL_MONTHS,
+  suppressionRefreshMs: env.SUPPRESSION_REFRESH_MS,
+})
+// Parsed whole before the swap; a bad file keeps the current tenants. Logged and audited either way.
+process.on('SIGHUP', () => void privacy.reloadTenants())
 
 const kafka = createKafka(env, logger)
 const admin = kafka.admin()
@@ -48,14 +65,14 @@ const consumer = await startConsumer(
     kafka,
     warehouse,
     writeRecords: recordWriter(warehouse),
-    toRecords: (message) => toRecords(message, { geo, pseudonymize }),
+    toRecords: (message) => toRecords(message, { geo, pseudonymize: privacy.pseudonymize, openIp, ...privacy.recordDeps }),
     recentIds: new RecentEventIds(env.RECENT_IDS_MAX, env.RECENT_IDS_WINDOW_SECONDS),
     failpoint,
     logger,
     registry,
   },
 )
-const backoffice = await listen(createBackofficeApp({ warehouse, registries: [registry], ready: consumer.ready, failpoint }), env.BACKOFFICE_PORT, env.BACKOFFICE_HOST)
+const backoffice = await listen(createBackofficeApp({ warehouse, registries: [registry], ready: consumer.ready, failpoint, privacy: privacy.api }), env.BACKOFFICE_PORT, env.BACKOFFICE_HOST)
 logger.info({ backoffice: backoffice.port, topic: env.ATSPARK_TOPIC_RAW, group: env.KAFKA_GROUP_ID }, 'processor consuming')
 
 let stopping = false
@@ -65,6 +82,7 @@ for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     stopping = true
     await consumer.stop()
     await backoffice.close()
+    privacy.stop()
     await warehouse.close()
     logger.info('processor stopped cleanly')
     process.exit(0)

@@ -36,3 +36,15 @@ export const CONSENT_PATH = '/v1/consent'
 
 /** Consent receipts must outlive the events they justify: a choice (≤ 13 months) plus the events' 13 months. */
 export const CONSENT_LOG_TTL_MONTHS = 26
+
+/** Default life of `audit_log` rows (processor env AUDIT_LOG_TTL_MONTHS): the events' 13 months plus a year to answer for them. */
+export const AUDIT_LOG_TTL_MONTHS = 25
+
+/** Default life of `privacy_requests` rows (processor env PRIVACY_REQUESTS_TTL_MONTHS); same reasoning as the audit log. */
+export const PRIVACY_REQUESTS_TTL_MONTHS = 25
+
+/** A per-org pseudonym key must carry at least this much entropy, bytes. */
+export const HMAC_SECRET_MIN_BYTES = 32
+
+/** Back-office API keys are `sk_<random>`; the tenants file holds only their SHA-256. */
+export const API_KEY_PREFIX = 'sk_'

@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { LIMITS } from './constants.js'
+import { SealedIp } from './ip-keys.js'
 import { WireConsentReceipt } from './receipt.js'
 import { WireEvent } from './wire.js'
 
@@ -14,7 +15,8 @@ export const Envelope = z.strictObject({
   site_id: z.string().min(1),
   received_at: z.number().int().describe('server clock, epoch ms'),
   sent_at: z.number().int().describe('client clock at send, epoch ms (from the wire)'),
-  ip: z.string().max(64).describe('client address: socket peer, or X-Forwarded-For from a trusted proxy'),
+  /** Never the address itself: only the processor can open it, and it drops it after geo and truncation. */
+  ip_sealed: SealedIp.describe('client address (socket peer, or X-Forwarded-For from a trusted proxy), sealed by ingest with AES-256-GCM'),
   ua: z.string().max(LIMITS.userAgentLength).describe('User-Agent header, truncated'),
   policy_revision: z.string().max(64).optional(),
   events: z.array(WireEvent).min(1).max(LIMITS.eventsPerBatch),

@@ -58,7 +58,7 @@ describe('WireEvent', () => {
 
 describe('helpers', () => {
   it('keys envelopes by visitor so their events share a partition', () => {
-    const env = { v: 1 as const, kind: 'events' as const, org_id: 'o', site_id: 's', received_at: 1, sent_at: 1, ip: '', ua: '', events: [WireEvent.parse(event)] }
+    const env = { v: 1 as const, kind: 'events' as const, org_id: 'o', site_id: 's', received_at: 1, sent_at: 1, ip_sealed: '', ua: '', events: [WireEvent.parse(event)] }
     expect(messageKey(env)).toBe('a_123')
     expect(messageKey({ ...env, events: [WireEvent.parse({ ...event, a: undefined })] })).toBe('s_456')
   })

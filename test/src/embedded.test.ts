@@ -1,3 +1,5 @@
+import { statSync } from 'node:fs'
+import { join } from 'node:path'
 import type { ClickHouseClient } from '@clickhouse/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { batch, event, post } from './support/batches.js'
@@ -175,10 +177,19 @@ describe('embedded pipeline, end to end over the built artifacts', () => {
     expect(create?.statement).not.toMatch(/\bip\b|anon_id|user/)
   })
 
+  it('sealed IPs with a key generated once into the data dir (0600), and logged no address', () => {
+    expect(statSync(join(pipeline.dataDir, 'ip-keys.json')).mode & 0o777).toBe(0o600)
+    expect(pipeline.output()).toContain('IP keys loaded')
+    for (const ip of [V4, V6, '81.2.69.142']) expect(pipeline.output()).not.toContain(ip)
+  })
+
   it('recorded the migration versions', async () => {
     expect(await rows(warehouse, 'SELECT version, name FROM atspark.schema_migrations ORDER BY version')).toEqual([
       { version: 1, name: 'events' },
       { version: 2, name: 'consent_log' },
+      { version: 3, name: 'audit_log' },
+      { version: 4, name: 'privacy_requests' },
+      { version: 5, name: 'suppressions' },
     ])
   })
 })

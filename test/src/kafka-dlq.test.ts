@@ -12,7 +12,9 @@ const shared = event()
 const dlq: { reason: string; source: { offset: string } }[] = []
 
 function envelopeFor(e: ReturnType<typeof event>): BusMessage {
-  return { v: 1, kind: 'events', org_id: 'org-a', site_id: 'web', received_at: Date.now(), sent_at: Date.now(), ip: '198.51.100.7', ua: 'UA', events: [e] }
+  // Sealed with the test's key, as ingest would have: the processor opens it like any other.
+  const ip_sealed = d.sealIp('198.51.100.7', 'org-a', 'web')
+  return { v: 1, kind: 'events', org_id: 'org-a', site_id: 'web', received_at: Date.now(), sent_at: Date.now(), ip_sealed, ua: 'UA', events: [e] }
 }
 
 beforeAll(async () => {

@@ -43,10 +43,10 @@ describe('faults on the Kafka path', () => {
     const client = openWarehouse(mkdtempSync(join(tmpdir(), 'atspark-dedup-')))
     warehouse = client
     await migrate(client)
-    const env = { v: 1 as const, kind: 'events' as const, org_id: 'o', site_id: 's', received_at: Date.now(), sent_at: Date.now(), ip: '', ua: '' }
+    const env = { v: 1 as const, kind: 'events' as const, org_id: 'o', site_id: 's', received_at: Date.now(), sent_at: Date.now(), ip_sealed: '', ua: '' }
     const records = toEventRows(
       { ...env, events: [1, 2, 3].map(() => ({ id: crypto.randomUUID(), t: 'pageview' as const, ts: Date.now() })) },
-      { geo: { country: () => '' }, pseudonymize: () => '' },
+      { geo: { country: () => '' }, pseudonymize: () => '', openIp: () => '' },
     ).map((row) => ({ table: 'events' as const, row }))
     const write = recordWriter(client)
     await write(records, 'raw:0:10-13')

@@ -6,7 +6,7 @@ import { wireEvent } from '../test-fixtures.js'
 import { KafkaBus } from './kafka-bus.js'
 
 function envelope(anon: string): Envelope {
-  return { v: 1, kind: 'events', org_id: 'o', site_id: 's', received_at: 1, sent_at: 1, ip: '', ua: '', events: [wireEvent({ a: anon })] }
+  return { v: 1, kind: 'events', org_id: 'o', site_id: 's', received_at: 1, sent_at: 1, ip_sealed: '', ua: '', events: [wireEvent({ a: anon })] }
 }
 
 /** A producer double that records sends and can hang or fail; the real broker is exercised in test/. */

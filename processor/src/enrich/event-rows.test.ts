@@ -1,7 +1,9 @@
-import { createHmac } from 'node:crypto'
+import { createHmac, randomBytes } from 'node:crypto'
+import { type IpKeyring, sealIp } from '@atspark/ingest'
 import { Envelope, EventRow } from '@atspark/schemas'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { pseudonymizer, toEventRows } from './event-rows.js'
+import { PoisonMessageError } from '../errors.js'
+import { type EventRowDeps, ipOpener, pseudonymizer, toEventRows } from './event-rows.js'
 import { type Geo, openGeo } from './geo.js'
 
 const RAW_IP = '81.2.69.142'
@@ -9,17 +11,20 @@ const RAW_UID = 'alice@example.com'
 const SECRET = 'org-secret-for-tests'
 const RECEIVED = Date.UTC(2026, 10, 28, 19, 3, 6, 123)
 const SKEW = 2 * 3_600_000
+const KEYRING: IpKeyring = { active: 'k1', keys: new Map([['k1', randomBytes(32)]]) }
+const openIp = ipOpener(() => KEYRING)
 
-function envelope(over: Partial<Envelope> = {}): Envelope {
+/** An envelope as ingest makes it: `ip` is sealed for the envelope's org and site. */
+function envelope(over: Partial<Envelope> = {}, ip = RAW_IP): Envelope {
   const sentAt = RECEIVED - SKEW
+  const tenant = { org_id: over.org_id ?? 'acme', site_id: over.site_id ?? 'app' }
   return Envelope.parse({
     v: 1,
     kind: 'events',
-    org_id: 'acme',
-    site_id: 'app',
+    ...tenant,
     received_at: RECEIVED,
     sent_at: sentAt,
-    ip: RAW_IP,
+    ip_sealed: sealIp(ip, KEYRING, { orgId: tenant.org_id, siteId: tenant.site_id }),
     ua: 'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/126.0.6478.127 Safari/537.36',
     events: [
       {
@@ -46,18 +51,20 @@ function envelope(over: Partial<Envelope> = {}): Envelope {
 describe('toEventRows', () => {
   let geo: Geo
   const pseudonymize = pseudonymizer(() => SECRET)
+  let deps: EventRowDeps
   beforeAll(async () => {
     geo = await openGeo()
+    deps = { geo, pseudonymize, openIp }
   })
 
   it('produces one valid row per event', () => {
-    const rows = toEventRows(envelope(), { geo, pseudonymize })
+    const rows = toEventRows(envelope(), deps)
     expect(rows).toHaveLength(2)
     for (const row of rows) expect(EventRow.parse(row)).toEqual(row)
   })
 
   it('enriches from the envelope and maps every field', () => {
-    const [full, bare] = toEventRows(envelope(), { geo, pseudonymize })
+    const [full, bare] = toEventRows(envelope(), deps)
     expect(full).toEqual({
       event_id: '0b6c3f5e-6f53-4b8e-9d3c-2f1a6f0e9a01',
       org_id: 'acme',
@@ -106,7 +113,7 @@ describe('toEventRows', () => {
 
   it('never copies the raw IP or raw user id into a row', () => {
     for (const ip of [RAW_IP, '::ffff:81.2.69.142', '2001:4860:4860::8888', '2002:5102:458e::1']) {
-      const rows = toEventRows(envelope({ ip }), { geo, pseudonymize })
+      const rows = toEventRows(envelope({}, ip), deps)
       const json = JSON.stringify(rows)
       expect(json).not.toContain(ip)
       expect(json).not.toContain('81.2.69.142')
@@ -116,7 +123,7 @@ describe('toEventRows', () => {
   })
 
   it('uses the full address for geo and an IPv6 /48 for the prefix', () => {
-    const [row] = toEventRows(envelope({ ip: '2001:4860:4860::8888' }), { geo, pseudonymize })
+    const [row] = toEventRows(envelope({}, '2001:4860:4860::8888'), deps)
     expect(row).toMatchObject({ country: 'US', ip_prefix: '2001:4860:4860::/48' })
   })
 
@@ -128,21 +135,21 @@ describe('toEventRows', () => {
         return 'FR'
       },
     }
-    const [row] = toEventRows(envelope(), { geo: spy, pseudonymize })
+    const [row] = toEventRows(envelope(), { ...deps, geo: spy })
     expect(seen).toEqual([RAW_IP])
     expect(row?.country).toBe('FR')
   })
 
   it('leaves country and prefix empty for an invalid address', () => {
-    const rows = toEventRows(envelope({ ip: 'unknown' }), { geo, pseudonymize })
+    const rows = toEventRows(envelope({}, 'unknown'), deps)
     for (const row of rows) expect(EventRow.parse(row)).toMatchObject({ country: '', ip_prefix: '' })
   })
 
   it('pseudonymizes with the secret of the envelope org', () => {
     const secrets: Record<string, string> = { acme: 'a-secret', other: 'b-secret' }
     const perOrg = pseudonymizer((org) => secrets[org] ?? '')
-    const [acme] = toEventRows(envelope(), { geo, pseudonymize: perOrg })
-    const [other] = toEventRows(envelope({ org_id: 'other' }), { geo, pseudonymize: perOrg })
+    const [acme] = toEventRows(envelope(), { ...deps, pseudonymize: perOrg })
+    const [other] = toEventRows(envelope({ org_id: 'other' }), { ...deps, pseudonymize: perOrg })
     expect(acme?.user_pid).toBe(createHmac('sha256', 'a-secret').update(RAW_UID).digest('hex'))
     expect(other?.user_pid).toBe(createHmac('sha256', 'b-secret').update(RAW_UID).digest('hex'))
     expect(acme?.user_pid).not.toBe(other?.user_pid)
@@ -151,7 +158,23 @@ describe('toEventRows', () => {
   it('clamps an event the client dated after receipt to received_at', () => {
     const env = envelope()
     const first = env.events[0]!
-    const rows = toEventRows({ ...env, events: [{ ...first, ts: env.sent_at + 60_000 }] }, { geo, pseudonymize })
+    const rows = toEventRows({ ...env, events: [{ ...first, ts: env.sent_at + 60_000 }] }, deps)
     expect(rows[0]?.ts).toBe(rows[0]?.received_at)
+  })
+
+  it('opens the IP with any key of the keyring, so values sealed before a rotation still count', () => {
+    const rotated: IpKeyring = { active: 'k2', keys: new Map([...KEYRING.keys, ['k2', randomBytes(32)]]) }
+    const [row] = toEventRows(envelope(), { ...deps, openIp: ipOpener(() => rotated) })
+    expect(row).toMatchObject({ country: 'GB', ip_prefix: '81.2.69.0/24' })
+  })
+
+  it.each([
+    ['an unknown key id', () => envelope(), { active: 'k9', keys: new Map([['k9', randomBytes(32)]]) }, 'cannot open sealed IP: unknown key id "k1"'],
+    ['a key that does not match', () => envelope(), { active: 'k1', keys: new Map([['k1', randomBytes(32)]]) }, 'cannot open sealed IP: authentication failed'],
+    ['an IP sealed for another org', () => ({ ...envelope(), org_id: 'other' }), KEYRING, 'cannot open sealed IP: authentication failed'],
+  ])('makes a message poison when it has %s, naming why but not the address', (_name, make, keyring: IpKeyring, reason) => {
+    const run = () => toEventRows(make(), { ...deps, openIp: ipOpener(() => keyring) })
+    expect(run).toThrow(PoisonMessageError)
+    expect(run).toThrow(reason)
   })
 })

@@ -1,5 +1,7 @@
 import { createHmac } from 'node:crypto'
+import { type IpKeyring, type IpSealContext, IpSealError, openIp } from '@atspark/ingest'
 import { type Envelope, type EventRow, toWarehouseTime, type WireProps } from '@atspark/schemas'
+import { PoisonMessageError, ProcessorError } from '../errors.js'
 import { correctTimestamp } from './clock.js'
 import type { Geo } from './geo.js'
 import { truncateIp } from './ip-prefix.js'
@@ -9,9 +11,18 @@ import { parseUserAgent } from './user-agent.js'
 /** Turns a host app's user id into the org-scoped pseudonym stored as `user_pid`. */
 export type Pseudonymize = (orgId: string, userId: string) => string
 
+/** Opens the envelope's sealed IP; throws IpSealError when it cannot (unknown key id, failed authentication). */
+export type OpenIp = (sealed: string, context: IpSealContext) => string
+
 export interface EventRowDeps {
   geo: Geo
   pseudonymize: Pseudonymize
+  openIp: OpenIp
+}
+
+/** Opens with whatever keyring is current, so a SIGHUP reload applies to the next message. */
+export function ipOpener(keyring: () => IpKeyring): OpenIp {
+  return (sealed, context) => openIp(sealed, keyring(), context)
 }
 
 /** HMAC-SHA256(org secret, user id) as hex: stable per org, unlinkable across orgs without the secrets. */
@@ -28,13 +39,32 @@ function stringifyProps(props: WireProps | undefined): Record<string, string> {
 }
 
 /**
- * One warehouse row per event of an accepted envelope. The raw IP is used for geo and
- * truncation only, and the raw user id only as HMAC input; neither reaches a row.
+ * Country and network of the sealed client address. The full address exists only in this
+ * function's locals: errors carry no cause that could hold it.
+ */
+function locate(envelope: Envelope, deps: EventRowDeps): { country: string; ipPrefix: string } {
+  let ip: string
+  try {
+    ip = deps.openIp(envelope.ip_sealed, { orgId: envelope.org_id, siteId: envelope.site_id })
+  } catch (err) {
+    if (err instanceof IpSealError) throw new PoisonMessageError(`cannot open sealed IP: ${err.message}`)
+    throw err
+  }
+  try {
+    // Geo must see the full address, so it runs before truncation.
+    return { country: deps.geo.country(ip), ipPrefix: truncateIp(ip)?.prefix ?? '' }
+  } catch {
+    throw new ProcessorError('geo_failed', 'geo lookup or truncation of a client address failed')
+  }
+}
+
+/**
+ * One warehouse row per event of an accepted envelope. The sealed IP is opened for geo and
+ * truncation only, and the raw user id is only HMAC input; neither reaches a row. Throws
+ * PoisonMessageError when the IP cannot be opened.
  */
 export function toEventRows(envelope: Envelope, deps: EventRowDeps): EventRow[] {
-  // Geo must see the full address, so it runs before truncation.
-  const country = deps.geo.country(envelope.ip)
-  const ipPrefix = truncateIp(envelope.ip)?.prefix ?? ''
+  const { country, ipPrefix } = locate(envelope, deps)
   const ua = parseUserAgent(envelope.ua)
   const receivedAt = toWarehouseTime(envelope.received_at)
 

@@ -3,6 +3,7 @@ import { type Admin, type Consumer, type EachBatchPayload, type Kafka, type Kafk
 import type { Logger } from '@atspark/ingest'
 import { Counter, type Registry, Summary } from 'prom-client'
 import type { RecentEventIds } from '../dedup/recent-ids.js'
+import { PoisonMessageError } from '../errors.js'
 import { backoffDelay, RetryAbandonedError, retry } from '../retry.js'
 import type { WarehouseFailpoint } from '../warehouse/failpoints.js'
 import type { WarehouseRecord, WriteRecords } from '../warehouse/record-writer.js'
@@ -101,8 +102,17 @@ export async function startConsumer(options: ConsumerOptions, deps: ConsumerDeps
         poison.push(dlqMessage({ topic, partition, offset: m.offset, value: m.value }, decoded.reason))
         continue
       }
+      let messageRecords: WarehouseRecord[]
+      try {
+        messageRecords = deps.toRecords(decoded.message)
+      } catch (err) {
+        // E.g. a sealed IP no key of ours opens: it never will, so it goes to the DLQ like bad JSON.
+        if (!(err instanceof PoisonMessageError)) throw err
+        poison.push(dlqMessage({ topic, partition, offset: m.offset, value: m.value }, err.message))
+        continue
+      }
       receivedAt.push(decoded.message.received_at)
-      for (const record of deps.toRecords(decoded.message)) {
+      for (const record of messageRecords) {
         if (record.table === 'events') {
           const key = `${record.row.org_id}\u0000${record.row.event_id}`
           if (inBatch.has(key) || deps.recentIds.has(record.row.org_id, record.row.event_id)) {

@@ -1,4 +1,12 @@
-import { CONSENT_LOG_TTL_MONTHS, EVENTS_TTL_MONTHS, WAREHOUSE_DATABASE as DB } from '@atspark/schemas'
+import {
+  AUDIT_LOG_TTL_MONTHS,
+  type AuditRow,
+  CONSENT_LOG_TTL_MONTHS,
+  EVENTS_TTL_MONTHS,
+  PRIVACY_REQUESTS_TTL_MONTHS,
+  toWarehouseTime,
+  WAREHOUSE_DATABASE as DB,
+} from '@atspark/schemas'
 import type { ClickHouseClient } from '@clickhouse/client'
 
 export interface Migration {
@@ -73,7 +81,75 @@ TTL toDateTime(received_at) + INTERVAL ${CONSENT_LOG_TTL_MONTHS} MONTH
 SETTINGS ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000`,
     ],
   },
+  {
+    version: 3,
+    name: 'audit_log',
+    // Subjects only as sha256; the TTL here is the default, AUDIT_LOG_TTL_MONTHS re-applies the configured one at start-up.
+    statements: [
+      `CREATE TABLE IF NOT EXISTS ${DB}.audit_log
+(
+    time DateTime64(3, 'UTC'),
+    actor_key_id LowCardinality(String),
+    org_id LowCardinality(String),
+    action LowCardinality(String),
+    subject_hash String,
+    result LowCardinality(String),
+    detail String
+)
+ENGINE = MergeTree
+PARTITION BY toYYYYMM(time)
+ORDER BY (org_id, time, action)
+TTL toDateTime(time) + INTERVAL ${AUDIT_LOG_TTL_MONTHS} MONTH
+SETTINGS ttl_only_drop_parts = 1`,
+    ],
+  },
+  {
+    version: 4,
+    name: 'privacy_requests',
+    // One row per status change; ReplacingMergeTree(version) keeps the latest, reads use FINAL.
+    statements: [
+      `CREATE TABLE IF NOT EXISTS ${DB}.privacy_requests
+(
+    request_id UUID,
+    org_id LowCardinality(String),
+    kind LowCardinality(String),
+    subject_kind LowCardinality(String),
+    subject_hash String,
+    actor_key_id LowCardinality(String),
+    status LowCardinality(String),
+    created_at DateTime64(3, 'UTC'),
+    finished_at Nullable(DateTime64(3, 'UTC')),
+    detail String,
+    version UInt64
+)
+ENGINE = ReplacingMergeTree(version)
+PARTITION BY toYYYYMM(created_at)
+ORDER BY (org_id, request_id)
+TTL toDateTime(created_at) + INTERVAL ${PRIVACY_REQUESTS_TTL_MONTHS} MONTH`,
+    ],
+  },
+  {
+    version: 5,
+    name: 'suppressions',
+    // No TTL: an objection holds until the subject lifts it, and a row holds only a pseudonym (docs/privacy.md).
+    statements: [
+      `CREATE TABLE IF NOT EXISTS ${DB}.suppressions
+(
+    org_id LowCardinality(String),
+    subject_kind LowCardinality(String),
+    subject String,
+    active Bool,
+    updated_at DateTime64(3, 'UTC'),
+    version UInt64
+)
+ENGINE = ReplacingMergeTree(version)
+ORDER BY (org_id, subject_kind, subject)`,
+    ],
+  },
 ]
+
+/** The version that creates `audit_log`; migrations applied once it exists are recorded there too. */
+const AUDIT_LOG_VERSION = 3
 
 export interface MigrationResult {
   applied: number[]
@@ -97,7 +173,23 @@ ENGINE = ReplacingMergeTree ORDER BY version`,
     applied.push(m.version)
   }
   const all = [...done, ...applied]
+  if (applied.length > 0 && all.includes(AUDIT_LOG_VERSION)) await auditMigrations(client, migrations, applied)
   return { applied, current: all.length ? Math.max(...all) : 0 }
+}
+
+/** One audit_log row per version this run applied (including those before audit_log existed). */
+async function auditMigrations(client: ClickHouseClient, migrations: readonly Migration[], applied: number[]): Promise<void> {
+  const time = toWarehouseTime(Date.now())
+  const values: AuditRow[] = applied.map((version) => ({
+    time,
+    actor_key_id: 'system',
+    org_id: '',
+    action: 'migration',
+    subject_hash: '',
+    result: 'ok',
+    detail: JSON.stringify({ version, name: migrations.find((m) => m.version === version)?.name ?? '' }),
+  }))
+  await client.insert({ table: `${DB}.audit_log`, values, format: 'JSONEachRow' })
 }
 
 export async function appliedVersions(client: ClickHouseClient): Promise<number[]> {

@@ -12,6 +12,8 @@ export interface RunningPipeline {
   output: () => string
   /** SIGTERM, then resolves with the exit code once the process has drained and exited. */
   stop: () => Promise<number | null>
+  /** Sends a signal to the pipeline process (SIGHUP reloads the tenants file). */
+  signal: (signal: NodeJS.Signals) => void
 }
 
 /** Starts the built embedded pipeline (`node processor/dist/main-embedded.js`) on free ports and a temp data dir. */
@@ -33,5 +35,9 @@ export async function startPipeline(extraEnv: Record<string, string> = {}): Prom
     },
     [`${urls.ingest}/healthz`, `${urls.backoffice}/healthz`],
   )
-  return { ...urls, dataDir, output: service.output, stop: service.stop }
+  const signal = (name: NodeJS.Signals) => {
+    const pid = service.pid()
+    if (pid !== undefined) process.kill(pid, name)
+  }
+  return { ...urls, dataDir, output: service.output, stop: service.stop, signal }
 }

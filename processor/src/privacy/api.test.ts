@@ -1,0 +1,224 @@
+import { createLogger, TenantDirectory } from '@atspark/ingest'
+import type { AuditRow, PrivacyRequestRow, SuppressionRow } from '@atspark/schemas'
+import { Registry } from 'prom-client'
+import { beforeEach, describe, expect, it } from 'vitest'
+import { createBackofficeApp } from '../backoffice.js'
+import { pseudonymizer } from '../enrich/event-rows.js'
+import type { PrivacyApiDeps } from './api.js'
+import { generateApiKey, subjectHash } from './keys.js'
+import type { PrivacyRequestOut, PrivacyStore, SubjectMatch } from './store.js'
+import { SuppressionSet } from './suppression.js'
+
+interface FakeEvent {
+  org_id: string
+  event_id: string
+  user_pid: string
+  anon_id: string
+}
+
+/** The warehouse as the privacy API sees it, in memory: real SQL paths are proven end to end in test/. */
+class FakeStore implements PrivacyStore {
+  events: FakeEvent[] = []
+  audits: AuditRow[] = []
+  requests: PrivacyRequestRow[] = []
+  suppressionRows: SuppressionRow[] = []
+  failAudit = false
+  private matches = (orgId: string, m: SubjectMatch) => (e: FakeEvent) => e.org_id === orgId && e[m.column] === m.value && m.value !== ''
+  async audit(rows: readonly AuditRow[]) {
+    if (this.failAudit) throw new Error('audit_log unavailable')
+    this.audits.push(...rows)
+  }
+  async putRequest(row: PrivacyRequestRow) {
+    this.requests.push(row)
+  }
+  async listRequests(orgId: string): Promise<PrivacyRequestOut[]> {
+    const latest = new Map<string, PrivacyRequestRow>()
+    for (const r of this.requests) if (r.org_id === orgId && (latest.get(r.request_id)?.version ?? -1) < r.version) latest.set(r.request_id, r)
+    return [...latest.values()].map(({ org_id: _o, version: _v, ...rest }) => rest)
+  }
+  async *exportEvents(orgId: string, m: SubjectMatch) {
+    for (const e of this.events.filter(this.matches(orgId, m))) yield JSON.stringify(e)
+  }
+  async countEvents(orgId: string, m: SubjectMatch) {
+    return this.events.filter(this.matches(orgId, m)).length
+  }
+  async deleteEvents(orgId: string, m: SubjectMatch) {
+    const hit = this.matches(orgId, m)
+    this.events = this.events.filter((e) => !hit(e))
+  }
+  async putSuppression(row: SuppressionRow) {
+    this.suppressionRows.push(row)
+  }
+  async activeSuppressions() {
+    return []
+  }
+}
+
+const keys = { aPrivacy: generateApiKey(), aAnalyst: generateApiKey(), aAdmin: generateApiKey(), bPrivacy: generateApiKey() }
+const site = (key: string) => [{ id: 'web', write_key: key, allowed_origins: ['https://x.example'], consent_mode: 'opt-in' as const }]
+const tenants = TenantDirectory.from({
+  orgs: [
+    {
+      id: 'org-a',
+      name: 'A',
+      hmac_secret: Buffer.alloc(32, 1).toString('base64'),
+      api_keys: [
+        { id: 'a-privacy', hash: keys.aPrivacy.hash, role: 'privacy' },
+        { id: 'a-analyst', hash: keys.aAnalyst.hash, role: 'analyst' },
+        { id: 'a-admin', hash: keys.aAdmin.hash, role: 'admin' },
+      ],
+      sites: site('pk_aaa'),
+    },
+    { id: 'org-b', name: 'B', hmac_secret: Buffer.alloc(32, 2).toString('base64'), api_keys: [{ id: 'b-privacy', hash: keys.bPrivacy.hash, role: 'privacy' }], sites: site('pk_bbb') },
+  ],
+})
+const secrets: Record<string, Buffer> = { 'org-a': Buffer.alloc(32, 1), 'org-b': Buffer.alloc(32, 2) }
+const pseudonymize = pseudonymizer((org) => secrets[org] ?? Buffer.alloc(0))
+
+let store: FakeStore
+let suppressions: SuppressionSet
+let app: ReturnType<typeof createBackofficeApp>
+
+beforeEach(() => {
+  store = new FakeStore()
+  store.events = [
+    { org_id: 'org-a', event_id: 'a1', user_pid: pseudonymize('org-a', 'alice'), anon_id: 'anon-a' },
+    { org_id: 'org-a', event_id: 'a2', user_pid: '', anon_id: 'anon-a' },
+    { org_id: 'org-b', event_id: 'b1', user_pid: pseudonymize('org-b', 'alice'), anon_id: 'anon-b' },
+  ]
+  suppressions = new SuppressionSet(async () => [])
+  const privacy: PrivacyApiDeps = { tenants: () => tenants, store, pseudonymize, suppressions, logger: createLogger('privacy-test', 'silent') }
+  const warehouse = { ping: async () => ({ success: true }) } as unknown as Parameters<typeof createBackofficeApp>[0]['warehouse']
+  app = createBackofficeApp({ warehouse, registries: [new Registry()], privacy })
+})
+
+const auth = (key: string) => ({ authorization: `Bearer ${key}` })
+const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  app.request(`/v1/privacy/${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) })
+
+describe('privacy API authentication and roles', () => {
+  it.each([
+    ['no header', {}],
+    ['an unknown key', auth('sk_not-a-key')],
+    ['a non-bearer scheme', { authorization: `Basic ${keys.aPrivacy.key}` }],
+  ])('answers 401 for %s, and audits the attempt as unknown', async (_name, headers) => {
+    const res = await app.request('/v1/privacy/export?user_id=alice', { headers })
+    expect(res.status).toBe(401)
+    expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/)
+    expect(store.audits).toEqual([expect.objectContaining({ actor_key_id: 'unknown', org_id: '', action: 'privacy.export', result: 'unauthorized', subject_hash: subjectHash('alice') })])
+  })
+
+  it('answers 403 to an analyst key on every privacy endpoint, audited with its key id', async () => {
+    const responses = await Promise.all([
+      app.request('/v1/privacy/export?user_id=alice', { headers: auth(keys.aAnalyst.key) }),
+      post('erase', { user_id: 'alice' }, auth(keys.aAnalyst.key)),
+      post('suppress', { anon_id: 'anon-a' }, auth(keys.aAnalyst.key)),
+      post('unsuppress', { anon_id: 'anon-a' }, auth(keys.aAnalyst.key)),
+      app.request('/v1/privacy/requests', { headers: auth(keys.aAnalyst.key) }),
+    ])
+    expect(responses.map((r) => r.status)).toEqual([403, 403, 403, 403, 403])
+    expect(store.audits.map((a) => [a.actor_key_id, a.org_id, a.result])).toEqual(Array(5).fill(['a-analyst', 'org-a', 'forbidden']))
+    expect(store.events).toHaveLength(3)
+    expect(store.suppressionRows).toEqual([])
+  })
+
+  it('lets privacy and admin keys in', async () => {
+    for (const key of [keys.aPrivacy.key, keys.aAdmin.key]) {
+      expect((await app.request('/v1/privacy/requests', { headers: auth(key) })).status).toBe(200)
+    }
+  })
+
+  it('fails closed when the audit log cannot be written', async () => {
+    store.failAudit = true
+    const res = await app.request('/v1/privacy/requests', { headers: auth(keys.aPrivacy.key) })
+    expect(res.status).toBe(500)
+  })
+})
+
+describe('privacy API within the key org', () => {
+  it('exports a user as NDJSON matched by the org pseudonym, never another org rows', async () => {
+    const res = await app.request('/v1/privacy/export?user_id=alice&org_id=org-b', { headers: auth(keys.aPrivacy.key) })
+    expect(res.status).toBe(200)
+    expect(res.headers.get('content-type')).toContain('application/x-ndjson')
+    const lines = (await res.text()).trim().split('\n').map((l) => JSON.parse(l))
+    expect(lines.map((e) => e.event_id)).toEqual(['a1'])
+    expect(store.requests.at(-1)).toMatchObject({ org_id: 'org-a', kind: 'export', status: 'done', detail: JSON.stringify({ rows: 1 }) })
+    expect(store.audits.at(-1)).toMatchObject({ actor_key_id: 'a-privacy', org_id: 'org-a', action: 'privacy.export', result: 'ok' })
+  })
+
+  it('exports an anon id as JSON with the subject', async () => {
+    const res = await app.request('/v1/privacy/export?anon_id=anon-a&format=json', { headers: auth(keys.aPrivacy.key) })
+    const body = (await res.json()) as { subject: unknown; events: { event_id: string }[] }
+    expect(body.subject).toEqual({ kind: 'anon', anon_id: 'anon-a' })
+    expect(body.events.map((e) => e.event_id)).toEqual(['a1', 'a2'])
+  })
+
+  it("finds nothing of another org's subject, whatever the request names", async () => {
+    const res = await app.request('/v1/privacy/export?anon_id=anon-b&org_id=org-b&format=json', { headers: auth(keys.aPrivacy.key) })
+    expect(((await res.json()) as { events: unknown[] }).events).toEqual([])
+    const erase = await post('erase', { anon_id: 'anon-b', org_id: 'org-b' }, auth(keys.aPrivacy.key))
+    expect(await erase.json()).toMatchObject({ status: 'done', deleted: 0, remaining: 0 })
+    expect(store.events.filter((e) => e.org_id === 'org-b')).toHaveLength(1)
+    expect(suppressions.has('org-b', 'anon', subjectHash('anon-b'))).toBe(false)
+  })
+
+  it('erases with a proof of 0, suppresses, records the request and audits the proof', async () => {
+    const res = await post('erase', { user_id: 'alice' }, auth(keys.aPrivacy.key))
+    expect(res.status).toBe(200)
+    const body = (await res.json()) as Record<string, unknown>
+    expect(body).toMatchObject({ status: 'done', deleted: 1, remaining: 0, suppressed: true, subject_hash: subjectHash('alice') })
+    expect(store.events.map((e) => e.event_id)).toEqual(['a2', 'b1'])
+    const pid = pseudonymize('org-a', 'alice')
+    expect(suppressions.has('org-a', 'user', pid)).toBe(true)
+    expect(store.suppressionRows).toEqual([expect.objectContaining({ org_id: 'org-a', subject_kind: 'user', subject: pid, active: true })])
+    expect(store.requests.map((r) => r.status)).toEqual(['running', 'done'])
+    expect(store.audits.at(-1)).toMatchObject({ action: 'privacy.erase', result: 'ok', subject_hash: subjectHash('alice') })
+    expect(JSON.parse(store.audits.at(-1)!.detail)).toMatchObject({ deleted: 1, remaining: 0 })
+    // The raw id is nowhere in what was written.
+    expect(JSON.stringify([store.audits, store.requests, store.suppressionRows])).not.toContain('alice')
+  })
+
+  it('suppresses and unsuppresses, in process at once', async () => {
+    expect((await post('suppress', { anon_id: 'anon-a' }, auth(keys.aPrivacy.key))).status).toBe(200)
+    expect(suppressions.suppresses({ org_id: 'org-a', user_pid: '', anon_id: 'anon-a' })).toBe(true)
+    expect((await post('unsuppress', { anon_id: 'anon-a' }, auth(keys.aPrivacy.key))).status).toBe(200)
+    expect(suppressions.suppresses({ org_id: 'org-a', user_pid: '', anon_id: 'anon-a' })).toBe(false)
+    const versions = store.suppressionRows.map((r) => r.version)
+    expect(versions[1]).toBeGreaterThan(versions[0]!)
+  })
+
+  it("lists only the key org's requests, latest status each", async () => {
+    await post('suppress', { anon_id: 'anon-a' }, auth(keys.aPrivacy.key))
+    await post('suppress', { anon_id: 'anon-b' }, auth(keys.bPrivacy.key))
+    const res = await app.request('/v1/privacy/requests?org_id=org-b', { headers: auth(keys.aPrivacy.key) })
+    const body = (await res.json()) as { org_id: string; requests: { kind: string; status: string }[] }
+    expect(body.org_id).toBe('org-a')
+    expect(body.requests).toEqual([expect.objectContaining({ kind: 'suppress', status: 'done', subject_hash: subjectHash('anon-a') })])
+  })
+})
+
+describe('privacy API validation', () => {
+  it.each([
+    ['no subject', 'erase', {}],
+    ['both subjects', 'erase', { user_id: 'u', anon_id: 'a' }],
+    ['an empty id', 'suppress', { user_id: '' }],
+    ['a non-string id', 'unsuppress', { anon_id: 42 }],
+  ])('answers 400 with a reason for %s, audited as invalid', async (_name, path, body) => {
+    const res = await post(path, body, auth(keys.aPrivacy.key))
+    expect(res.status).toBe(400)
+    expect(await res.json()).toMatchObject({ error: 'invalid_request', message: expect.any(String) })
+    expect(store.audits.at(-1)).toMatchObject({ result: 'invalid', actor_key_id: 'a-privacy' })
+  })
+
+  it('answers 400 for a bad export format and for a non-JSON body', async () => {
+    expect((await app.request('/v1/privacy/export?user_id=a&format=xml', { headers: auth(keys.aPrivacy.key) })).status).toBe(400)
+    const res = await app.request('/v1/privacy/erase', { method: 'POST', headers: { ...auth(keys.aPrivacy.key), 'content-type': 'text/plain' }, body: 'user_id=a' })
+    expect(res.status).toBe(400)
+  })
+
+  it('answers 413 for an oversized body, audited', async () => {
+    const res = await post('erase', { user_id: 'u', pad: 'x'.repeat(20_000) }, auth(keys.aPrivacy.key))
+    expect(res.status).toBe(413)
+    expect(store.audits.at(-1)).toMatchObject({ result: 'invalid', action: 'privacy.erase' })
+  })
+})
