@@ -9,11 +9,14 @@ import {
   listen,
   reloadIpKeys,
   type RunningServer,
+  sealIp,
   TenantStore,
 } from '@atspark/ingest'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { createBackofficeApp } from './backoffice.js'
+import { publishInChunks, type SeedResult, warehouseHasNoEvents } from './demo/seed.js'
 import { createDemoApp } from './demo/site.js'
+import { demoTraffic } from './demo/traffic.js'
 import { ipOpener } from './enrich/event-rows.js'
 import { openGeo } from './enrich/geo.js'
 import type { ProcessorEnv } from './env.js'
@@ -36,7 +39,13 @@ export interface EmbeddedPipeline {
   reloadTenants(): Promise<void>
   /** Without a tenants file: a back-office key (role privacy) for the demo org, minted at start for trying the privacy API. */
   demoPrivacyKey?: string
+  /** True when start-up began generating demo traffic in the background (logged as "demo traffic seeded" when done). */
+  seedingDemoTraffic: boolean
 }
+
+/** The org and site demoTenants() defines. */
+const DEMO_ORG = 'demo'
+const DEMO_SITE = 'demo'
 
 /** Every server keeps this long to finish in-flight requests before its sockets are cut. */
 const CLOSE_GRACE_MS = 10_000
@@ -48,6 +57,8 @@ export async function startEmbedded(env: ProcessorEnv): Promise<EmbeddedPipeline
   const warehouse = createWarehouseClient(target)
   const migration = await migrate(warehouse)
   logger.info({ warehouse: warehouseKind(target), applied: migration.applied, version: migration.current }, 'warehouse migrated')
+  // Decided before ingest listens, so the first live demo event cannot make a fresh start look seeded.
+  const seedDemo = env.DEMO_TRAFFIC === '1' && !env.ATSPARK_TENANTS_FILE && (await warehouseHasNoEvents(warehouse, DEMO_ORG))
 
   const [geo, secret] = await Promise.all([openGeo(env.GEOIP_DB), loadHmacSecret(env.ATSPARK_HMAC_SECRET, env.ATSPARK_DATA_DIR)])
   // Tenants load once the demo's port is known; nothing reaches toRecords before (ingest refuses until then).
@@ -67,6 +78,24 @@ export async function startEmbedded(env: ProcessorEnv): Promise<EmbeddedPipeline
     maxQueuedItems: env.WRITE_MAX_QUEUED_ROWS,
   })
   const bus = new EmbeddedBus((message) => toRecords(message, { geo, pseudonymize: pipelinePrivacy().pseudonymize, openIp, ...pipelinePrivacy().recordDeps }), writer)
+
+  /** Generated traffic through the real path (sealed IPs, enrichment, pseudonyms, suppression); never rejects. */
+  const seedDemoTraffic = async (siteUrl: string, signal: AbortSignal): Promise<SeedResult | undefined> => {
+    const started = Date.now()
+    const context = { orgId: DEMO_ORG, siteId: DEMO_SITE }
+    logger.info('generating demo traffic in the background')
+    try {
+      const messages = demoTraffic({ ...context, siteUrl, now: started, seal: (ip) => sealIp(ip, ipKeys.keyring, context) })
+      const result = await publishInChunks(bus, messages, { signal })
+      const summary = { events: result.events, receipts: result.receipts, seconds: (Date.now() - started) / 1000 }
+      if (result.complete) logger.info(summary, 'demo traffic seeded')
+      else logger.warn(summary, 'demo traffic stopped early by shutdown')
+      return result
+    } catch (err) {
+      logger.error({ reason: (err as Error).message }, 'demo traffic failed')
+      return undefined
+    }
+  }
 
   const servers: RunningServer[] = []
   try {
@@ -104,6 +133,7 @@ export async function startEmbedded(env: ProcessorEnv): Promise<EmbeddedPipeline
       logger,
       auditLogTtlMonths: env.AUDIT_LOG_TTL_MONTHS,
       privacyRequestsTtlMonths: env.PRIVACY_REQUESTS_TTL_MONTHS,
+      rollupTtlMonths: env.ROLLUP_TTL_MONTHS,
       suppressionRefreshMs: env.SUPPRESSION_REFRESH_MS,
     })
     tenants = store
@@ -111,11 +141,16 @@ export async function startEmbedded(env: ProcessorEnv): Promise<EmbeddedPipeline
     const backoffice = await listen(createBackofficeApp({ warehouse, registries: [ingestRegistry], privacy: privacy.api }), env.BACKOFFICE_PORT, env.BACKOFFICE_HOST)
     servers.push(backoffice)
 
+    const seedAbort = new AbortController()
+    const seeding = seedDemo ? seedDemoTraffic(`http://localhost:${demo.port}`, seedAbort.signal) : undefined
+
     let stopping: Promise<void> | undefined
     const stop = () => {
       stopping ??= (async () => {
         // Order matters: stop taking batches, let in-flight ones reach the warehouse, then close the engine.
         await closeWithin(ingest, CLOSE_GRACE_MS)
+        seedAbort.abort()
+        await seeding
         await bus.close()
         await Promise.all([closeWithin(demo, CLOSE_GRACE_MS), closeWithin(backoffice, CLOSE_GRACE_MS)])
         running.stop()
@@ -132,6 +167,7 @@ export async function startEmbedded(env: ProcessorEnv): Promise<EmbeddedPipeline
         await running.reloadTenants()
       },
       ...(demoKey ? { demoPrivacyKey: demoKey.key } : {}),
+      seedingDemoTraffic: seeding !== undefined,
     }
   } catch (err) {
     privacy?.stop()

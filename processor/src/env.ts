@@ -1,5 +1,5 @@
 import { IngestEnv, ipKeyEnvRules } from '@atspark/ingest'
-import { AUDIT_LOG_TTL_MONTHS, PRIVACY_REQUESTS_TTL_MONTHS } from '@atspark/schemas'
+import { AUDIT_LOG_TTL_MONTHS, PRIVACY_REQUESTS_TTL_MONTHS, ROLLUP_TTL_MONTHS } from '@atspark/schemas'
 import { z } from 'zod'
 
 const Port = z.coerce.number().int().min(0).max(65_535)
@@ -14,6 +14,8 @@ export const ProcessorEnv = IngestEnv.extend({
   BACKOFFICE_HOST: z.string().default('127.0.0.1'),
   DEMO_PORT: Port.default(3000),
   DEMO_HOST: z.string().default('127.0.0.1'),
+  /** '1': with the demo tenant (no ATSPARK_TENANTS_FILE) and no demo events yet, `npm start` generates 30 days of demo traffic. */
+  DEMO_TRAFFIC: z.enum(['0', '1']).default('1'),
   /** An mmdb country database; unset means the CC0 one shipped on npm. */
   GEOIP_DB: z.string().optional(),
   /** Key for user id pseudonyms (≥ 32 chars); unset means one generated once and kept in the data dir. */
@@ -33,6 +35,8 @@ export const ProcessorEnv = IngestEnv.extend({
   /** Months audit_log and privacy_requests rows are kept; applied to the tables at start-up (and audited) when they differ. */
   AUDIT_LOG_TTL_MONTHS: z.coerce.number().int().min(1).max(120).default(AUDIT_LOG_TTL_MONTHS),
   PRIVACY_REQUESTS_TTL_MONTHS: z.coerce.number().int().min(1).max(120).default(PRIVACY_REQUESTS_TTL_MONTHS),
+  /** Months rollup_hourly and rollup_daily keep aggregates; applied at start-up (and audited) when the tables' differ. */
+  ROLLUP_TTL_MONTHS: z.coerce.number().int().min(1).max(120).default(ROLLUP_TTL_MONTHS),
   /** How often each processor re-reads atspark.suppressions; its own privacy API applies changes at once. */
   SUPPRESSION_REFRESH_MS: z.coerce.number().int().min(100).default(5_000),
 })

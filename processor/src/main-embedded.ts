@@ -19,6 +19,12 @@ ${
                       curl -H "Authorization: Bearer ${pipeline.demoPrivacyKey}" "${backoffice}/v1/privacy/requests"
 `
     : ''
+}${
+  pipeline.seedingDemoTraffic
+    ? `
+  demo traffic        generating ~3,000 visitors over the last 30 days in the background (once; DEMO_TRAFFIC=0 turns it off)
+`
+    : ''
 }
 Ctrl-C drains in-flight batches into the warehouse and stops.
 `)

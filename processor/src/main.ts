@@ -39,6 +39,7 @@ const privacy = await startPrivacy({
   logger,
   auditLogTtlMonths: env.AUDIT_LOG_TTL_MONTHS,
   privacyRequestsTtlMonths: env.PRIVACY_REQUESTS_TTL_MONTHS,
+  rollupTtlMonths: env.ROLLUP_TTL_MONTHS,
   suppressionRefreshMs: env.SUPPRESSION_REFRESH_MS,
 })
 // Parsed whole before the swap; a bad file keeps the current tenants. Logged and audited either way.

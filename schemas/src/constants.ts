@@ -48,3 +48,6 @@ export const HMAC_SECRET_MIN_BYTES = 32
 
 /** Back-office API keys are `sk_<random>`; the tenants file holds only their SHA-256. */
 export const API_KEY_PREFIX = 'sk_'
+
+/** Default life of the rollups (processor env ROLLUP_TTL_MONTHS): aggregates without identifiers outlive the events' 13 months. */
+export const ROLLUP_TTL_MONTHS = 25

@@ -190,6 +190,8 @@ describe('embedded pipeline, end to end over the built artifacts', () => {
       { version: 3, name: 'audit_log' },
       { version: 4, name: 'privacy_requests' },
       { version: 5, name: 'suppressions' },
+      { version: 6, name: 'rollup_hourly' },
+      { version: 7, name: 'rollup_daily' },
     ])
   })
 })

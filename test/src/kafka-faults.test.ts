@@ -53,6 +53,15 @@ describe('faults on the Kafka path', () => {
     await write(records, 'raw:0:10-13')
     const [r] = await rows<{ n: string }>(client, 'SELECT count() AS n FROM atspark.events')
     expect(r?.n).toBe('3')
+    // A later insert without a token must not inherit the last one (chDB keeps settings between queries).
+    const more = toEventRows(
+      { ...env, events: [1, 2].map(() => ({ id: crypto.randomUUID(), t: 'pageview' as const, ts: Date.now() })) },
+      { geo: { country: () => '' }, pseudonymize: () => '', openIp: () => '' },
+    ).map((row) => ({ table: 'events' as const, row }))
+    await write(more)
+    await write(more.map((m) => ({ ...m, row: { ...m.row, event_id: crypto.randomUUID() } })))
+    const [after] = await rows<{ n: string }>(client, 'SELECT count() AS n FROM atspark.events')
+    expect(after?.n).toBe('7')
   })
 
   it('re-forms a recorded batch after a kill -9 mid-write and writes it exactly once', async () => {

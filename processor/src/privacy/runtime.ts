@@ -1,5 +1,5 @@
 import type { Logger, TenantReload, TenantStore } from '@atspark/ingest'
-import { AUDIT_LOG_TTL_MONTHS, PRIVACY_REQUESTS_TTL_MONTHS } from '@atspark/schemas'
+import { AUDIT_LOG_TTL_MONTHS, PRIVACY_REQUESTS_TTL_MONTHS, ROLLUP_TTL_MONTHS } from '@atspark/schemas'
 import type { ClickHouseClient } from '@clickhouse/client'
 import { type Pseudonymize, pseudonymizer } from '../enrich/event-rows.js'
 import type { RecordDeps } from '../pipeline/to-records.js'
@@ -18,6 +18,8 @@ export interface PrivacyRuntimeOptions {
   logger: Logger
   auditLogTtlMonths?: number
   privacyRequestsTtlMonths?: number
+  /** Months both rollups keep aggregates (ROLLUP_TTL_MONTHS). */
+  rollupTtlMonths?: number
   /** How often every processor re-reads atspark.suppressions (changes made through this process apply at once). */
   suppressionRefreshMs?: number
   /** How often sites with retention_months < 13 have their older events deleted. */
@@ -58,6 +60,8 @@ export async function startPrivacy(options: PrivacyRuntimeOptions): Promise<Priv
   const ttls = await applyConfiguredTtls(warehouse, {
     audit_log: options.auditLogTtlMonths ?? AUDIT_LOG_TTL_MONTHS,
     privacy_requests: options.privacyRequestsTtlMonths ?? PRIVACY_REQUESTS_TTL_MONTHS,
+    rollup_hourly: options.rollupTtlMonths ?? ROLLUP_TTL_MONTHS,
+    rollup_daily: options.rollupTtlMonths ?? ROLLUP_TTL_MONTHS,
   })
   if (ttls.length) {
     await store.audit(ttls.map((change) => systemAuditRow(AuditAction.retentionTtl, 'ok', { ...change })))

@@ -13,6 +13,8 @@ export interface WarehouseTarget {
 const SHARED_SETTINGS = {
   output_format_json_quote_64bit_integers: 1,
   date_time_input_format: 'best_effort',
+  // Without it a repeated events insert, skipped by events' dedup window, still reaches the rollup views and counts twice.
+  deduplicate_blocks_in_dependent_materialized_views: 1,
 } as const
 
 /** One `@clickhouse/client` for both backends: the SQL above it never knows which it has. */

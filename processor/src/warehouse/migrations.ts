@@ -4,6 +4,7 @@ import {
   CONSENT_LOG_TTL_MONTHS,
   EVENTS_TTL_MONTHS,
   PRIVACY_REQUESTS_TTL_MONTHS,
+  ROLLUP_TTL_MONTHS,
   toWarehouseTime,
   WAREHOUSE_DATABASE as DB,
 } from '@atspark/schemas'
@@ -14,6 +15,47 @@ export interface Migration {
   name: string
   /** Each statement is idempotent on its own, so a migration cut short can simply run again. */
   statements: string[]
+}
+
+/** A rollup table and the view that feeds it from `events`; hourly and daily differ only in the bucket. */
+function rollupStatements(table: string, bucketType: string, bucketExpr: string): string[] {
+  const dims = 'type, name, url_path, referrer_host, country, browser, os, device_type, is_bot'
+  return [
+    `CREATE TABLE IF NOT EXISTS ${DB}.${table}
+(
+    org_id LowCardinality(String),
+    site_id LowCardinality(String),
+    bucket ${bucketType},
+    type LowCardinality(String),
+    name String,
+    url_path String,
+    referrer_host LowCardinality(String),
+    country LowCardinality(String),
+    browser LowCardinality(String),
+    os LowCardinality(String),
+    device_type LowCardinality(String),
+    is_bot Bool,
+    events SimpleAggregateFunction(sum, UInt64),
+    visitors AggregateFunction(uniq, String),
+    sessions AggregateFunction(uniq, String),
+    accounts AggregateFunction(uniq, String)
+)
+ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMM(bucket)
+ORDER BY (org_id, site_id, bucket, ${dims})
+TTL toDateTime(bucket) + INTERVAL ${ROLLUP_TTL_MONTHS} MONTH
+SETTINGS ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000`,
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${DB}.${table}_mv TO ${DB}.${table} AS
+SELECT
+    org_id, site_id, ${bucketExpr} AS bucket,
+    ${dims},
+    toUInt64(count()) AS events,
+    uniqStateIf(anon_id, anon_id != '') AS visitors,
+    uniqStateIf(session_id, session_id != '') AS sessions,
+    uniqStateIf(user_pid, user_pid != '') AS accounts
+FROM ${DB}.events
+GROUP BY org_id, site_id, bucket, ${dims}`,
+  ]
 }
 
 /** Append-only: never edit a released migration, add the next version. */
@@ -145,6 +187,19 @@ TTL toDateTime(created_at) + INTERVAL ${PRIVACY_REQUESTS_TTL_MONTHS} MONTH`,
 ENGINE = ReplacingMergeTree(version)
 ORDER BY (org_id, subject_kind, subject)`,
     ],
+  },
+  {
+    version: 6,
+    name: 'rollup_hourly',
+    // No identifier columns: visitors, sessions and accounts are uniq sketches. Backfill: warehouse/rollups.ts.
+    // The dedup window lets a repeated events insert skip the views too (deduplicate_blocks_in_dependent_materialized_views, client.ts).
+    statements: rollupStatements('rollup_hourly', "DateTime('UTC')", 'toStartOfHour(toDateTime(ts))'),
+  },
+  {
+    version: 7,
+    name: 'rollup_daily',
+    // Days are UTC; the hourly table serves other time zones.
+    statements: rollupStatements('rollup_daily', 'Date', 'toDate(ts)'),
   },
 ]
 

@@ -23,7 +23,9 @@ export function recordWriter(client: ClickHouseClient): WriteRecords {
         table: `${WAREHOUSE_DATABASE}.${table}`,
         values,
         format: 'JSONEachRow',
-        clickhouse_settings: dedupToken ? { insert_deduplication_token: `${dedupToken}:${table}` } : {},
+        // Always set: chDB keeps a query's settings for later ones, so an absent token could inherit the last batch's.
+        // Always set: chDB keeps a query's settings for later ones, so an absent token could inherit the last batch's.
+        clickhouse_settings: { insert_deduplication_token: dedupToken ? `${dedupToken}:${table}` : '' },
       })
     }
   }

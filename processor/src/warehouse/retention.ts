@@ -32,7 +32,8 @@ export function ttlColumn(engineFull: string): string | undefined {
 export async function retentionReport(client: ClickHouseClient): Promise<TableRetention[]> {
   const tables = await (
     await client.query({
-      query: `SELECT name, engine_full FROM system.tables WHERE database = {db:String} AND NOT is_temporary ORDER BY name`,
+      // Views hold no rows of their own: a materialized view's rows are its target table's, listed under that name.
+      query: `SELECT name, engine_full FROM system.tables WHERE database = {db:String} AND NOT is_temporary AND engine NOT IN ('MaterializedView', 'View') ORDER BY name`,
       query_params: { db: DB },
       format: 'JSONEachRow',
     })
@@ -69,7 +70,7 @@ export interface TtlChange {
 }
 
 /**
- * Makes the tables whose TTL is configurable (audit_log, privacy_requests) carry the configured
+ * Makes the tables whose TTL is configurable (audit_log, privacy_requests, the rollups) carry the configured
  * months; a no-op when they already do. Returns what changed, for the audit log.
  */
 export async function applyConfiguredTtls(client: ClickHouseClient, months: Record<string, number>): Promise<TtlChange[]> {

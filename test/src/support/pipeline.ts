@@ -31,6 +31,8 @@ export async function startPipeline(extraEnv: Record<string, string> = {}): Prom
       // Loopback is the only proxy: tests send public addresses in X-Forwarded-For.
       TRUSTED_PROXIES: 'loopback',
       LOG_LEVEL: 'info',
+      // Generated demo traffic would break exact counts; demo-traffic.test.ts turns it on.
+      DEMO_TRAFFIC: '0',
       ...extraEnv,
     },
     [`${urls.ingest}/healthz`, `${urls.backoffice}/healthz`],

@@ -1,0 +1,34 @@
+import { WAREHOUSE_DATABASE } from '@atspark/schemas'
+import { parseProcessorEnv } from './env.js'
+import { createWarehouseClient, warehouseKind } from './warehouse/client.js'
+import { migrate } from './warehouse/migrations.js'
+import { type BackfillArgs, backfillRollups, parseBackfillArgs } from './warehouse/rollups.js'
+
+// `node processor/dist/backfill-rollups.js [--from YYYY-MM-DD] [--to YYYY-MM-DD]` (or `npm run backfill -- …`):
+// rebuilds the hourly and daily rollups of those UTC days from atspark.events; running it again changes nothing.
+// On chDB, stop the pipeline first: one process at a time may open a data directory.
+let args: BackfillArgs
+try {
+  args = parseBackfillArgs(process.argv.slice(2))
+} catch (err) {
+  console.error((err as Error).message)
+  process.exit(2)
+}
+const env = parseProcessorEnv()
+const target = { url: env.CLICKHOUSE_URL, username: env.CLICKHOUSE_USER, password: env.CLICKHOUSE_PASSWORD, dataDir: env.ATSPARK_DATA_DIR }
+const client = createWarehouseClient(target)
+try {
+  // The rollup tables may not exist yet on a warehouse last started before migrations 6 and 7.
+  await migrate(client)
+  const result = await backfillRollups(client, args)
+  const where = warehouseKind(target) === 'chdb' ? `chDB in ${env.ATSPARK_DATA_DIR}` : env.CLICKHOUSE_URL
+  if (result.sites.length === 0) {
+    console.log(`no events in ${WAREHOUSE_DATABASE}.events for that range (${where}): nothing to backfill`)
+  } else {
+    console.log(`rebuilt rollups for ${result.from} .. ${result.to} (${where})`)
+    for (const s of result.sites) console.log(`  ${s.org_id}/${s.site_id} from ${s.from}`)
+    for (const [table, n] of Object.entries(result.written)) console.log(`  ${table}: ${n} rows written`)
+  }
+} finally {
+  await client.close()
+}

@@ -1,0 +1,138 @@
+import { randomBytes } from 'node:crypto'
+import { type IpKeyring, openIp, sealIp } from '@atspark/ingest'
+import { type BusMessage, BusMessage as BusMessageSchema, type Envelope } from '@atspark/schemas'
+import { beforeAll, describe, expect, it } from 'vitest'
+import { correctTimestamp } from '../enrich/clock.js'
+import { openGeo } from '../enrich/geo.js'
+import { parseUserAgent } from '../enrich/user-agent.js'
+import { publishInChunks } from './seed.js'
+import { demoTraffic } from './traffic.js'
+import { DEVICES, REGIONS } from './traffic-profiles.js'
+
+const keyring: IpKeyring = { active: 'k1', keys: new Map([['k1', randomBytes(32)]]) }
+const context = { orgId: 'demo', siteId: 'demo' }
+const NOW = Date.UTC(2026, 5, 15, 13, 37)
+const DAY_MS = 86_400_000
+const options = { ...context, siteUrl: 'http://localhost:3000', now: NOW, seal: (ip: string) => sealIp(ip, keyring, context) }
+const ALL_IPS = REGIONS.flatMap((r) => r.ips)
+
+/** Without the sealed IP, whose IV is random by design. */
+const unsealed = (m: BusMessage) => (m.kind === 'events' ? { ...m, ip_sealed: '' } : m)
+
+describe('demoTraffic', () => {
+  let messages: BusMessage[]
+  let envelopes: Envelope[]
+  beforeAll(() => {
+    messages = [...demoTraffic(options)]
+    envelopes = messages.filter((m): m is Envelope => m.kind === 'events')
+  })
+
+  it('is deterministic for a seed and differs across seeds', () => {
+    const a = [...demoTraffic({ ...options, visitors: 200 })].map(unsealed)
+    const b = [...demoTraffic({ ...options, visitors: 200 })].map(unsealed)
+    const c = [...demoTraffic({ ...options, visitors: 200, seed: 7 })].map(unsealed)
+    expect(a).toEqual(b)
+    expect(a).not.toEqual(c)
+  })
+
+  it('every message passes the BusMessage schema', () => {
+    for (const m of messages) expect(BusMessageSchema.safeParse(m).success).toBe(true)
+  })
+
+  it('has a few thousand visitors and tens of thousands of events', () => {
+    const visitors = new Set(envelopes.flatMap((e) => e.events.map((ev) => ev.a)))
+    const events = envelopes.reduce((n, e) => n + e.events.length, 0)
+    expect(visitors.size).toBeGreaterThan(2_000)
+    expect(visitors.size).toBeLessThanOrEqual(3_000)
+    expect(events).toBeGreaterThan(10_000)
+    expect(events).toBeLessThan(60_000)
+  })
+
+  it('spans the last 30 UTC days, after correction, and nothing lands in the future', () => {
+    const days = new Set<number>()
+    for (const e of envelopes) {
+      expect(e.received_at).toBeLessThan(NOW)
+      for (const ev of e.events) {
+        const ts = correctTimestamp(ev.ts, e.sent_at, e.received_at)
+        expect(ts).toBeLessThanOrEqual(e.received_at)
+        days.add(Math.floor(ts / DAY_MS))
+      }
+    }
+    expect(days.size).toBe(30)
+    expect(Math.min(...days)).toBe(Math.floor(NOW / DAY_MS) - 29)
+  })
+
+  it('covers several countries, devices, pages, referrers and every event type', async () => {
+    const geo = await openGeo()
+    const countries = new Set(envelopes.map((e) => geo.country(openIp(e.ip_sealed, keyring, context))))
+    const devices = new Set(envelopes.map((e) => parseUserAgent(e.ua).device_type))
+    const events = envelopes.flatMap((e) => e.events)
+    const pages = new Set(events.filter((e) => e.t === 'pageview').map((e) => new URL(e.u ?? '').pathname))
+    const referrers = new Set(events.flatMap((e) => (e.r ? [new URL(e.r).host] : [])))
+    expect(countries.size).toBeGreaterThanOrEqual(10)
+    expect(countries.has('')).toBe(false)
+    expect([...devices].sort()).toEqual(['bot', 'desktop', 'mobile', 'tablet'])
+    expect(pages.size).toBeGreaterThanOrEqual(8)
+    expect(referrers.size).toBeGreaterThanOrEqual(5)
+    expect(new Set(events.map((e) => e.t))).toEqual(new Set(['pageview', 'click', 'query', 'dashboard', 'feature', 'custom']))
+    const features = events.filter((e) => e.t === 'feature')
+    expect(features.length).toBeGreaterThan(100)
+    expect(features.every((e) => e.uid)).toBe(true)
+  })
+
+  it('sends receipts with grants and refusals from banner, api and GPC, and no events from refusers', () => {
+    const receipts = messages.flatMap((m) => (m.kind === 'consent' ? [m.receipt] : []))
+    expect(receipts.some((r) => r.a)).toBe(true)
+    expect(receipts.some((r) => !r.a)).toBe(true)
+    expect(new Set(receipts.map((r) => r.src))).toEqual(new Set(['banner', 'api', 'gpc', 'dnt']))
+    expect(new Set(receipts.map((r) => r.id)).size).toBe(receipts.length)
+  })
+
+  it('carries no raw IP: addresses only as sealed values for the demo org and site', () => {
+    const json = JSON.stringify(messages)
+    for (const ip of ALL_IPS) expect(json.includes(`"${ip}"`) || new RegExp(`[^\\w.:]${ip.replaceAll('.', '\\.')}[^\\w.:]`).test(json), ip).toBe(false)
+    for (const e of envelopes.slice(0, 50)) expect(ALL_IPS).toContain(openIp(e.ip_sealed, keyring, context))
+    expect(() => openIp(envelopes[0]!.ip_sealed, keyring, { orgId: 'other', siteId: 'demo' })).toThrow()
+  })
+})
+
+describe('traffic profiles', () => {
+  it('each address maps to its region in the shipped CC0 database', async () => {
+    const geo = await openGeo()
+    for (const region of REGIONS) for (const ip of region.ips) expect(geo.country(ip), ip).toBe(region.country)
+  })
+
+  it('each user agent parses to its device class', () => {
+    for (const device of DEVICES) for (const [ua] of device.agents) expect(parseUserAgent(ua).device_type, ua).toBe(device.device)
+  })
+})
+
+describe('publishInChunks', () => {
+  const sample = () => demoTraffic({ ...options, visitors: 100 })
+
+  it('publishes everything in bounded chunks and counts events and receipts', async () => {
+    const sizes: number[] = []
+    const result = await publishInChunks({ publish: async (ms) => void sizes.push(ms.length) }, sample(), { chunkSize: 40 })
+    const all = [...sample()]
+    expect(result).toMatchObject({ messages: all.length, complete: true })
+    expect(result.events).toBe(all.reduce((n, m) => n + (m.kind === 'events' ? m.events.length : 0), 0))
+    expect(result.receipts).toBe(all.filter((m) => m.kind === 'consent').length)
+    expect(Math.max(...sizes)).toBeLessThanOrEqual(40)
+  })
+
+  it('stops between chunks once aborted', async () => {
+    const abort = new AbortController()
+    let calls = 0
+    const result = await publishInChunks(
+      {
+        publish: async () => {
+          if (++calls === 2) abort.abort()
+        },
+      },
+      sample(),
+      { chunkSize: 10, signal: abort.signal },
+    )
+    expect(calls).toBe(2)
+    expect(result).toMatchObject({ messages: 20, complete: false })
+  })
+})

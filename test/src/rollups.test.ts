@@ -1,0 +1,301 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { backfillRollups, createWarehouseClient, MIGRATIONS, migrate, ROLLUP_DIMENSIONS, ROLLUP_TABLES, type RollupTable } from '@atspark/processor'
+import { EventRow, type EventType, toWarehouseTime } from '@atspark/schemas'
+import type { ClickHouseClient } from '@clickhouse/client'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { rows } from './support/warehouse.js'
+
+const DAY_MS = 86_400_000
+const TODAY = Math.floor(Date.now() / DAY_MS) * DAY_MS
+/** Days (UTC, YYYY-MM-DD) the generated events fall on: three before the views exist, three after. */
+const DAYS = [-12, -11, -10, -7, -6, -5].map((d) => new Date(TODAY + d * DAY_MS).toISOString().slice(0, 10))
+const BEFORE_VIEWS = DAYS.slice(0, 3)
+const AFTER_VIEWS = DAYS.slice(3)
+const SITES = [
+  ['org-a', 'web'],
+  ['org-a', 'app'],
+  ['org-b', 'web'],
+] as const
+const PAGES = ['/', '/pricing', '/docs', '/docs/start', '/blog/rollups']
+const REFERRERS = ['', 'www.google.com', 'news.ycombinator.com', 'duckduckgo.com']
+const COUNTRIES = ['US', 'GB', 'DE', 'FR', '']
+const AGENTS = [
+  ['Chrome', 'Windows', 'desktop'],
+  ['Firefox', 'Linux', 'desktop'],
+  ['Safari', 'iOS', 'mobile'],
+  ['Chrome', 'Android', 'tablet'],
+] as const
+const TYPES: EventType[] = ['pageview', 'pageview', 'pageview', 'click', 'query', 'dashboard', 'feature', 'custom']
+const NAMES: Record<EventType, string[]> = {
+  pageview: [''],
+  click: ['signup', 'cta'],
+  query: ['run_query'],
+  dashboard: ['overview', 'funnels'],
+  feature: ['export_csv', 'alerts', 'sso'],
+  custom: ['trial_started'],
+}
+
+/** A small deterministic PRNG (mulberry32): the same rows, hence the same sketches, on every run. */
+function random(seed: number): () => number {
+  let a = seed
+  return () => {
+    a = (a + 0x6d2b79f5) | 0
+    let t = Math.imul(a ^ (a >>> 15), 1 | a)
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296
+  }
+}
+
+/** Visitors come back across days (same anon_id), some signed in (user_pid), some bots; a few sessions per visitor per day. */
+function generate(days: readonly string[], seed: number): EventRow[] {
+  const rnd = random(seed)
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!
+  const out: EventRow[] = []
+  for (const [org, site] of SITES) {
+    for (const day of days) {
+      const dayStart = Date.parse(`${day}T00:00:00Z`)
+      for (let v = 0; v < 40; v++) {
+        const visitor = Math.floor(rnd() * 90)
+        const anon = `anon-${org}-${site}-${visitor}`
+        const account = visitor % 3 === 0 ? `${org}-user-${visitor % 30}`.padEnd(64, '0') : ''
+        const [browser, os, device] = AGENTS[visitor % AGENTS.length]!
+        const country = COUNTRIES[visitor % COUNTRIES.length]!
+        const isBot = visitor % 29 === 0
+        const sessions = 1 + Math.floor(rnd() * 2)
+        for (let s = 0; s < sessions; s++) {
+          const sessionStart = dayStart + Math.floor(rnd() * 23) * 3_600_000 + Math.floor(rnd() * 3_000_000)
+          const events = 1 + Math.floor(rnd() * 6)
+          for (let e = 0; e < events; e++) {
+            const type = pick(TYPES)
+            const ts = toWarehouseTime(sessionStart + e * 45_000)
+            out.push(
+              EventRow.parse({
+                event_id: crypto.randomUUID(),
+                org_id: org,
+                site_id: site,
+                type,
+                name: pick(NAMES[type]),
+                ts,
+                received_at: ts,
+                anon_id: anon,
+                session_id: `${anon}-${day}-${s}`,
+                user_pid: account,
+                url_path: pick(PAGES),
+                url_host: `${site}.${org}.example`,
+                referrer_host: e === 0 ? pick(REFERRERS) : '',
+                props: type === 'feature' ? { plan: pick(['free', 'pro']) } : {},
+                browser,
+                browser_version: '131',
+                os,
+                os_version: '',
+                device_type: isBot ? 'bot' : device,
+                is_bot: isBot,
+                screen_w: 1280,
+                screen_h: 800,
+                locale: 'en-GB',
+                tz: 'UTC',
+                country,
+                ip_prefix: '192.0.2.0/24',
+              }),
+            )
+          }
+        }
+      }
+    }
+  }
+  return out
+}
+
+const BUCKET: Record<RollupTable, string> = { rollup_hourly: ROLLUP_TABLES.rollup_hourly, rollup_daily: ROLLUP_TABLES.rollup_daily }
+
+/** Per (org, site, bucket, dims): raw counts and exact distincts from events, and the same from a rollup. */
+async function compare(client: ClickHouseClient, table: RollupTable, dims: readonly string[], days: readonly string[]) {
+  const keys = ['org_id', 'site_id', 'bucket', ...dims]
+  const range = `toDate(bucket) IN (${days.map((d) => `'${d}'`).join(', ')})`
+  const raw = await rows(
+    client,
+    `SELECT org_id, site_id, toString(${BUCKET[table]}) AS bucket${dims.map((d) => `, ${d}`).join('')},
+       toString(count()) AS events_n, toString(countIf(type = 'pageview')) AS pageviews_n,
+       toString(uniqExactIf(anon_id, anon_id != '')) AS visitors_n, toString(uniqExactIf(session_id, session_id != '')) AS sessions_n,
+       toString(uniqExactIf(user_pid, user_pid != '')) AS accounts_n
+     FROM atspark.events GROUP BY ${keys.join(', ')} HAVING ${range} ORDER BY ${keys.join(', ')}`,
+  )
+  const rolled = await rows(
+    client,
+    `SELECT org_id, site_id, toString(bucket) AS bucket${dims.map((d) => `, ${d}`).join('')},
+       toString(sum(events)) AS events_n, toString(sumIf(events, type = 'pageview')) AS pageviews_n,
+       toString(uniqMerge(visitors)) AS visitors_n, toString(uniqMerge(sessions)) AS sessions_n, toString(uniqMerge(accounts)) AS accounts_n
+     FROM atspark.${table} WHERE ${range} GROUP BY ${keys.join(', ')} ORDER BY ${keys.join(', ')}`,
+  )
+  return { raw, rolled }
+}
+
+/** Every rollup read every way the stats API will: each dimension alone, all of them together, and whole sites over the range. */
+async function expectRollupsEqualRaw(client: ClickHouseClient, days: readonly string[]) {
+  for (const table of Object.keys(ROLLUP_TABLES) as RollupTable[]) {
+    for (const dims of [[], ...ROLLUP_DIMENSIONS.map((d) => [d]), [...ROLLUP_DIMENSIONS]]) {
+      const { raw, rolled } = await compare(client, table, dims, days)
+      expect(raw.length).toBeGreaterThan(0)
+      // Distinct counts are exact too: uniq keeps every hash until a state holds 65,536 (docs/warehouse.md#rollups).
+      expect(rolled, `${table} by [${dims.join(', ')}]`).toEqual(raw)
+    }
+  }
+  // Merging sketches across buckets counts a returning visitor once, as the raw distinct does.
+  const list = days.map((d) => `'${d}'`).join(', ')
+  const siteRaw = await rows(
+    client,
+    `SELECT org_id, site_id, toString(uniqExact(anon_id)) AS v, toString(uniqExact(session_id)) AS s, toString(uniqExactIf(user_pid, user_pid != '')) AS a
+     FROM atspark.events WHERE toDate(ts) IN (${list}) GROUP BY org_id, site_id ORDER BY org_id, site_id`,
+  )
+  for (const table of Object.keys(ROLLUP_TABLES)) {
+    const siteRolled = await rows(
+      client,
+      `SELECT org_id, site_id, toString(uniqMerge(visitors)) AS v, toString(uniqMerge(sessions)) AS s, toString(uniqMerge(accounts)) AS a
+       FROM atspark.${table} WHERE toDate(bucket) IN (${list}) GROUP BY org_id, site_id ORDER BY org_id, site_id`,
+    )
+    expect(siteRolled, table).toEqual(siteRaw)
+  }
+}
+
+async function snapshot(client: ClickHouseClient): Promise<unknown[]> {
+  const out: unknown[] = []
+  for (const table of Object.keys(ROLLUP_TABLES)) {
+    out.push(
+      await rows(
+        client,
+        `SELECT org_id, site_id, toString(bucket) AS b, ${ROLLUP_DIMENSIONS.join(', ')}, toString(sum(events)) AS e,
+           toString(uniqMerge(visitors)) AS v, toString(uniqMerge(sessions)) AS s, toString(uniqMerge(accounts)) AS a
+         FROM atspark.${table} GROUP BY ALL ORDER BY ALL`,
+      ),
+    )
+  }
+  return out
+}
+
+let dir: string
+let client: ClickHouseClient
+const before = generate(BEFORE_VIEWS, 1)
+const after = generate(AFTER_VIEWS, 2)
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'atspark-rollups-'))
+  client = createWarehouseClient({ dataDir: dir })
+  // A warehouse as it was before the rollups: events only, already holding data.
+  await migrate(
+    client,
+    MIGRATIONS.filter((m) => m.version <= 5),
+  )
+  await client.insert({ table: 'atspark.events', values: before, format: 'JSONEachRow' })
+  const { applied } = await migrate(client)
+  expect(applied).toEqual([6, 7])
+  await client.insert({ table: 'atspark.events', values: after, format: 'JSONEachRow' })
+})
+
+afterAll(async () => {
+  await client?.close()
+  if (dir) rmSync(dir, { recursive: true, force: true })
+})
+
+describe('rollups (migrations 6 and 7) over chDB', () => {
+  it('generated a realistic spread: several orgs, sites, pages and countries, visitors returning across days', async () => {
+    const [spread] = await rows<Record<string, string>>(
+      client,
+      `SELECT toString(count()) AS n, toString(uniqExact(org_id, site_id)) AS sites, toString(uniqExact(url_path)) AS pages,
+         toString(uniqExact(country)) AS countries, toString(uniqExact(toDate(ts))) AS days, toString(uniqExact(anon_id)) AS visitors,
+         toString(uniqExact(anon_id, toDate(ts))) AS visitor_days FROM atspark.events`,
+    )
+    expect(Number(spread?.n)).toBe(before.length + after.length)
+    expect(spread).toMatchObject({ sites: '3', pages: '5', countries: '5', days: '6' })
+    expect(Number(spread?.visitor_days)).toBeGreaterThan(Number(spread?.visitors))
+  })
+
+  it('the views fill both rollups from inserts after they exist, equal to the raw aggregates', async () => {
+    await expectRollupsEqualRaw(client, AFTER_VIEWS)
+    const [missing] = await rows<{ n: string }>(client, `SELECT toString(count()) AS n FROM atspark.rollup_daily WHERE toDate(bucket) IN ('${BEFORE_VIEWS.join("','")}')`)
+    expect(missing?.n).toBe('0')
+  })
+
+  it('a repeated insert deduplicated by events is not counted again in the rollups', async () => {
+    const extra = generate([AFTER_VIEWS[0]!], 3).slice(0, 50)
+    const settings = { insert_deduplication_token: 'rollups-test:0-50:events' }
+    await client.insert({ table: 'atspark.events', values: extra, format: 'JSONEachRow', clickhouse_settings: settings })
+    await client.insert({ table: 'atspark.events', values: extra, format: 'JSONEachRow', clickhouse_settings: settings })
+    // chDB keeps a query's settings in its session; the next insert must not carry this token.
+    await client.command({ query: 'SELECT 1', clickhouse_settings: { insert_deduplication_token: '' } })
+    const [n] = await rows<{ n: string }>(client, `SELECT toString(count()) AS n FROM atspark.events WHERE event_id IN (${extra.map((e) => `'${e.event_id}'`).join(',')})`)
+    expect(n?.n).toBe('50')
+    await expectRollupsEqualRaw(client, AFTER_VIEWS)
+  })
+
+  it('backfill covers rows inserted before the views existed, and equals the raw aggregates everywhere', async () => {
+    const result = await backfillRollups(client)
+    expect(result).toMatchObject({ from: DAYS[0], to: DAYS.at(-1) })
+    expect(result.sites).toHaveLength(3)
+    expect(result.written.rollup_daily).toBeGreaterThan(0)
+    expect(result.written.rollup_hourly).toBeGreaterThanOrEqual(result.written.rollup_daily)
+    await expectRollupsEqualRaw(client, DAYS)
+  })
+
+  it('backfill is idempotent: again over everything, and over a sub-range, the rollups do not change', async () => {
+    const first = await snapshot(client)
+    await backfillRollups(client)
+    expect(await snapshot(client)).toEqual(first)
+    await backfillRollups(client, { from: DAYS[1], to: DAYS[3] })
+    expect(await snapshot(client)).toEqual(first)
+    await client.command({ query: 'OPTIMIZE TABLE atspark.rollup_hourly FINAL' })
+    await client.command({ query: 'OPTIMIZE TABLE atspark.rollup_daily FINAL' })
+    expect(await snapshot(client)).toEqual(first)
+    await expectRollupsEqualRaw(client, DAYS)
+  })
+
+  it('backfill leaves alone rollup days whose raw events are gone (the aggregates outlive them)', async () => {
+    const day = DAYS[0]!
+    const [kept] = await rows<{ e: string }>(client, `SELECT toString(sum(events)) AS e FROM atspark.rollup_daily WHERE bucket = '${day}' AND org_id = 'org-b'`)
+    await client.command({ query: `DELETE FROM atspark.events WHERE toDate(ts) = '${day}' AND org_id = 'org-b'`, clickhouse_settings: { mutations_sync: '2' } })
+    const result = await backfillRollups(client, { from: day, to: DAYS[1] })
+    expect(result.sites.find((s) => s.org_id === 'org-b')?.from).toBe(DAYS[1])
+    const [now] = await rows<{ e: string }>(client, `SELECT toString(sum(events)) AS e FROM atspark.rollup_daily WHERE bucket = '${day}' AND org_id = 'org-b'`)
+    expect(Number(now?.e)).toBeGreaterThan(0)
+    expect(now).toEqual(kept)
+  })
+
+  it('beyond 65,536 distinct visitors a bucket is a sample: within the documented 2% of the exact count', async () => {
+    const ts = `${DAYS.at(-1)} 12:30:00.000`
+    await client.command({
+      query: `INSERT INTO atspark.events (event_id, org_id, site_id, type, name, ts, received_at, anon_id, session_id, url_path, country, browser, os, device_type)
+        SELECT generateUUIDv4(), 'org-big', 'web', 'pageview', '', '${ts}', '${ts}', concat('big-', toString(number)), concat('big-s-', toString(number)), '/', 'US', 'Chrome', 'Windows', 'desktop'
+        FROM numbers(150000)`,
+    })
+    for (const table of Object.keys(ROLLUP_TABLES)) {
+      const [r] = await rows<{ v: string; e: string }>(client, `SELECT toString(uniqMerge(visitors)) AS v, toString(sum(events)) AS e FROM atspark.${table} WHERE org_id = 'org-big'`)
+      expect(r?.e).toBe('150000')
+      expect(Math.abs(Number(r?.v) - 150_000) / 150_000, `${table}: ${r?.v}`).toBeLessThanOrEqual(0.02)
+    }
+  })
+
+  it('hold no identifier column', async () => {
+    const columns = await rows<{ table: string; name: string; type: string }>(
+      client,
+      `SELECT table, name, type FROM system.columns WHERE database = 'atspark' AND table IN ('rollup_hourly', 'rollup_daily') ORDER BY table, position`,
+    )
+    const names = [...new Set(columns.map((c) => c.name))]
+    expect(names).toEqual(['org_id', 'site_id', 'bucket', ...ROLLUP_DIMENSIONS, 'events', 'visitors', 'sessions', 'accounts'])
+    for (const id of ['anon_id', 'session_id', 'user_pid', 'event_id', 'ip_prefix', 'user_id', 'ip']) expect(names).not.toContain(id)
+    expect(columns.filter((c) => ['visitors', 'sessions', 'accounts'].includes(c.name)).map((c) => c.type)).toEqual(
+      Array(6).fill('AggregateFunction(uniq, String)'),
+    )
+  })
+
+  it('are AggregatingMergeTree with monthly partitions and a 25-month TTL dropping whole parts', async () => {
+    for (const table of Object.keys(ROLLUP_TABLES)) {
+      const [create] = await rows<{ statement: string }>(client, `SHOW CREATE TABLE atspark.${table}`)
+      expect(create?.statement).toContain('ENGINE = AggregatingMergeTree')
+      expect(create?.statement).toContain('PARTITION BY toYYYYMM(bucket)')
+      expect(create?.statement).toContain(`ORDER BY (org_id, site_id, bucket, ${ROLLUP_DIMENSIONS.join(', ')})`)
+      expect(create?.statement).toContain('TTL toDateTime(bucket) + toIntervalMonth(25)')
+      expect(create?.statement).toContain('ttl_only_drop_parts = 1')
+    }
+  })
+})
