@@ -3,6 +3,8 @@ import { Hono } from 'hono'
 import { Registry } from 'prom-client'
 import { z } from 'zod'
 import { createPrivacyApp, type PrivacyApiDeps } from './privacy/api.js'
+import { createStatsApp, type StatsApiDeps } from './stats/api.js'
+import { openApiDocument } from './stats/openapi.js'
 import { FailpointMode, type WarehouseFailpoint } from './warehouse/failpoints.js'
 
 export interface BackofficeDeps {
@@ -13,11 +15,13 @@ export interface BackofficeDeps {
   failpoint?: WarehouseFailpoint
   /** The privacy API (bearer key, role privacy/admin, every attempt audited) at /v1/privacy. */
   privacy?: PrivacyApiDeps
+  /** The stats API (bearer key, role analyst/admin, org from the key, k-anonymous) at /v1/stats. */
+  stats?: StatsApiDeps
 }
 
 const FailpointBody = z.strictObject({ mode: z.enum(Object.values(FailpointMode) as [FailpointMode, ...FailpointMode[]]) })
 
-/** The back office: health, readiness (the warehouse answers), metrics and the privacy API; the stats API joins it later. */
+/** The back office: health, readiness (the warehouse answers), metrics, the privacy and stats APIs, and the stats API's OpenAPI document. */
 export function createBackofficeApp(deps: BackofficeDeps): Hono {
   const app = new Hono()
   const metrics = Registry.merge(deps.registries)
@@ -42,6 +46,8 @@ export function createBackofficeApp(deps: BackofficeDeps): Hono {
     })
   }
   if (deps.privacy) app.route('/v1/privacy', createPrivacyApp(deps.privacy))
+  if (deps.stats) app.route('/v1/stats', createStatsApp(deps.stats))
+  app.get('/openapi.json', (c) => c.json(openApiDocument()))
   app.notFound((c) => c.json({ error: 'not_found', message: `${c.req.method} ${c.req.path} does not exist` }, 404))
   return app
 }

@@ -138,7 +138,12 @@ export async function startEmbedded(env: ProcessorEnv): Promise<EmbeddedPipeline
     })
     tenants = store
     const running = privacy
-    const backoffice = await listen(createBackofficeApp({ warehouse, registries: [ingestRegistry], privacy: privacy.api }), env.BACKOFFICE_PORT, env.BACKOFFICE_HOST)
+    const backoffice = await listen(createBackofficeApp({
+        warehouse,
+        registries: [ingestRegistry],
+        privacy: privacy.api,
+        stats: { warehouse, tenants: privacy.api.tenants, logger, k: env.STATS_K_ANONYMITY },
+      }), env.BACKOFFICE_PORT, env.BACKOFFICE_HOST)
     servers.push(backoffice)
 
     const seedAbort = new AbortController()

@@ -1,5 +1,5 @@
 import { IngestEnv, ipKeyEnvRules } from '@atspark/ingest'
-import { AUDIT_LOG_TTL_MONTHS, PRIVACY_REQUESTS_TTL_MONTHS, ROLLUP_TTL_MONTHS } from '@atspark/schemas'
+import { AUDIT_LOG_TTL_MONTHS, PRIVACY_REQUESTS_TTL_MONTHS, ROLLUP_TTL_MONTHS, STATS_K_ANONYMITY_DEFAULT } from '@atspark/schemas'
 import { z } from 'zod'
 
 const Port = z.coerce.number().int().min(0).max(65_535)
@@ -39,6 +39,8 @@ export const ProcessorEnv = IngestEnv.extend({
   ROLLUP_TTL_MONTHS: z.coerce.number().int().min(1).max(120).default(ROLLUP_TTL_MONTHS),
   /** How often each processor re-reads atspark.suppressions; its own privacy API applies changes at once. */
   SUPPRESSION_REFRESH_MS: z.coerce.number().int().min(100).default(5_000),
+  /** The stats API's k: values and buckets seen by fewer distinct visitors are merged into "other" or hidden. */
+  STATS_K_ANONYMITY: z.coerce.number().int().min(2).max(1000).default(STATS_K_ANONYMITY_DEFAULT),
 })
 export type ProcessorEnv = z.infer<typeof ProcessorEnv>
 

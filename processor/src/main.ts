@@ -73,7 +73,14 @@ const consumer = await startConsumer(
     registry,
   },
 )
-const backoffice = await listen(createBackofficeApp({ warehouse, registries: [registry], ready: consumer.ready, failpoint, privacy: privacy.api }), env.BACKOFFICE_PORT, env.BACKOFFICE_HOST)
+const backoffice = await listen(createBackofficeApp({
+    warehouse,
+    registries: [registry],
+    ready: consumer.ready,
+    failpoint,
+    privacy: privacy.api,
+    stats: { warehouse, tenants: privacy.api.tenants, logger, k: env.STATS_K_ANONYMITY },
+  }), env.BACKOFFICE_PORT, env.BACKOFFICE_HOST)
 logger.info({ backoffice: backoffice.port, topic: env.ATSPARK_TOPIC_RAW, group: env.KAFKA_GROUP_ID }, 'processor consuming')
 
 let stopping = false

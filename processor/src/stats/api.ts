@@ -1,0 +1,192 @@
+import type { ApiKeyRef, Logger, TenantDirectory } from '@atspark/ingest'
+import {
+  AdoptionQuery,
+  AdoptionResponse,
+  type ApiKeyRole,
+  BreakdownQuery,
+  BreakdownResponse,
+  ConsentQuery,
+  ConsentResponse,
+  TimeseriesQuery,
+  TimeseriesResponse,
+} from '@atspark/schemas'
+import type { ClickHouseClient } from '@clickhouse/client'
+import { type Context, Hono } from 'hono'
+import { createMiddleware } from 'hono/factory'
+import { z } from 'zod'
+import { hashApiKey } from '../privacy/keys.js'
+import { grantRate, hideSmallAdoption, hideSmallBuckets, kAnonymousBreakdown, keptValues, suppressColumn } from './kanon.js'
+import {
+  adoptionQuery,
+  type BuiltQuery,
+  breakdownRestQuery,
+  breakdownTopQuery,
+  chooseRollup,
+  consentQuery,
+  DEFAULT_LIMITS,
+  MAX_HOURLY_INTERVAL_DAYS,
+  type QueryLimits,
+  resolveRange,
+  type Scope,
+  StatsRequestError,
+  timeseriesQuery,
+} from './queries.js'
+
+export interface StatsApiDeps {
+  warehouse: ClickHouseClient
+  tenants: () => TenantDirectory
+  logger: Logger
+  /** k-anonymity threshold in distinct visitors (STATS_K_ANONYMITY). */
+  k: number
+  limits?: QueryLimits
+  now?: () => number
+}
+
+/** Analysts read aggregates; admins may too. Privacy keys may not. */
+export const STATS_ROLES: readonly ApiKeyRole[] = ['analyst', 'admin']
+
+type StatsEnv = { Variables: { principal: ApiKeyRef } }
+
+class NotFound extends Error {}
+
+/** The stats API, mounted at /v1/stats: bearer key of role analyst/admin; the org always comes from the key. */
+export function createStatsApp(deps: StatsApiDeps): Hono<StatsEnv> {
+  const now = deps.now ?? Date.now
+  const limits = deps.limits ?? DEFAULT_LIMITS
+  const k = deps.k
+  const app = new Hono<StatsEnv>()
+
+  app.use(
+    '*',
+    createMiddleware<StatsEnv>(async (c, next) => {
+      const token = c.req.header('authorization')?.match(/^Bearer\s+(\S+)\s*$/i)?.[1]
+      const key = token ? deps.tenants().apiKey(hashApiKey(token)) : undefined
+      if (!key) {
+        c.header('WWW-Authenticate', 'Bearer realm="atspark-backoffice"')
+        return c.json({ error: 'unauthorized', message: token ? 'unknown API key' : 'missing bearer API key' }, 401)
+      }
+      if (!STATS_ROLES.includes(key.role)) {
+        return c.json({ error: 'forbidden', message: `role ${key.role} may not use the stats API (needs ${STATS_ROLES.join(' or ')})` }, 403)
+      }
+      c.set('principal', key)
+      await next()
+    }),
+  )
+
+  /** The key's org and one of its sites: an id that is not this org's is simply not found. */
+  const siteOf = (c: Context<StatsEnv>, requested: string | undefined): { org: string; site: string } => {
+    const org = c.get('principal').orgId
+    const sites = deps.tenants().org(org)?.sites ?? []
+    if (requested === undefined) {
+      if (sites.length === 1 && sites[0]) return { org, site: sites[0].id }
+      throw new StatsRequestError(`site is required: this org has ${sites.length} sites`)
+    }
+    if (!sites.some((s) => s.id === requested)) throw new NotFound(`no site ${requested} in this org`)
+    return { org, site: requested }
+  }
+
+  const rows = async <T>(q: BuiltQuery): Promise<T[]> => {
+    const rs = await deps.warehouse.query({ query: q.query, query_params: q.query_params, format: 'JSONEachRow' })
+    return rs.json<T>()
+  }
+
+  app.get('/timeseries', async (c) => {
+    const q = parseQuery(TimeseriesQuery, c.req.query())
+    const { org, site } = siteOf(c, q.site)
+    const range = resolveRange(q, q.tz, now())
+    if (q.interval === 'hour' && range.days > MAX_HOURLY_INTERVAL_DAYS) throw new StatsRequestError(`interval=hour covers at most ${MAX_HOURLY_INTERVAL_DAYS} days`)
+    const scope: Scope = { org, site, range }
+    const table = chooseRollup(range, q.interval)
+    const raw = await rows<Record<string, string | number>>(timeseriesQuery(scope, table, q.interval, limits))
+    const counts = raw.map((r) => ({
+      t: String(r.t),
+      visitors: Number(r.n_visitors),
+      pageviews: Number(r.n_pageviews),
+      events: Number(r.n_events),
+      sessions: Number(r.n_sessions),
+    }))
+    const body = { org_id: org, site, from: range.from, to: range.to, k, interval: q.interval, tz: range.tz, source: table, buckets: hideSmallBuckets(counts, k) }
+    return c.json(TimeseriesResponse.parse(body))
+  })
+
+  app.get('/adoption', async (c) => {
+    const q = parseQuery(AdoptionQuery, c.req.query())
+    const { org, site } = siteOf(c, q.site)
+    const range = resolveRange(q, q.tz, now())
+    if (q.interval === 'hour' && range.days > MAX_HOURLY_INTERVAL_DAYS) throw new StatsRequestError(`interval=hour covers at most ${MAX_HOURLY_INTERVAL_DAYS} days`)
+    const table = chooseRollup(range, q.interval)
+    const raw = await rows<Record<string, string | number>>(adoptionQuery({ org, site, range }, table, q.interval, q.feature, limits))
+    const counts = raw.map((r) => ({ t: String(r.t), accounts: Number(r.n_accounts), visitors: Number(r.n_visitors), events: Number(r.n_events) }))
+    const body = { org_id: org, site, from: range.from, to: range.to, k, feature: q.feature, interval: q.interval, tz: range.tz, source: table, buckets: hideSmallAdoption(counts, k) }
+    return c.json(AdoptionResponse.parse(body))
+  })
+
+  app.get('/breakdown', async (c) => {
+    const q = parseQuery(BreakdownQuery, c.req.query())
+    const { org, site } = siteOf(c, q.site)
+    const range = resolveRange(q, 'UTC', now())
+    const scope: Scope = { org, site, range }
+    const table = chooseRollup(range, undefined)
+    const spec = { dimension: q.dimension, type: q.type, limit: q.limit, k }
+    const top = (await rows<Record<string, string | number>>(breakdownTopQuery(scope, table, spec, limits))).map((r) => ({
+      value: String(r.value),
+      visitors: Number(r.visitors),
+      events: Number(r.events),
+    }))
+    const kept = keptValues(top, k, q.limit)
+    const [rest] = await rows<Record<string, string | number>>(breakdownRestQuery(scope, table, spec, kept, limits))
+    const result = kAnonymousBreakdown(
+      top.filter((r) => kept.includes(r.value)),
+      { visitors: Number(rest?.visitors ?? 0), events: Number(rest?.events ?? 0) },
+      k,
+      q.limit,
+    )
+    const body = { org_id: org, site, from: range.from, to: range.to, k, dimension: q.dimension, type: q.type ?? null, source: table, ...result }
+    return c.json(BreakdownResponse.parse(body))
+  })
+
+  app.get('/consent', async (c) => {
+    const q = parseQuery(ConsentQuery, c.req.query())
+    const { org, site } = siteOf(c, q.site)
+    const range = resolveRange(q, 'UTC', now())
+    const raw = await rows<Record<string, string | number>>(consentQuery({ org, site, range }, limits))
+    const grants = suppressColumn(
+      raw.map((r) => Number(r.grants)),
+      k,
+    )
+    const refusals = suppressColumn(
+      raw.map((r) => Number(r.refusals)),
+      k,
+    )
+    const body = {
+      org_id: org,
+      site,
+      from: range.from,
+      to: range.to,
+      k,
+      source: 'consent_log',
+      sources: raw.map((r, i) => ({ source: String(r.source), grants: grants.cells[i] ?? null, refusals: refusals.cells[i] ?? null })),
+      grants: grants.total,
+      refusals: refusals.total,
+      grant_rate: grantRate(grants.total, refusals.total),
+    }
+    return c.json(ConsentResponse.parse(body))
+  })
+
+  app.onError((err, c) => {
+    if (err instanceof StatsRequestError) return c.json({ error: 'invalid_request', message: err.message }, 400)
+    if (err instanceof NotFound) return c.json({ error: 'not_found', message: err.message }, 404)
+    const code = (err as { code?: unknown }).code
+    if (code === '159' || code === 159) return c.json({ error: 'timeout', message: 'the query took too long; narrow the range' }, 503)
+    deps.logger.error({ err, path: c.req.path }, 'stats API failed')
+    return c.json({ error: 'internal', message: 'internal error' }, 500)
+  })
+  return app
+}
+
+/** Query strings are parsed here so a bad one is a 400; a response failing its schema (a ZodError) stays a 500. */
+function parseQuery<T extends z.ZodType>(schema: T, query: Record<string, string>): z.infer<T> {
+  const parsed = schema.safeParse(query)
+  if (!parsed.success) throw new StatsRequestError(z.prettifyError(parsed.error))
+  return parsed.data
+}
