@@ -1,16 +1,17 @@
 import { BATCH_PATH, type BusMessage, CONSENT_PATH, type Envelope, LIMITS } from '@atspark/schemas'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import { type Context, Hono } from 'hono'
-import { bodyLimit } from 'hono/body-limit'
-import { cors } from 'hono/cors'
-import { assertBatchMediaType, parseBatch, parseReceipt } from './body.js'
+import { assertBatchMediaType, noValidEvent, parseBatch, parseReceipt, type RejectedEvent, readJson } from './body.js'
 import type { Bus } from './bus.js'
 import { clientIp, type TrustFn } from './client-ip.js'
 import { enforceConsent } from './consent-gate.js'
-import { BusUnavailableError, ForbiddenError, IngestError, PayloadTooLargeError, UnauthorizedError } from './errors.js'
+import { mountEdgeGuards } from './edge-guards.js'
+import { edgeHeaders, siteCors } from './edge-headers.js'
+import { BusUnavailableError, ForbiddenError, IngestError, UnauthorizedError } from './errors.js'
 import { type IpKeyring, SEALED_IP_PLAINTEXT_BYTES, sealIp } from './ip-seal.js'
 import type { Logger } from './logger.js'
 import type { IngestMetrics } from './metrics.js'
+import { limitWriteKey, type RateLimits } from './rate-limit.js'
 import { SDK_BUNDLES, sdkScriptRoute } from './sdk-script.js'
 import type { SiteRef, TenantDirectory } from './tenants.js'
 
@@ -25,13 +26,17 @@ export interface IngestDeps {
   logger: Logger
   bodyLimitBytes?: number
   now?: () => number
+  /** Token buckets per write key and client address (429); unset: no rate limits. */
+  rateLimits?: RateLimits
+  /** POST requests handled at once before 503 + Retry-After; unset: no bound. */
+  maxInFlight?: number
 }
 
 export interface BatchAccepted {
   accepted: number
   dropped: number
   dropped_reason?: string
-  rejected: { index: number; reason: string }[]
+  rejected: RejectedEvent[]
 }
 
 /** The public edge: it can write events to the bus and do nothing else. */
@@ -40,29 +45,19 @@ export function createIngestApp(deps: IngestDeps): Hono {
   const limit = deps.bodyLimitBytes ?? LIMITS.bodyBytes
   const now = deps.now ?? Date.now
   const app = new Hono()
+  // Outermost, before any route: every answer (404s and errors too) carries the security headers.
+  app.use('*', edgeHeaders(deps.trust))
 
   app.get('/healthz', (c) => c.json({ ok: true }))
   app.get('/readyz', (c) => (bus.ready() ? c.json({ ready: true }) : c.json({ ready: false }, 503)))
   for (const bundle of SDK_BUNDLES) app.get(`/sdk/${bundle}`, sdkScriptRoute(bundle))
 
-  const corsForSites = cors({
-    // Any configured site's origin may preflight; the per-site check happens on the POST.
-    origin: (origin) => (deps.tenants().allOrigins.has(origin.toLowerCase()) ? origin : null),
-    allowMethods: ['POST'],
-    allowHeaders: ['Content-Type'],
-    // The SDK reads Retry-After on 429/503 to pace its retries.
-    exposeHeaders: ['Retry-After'],
-    maxAge: 86_400,
-    credentials: false,
-  })
-  const limitBody = bodyLimit({
-    maxSize: limit,
-    onError: () => {
-      throw new PayloadTooLargeError(limit)
-    },
-  })
+  // Any configured site's origin may preflight (others get 403); the per-site check happens on the POST.
+  const corsForSites = siteCors(() => deps.tenants().allOrigins)
   app.use(BATCH_PATH, corsForSites)
   app.use(CONSENT_PATH, corsForSites)
+  // Request metrics, load shedding and the per-address limit, in front of both write routes (ingest/src/edge-guards.ts).
+  mountEdgeGuards(app, deps, { batch: BATCH_PATH, consent: CONSENT_PATH })
 
   /** Write key → site (401), then the Origin must be one of that site's (403). */
   const authorize = (c: Context, writeKey: string): SiteRef => {
@@ -85,12 +80,17 @@ export function createIngestApp(deps: IngestDeps): Hono {
     }
   }
 
-  app.post(BATCH_PATH, limitBody, async (c) => {
+  app.post(BATCH_PATH, async (c) => {
     assertBatchMediaType(c.req.header('content-type'))
-    const { batch, events, rejected } = parseBatch(await c.req.text())
+    // Size, encoding, UTF-8 and depth limits apply while reading, before anything is parsed (body.ts).
+    const { batch, events, rejected } = parseBatch(await readJson(c.req.raw, limit))
     const ref = authorize(c, batch.k)
+    metrics.eventsReceived.inc(events.length + rejected.length)
+    const limited = limitWriteKey(c, deps, batch.k, events.length + rejected.length)
+    if (limited) return limited
     const gate = enforceConsent(events, batch.c, { dnt: c.req.header('dnt'), secGpc: c.req.header('sec-gpc') })
-    if (rejected.length) metrics.events.inc({ outcome: 'rejected' }, rejected.length)
+    for (const r of rejected) metrics.events.inc({ outcome: 'rejected', reason: r.code })
+    if (events.length === 0) throw noValidEvent(rejected)
     if (gate.reason) metrics.events.inc({ outcome: `dropped_${gate.reason}` }, gate.dropped)
     const body: BatchAccepted = { accepted: gate.kept.length, dropped: gate.dropped, rejected }
     if (gate.reason) body.dropped_reason = gate.reason
@@ -107,28 +107,31 @@ export function createIngestApp(deps: IngestDeps): Hono {
         events: gate.kept,
       }
       if (batch.c.r !== undefined) envelope.policy_revision = batch.c.r
-      await publish([envelope])
+      try {
+        await publish([envelope])
+      } catch (err) {
+        metrics.events.inc({ outcome: 'dropped_unavailable' }, gate.kept.length)
+        throw err
+      }
       metrics.events.inc({ outcome: 'accepted' }, gate.kept.length)
     }
-    metrics.requests.inc({ status: '202' })
     return c.json(body, 202)
   })
 
   // Receipts are essential: no analytics gate, no DNT/GPC drop, and nothing about the visitor is stamped.
-  app.post(CONSENT_PATH, limitBody, async (c) => {
+  app.post(CONSENT_PATH, async (c) => {
     assertBatchMediaType(c.req.header('content-type'))
-    const { k, ...receipt } = parseReceipt(await c.req.text())
+    const { k, ...receipt } = parseReceipt(await readJson(c.req.raw, limit))
     const ref = authorize(c, k)
+    const limited = limitWriteKey(c, deps, k, 0)
+    if (limited) return limited
     await publish([{ v: 1, kind: 'consent', org_id: ref.orgId, site_id: ref.site.id, received_at: now(), receipt }])
     metrics.receipts.inc()
-    metrics.requests.inc({ status: '202' })
     return c.json({ accepted: 1 }, 202)
   })
 
   app.notFound((c) => c.json({ error: 'not_found', message: `${c.req.method} ${c.req.path} does not exist` }, 404))
   app.onError((err, c) => {
-    const status = err instanceof IngestError ? err.status : 500
-    if (c.req.path === BATCH_PATH || c.req.path === CONSENT_PATH) metrics.requests.inc({ status: String(status) })
     if (err instanceof BusUnavailableError) {
       logger.warn({ err: err.cause ?? err }, 'bus unavailable')
       c.header('Retry-After', String(err.retryAfterSeconds))

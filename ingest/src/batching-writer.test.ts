@@ -61,3 +61,46 @@ describe('BatchingWriter', () => {
     await expect(w.add([3])).rejects.toBeInstanceOf(ShuttingDownError)
   })
 })
+
+describe('BatchingWriter fairness', () => {
+  it("caps one key's share of the queue while other keys still get in", async () => {
+    let open!: () => void
+    const r = recorder({ gate: new Promise((resolve) => (open = resolve)) })
+    const w = new BatchingWriter(r.write, { maxItems: 1000, lingerMs: 1, maxQueuedItems: 100, maxQueuedPerKey: 10 })
+    const noisy = [w.add(Array(6).fill(1), 'noisy'), w.add(Array(4).fill(1), 'noisy')]
+    await expect(w.add([1], 'noisy')).rejects.toBeInstanceOf(BackpressureError)
+    const quiet = w.add([2, 2, 2], 'quiet')
+    open()
+    await Promise.all([...noisy, quiet])
+    // Written, so the noisy key's share is free again.
+    await w.add(Array(10).fill(1), 'noisy')
+    expect(w.queuedItems).toBe(0)
+  })
+
+  it('lets a batch larger than the share in when its key has nothing queued', async () => {
+    const r = recorder()
+    const w = new BatchingWriter(r.write, { maxItems: 1000, lingerMs: 1, maxQueuedItems: 100, maxQueuedPerKey: 5 })
+    await w.add(Array(8).fill(1), 'big')
+    expect(r.writes.flat()).toHaveLength(8)
+  })
+
+  it('reports every write to onWrite, failed ones too, and a throwing observer breaks nothing', async () => {
+    const seen: { items: number; ok: boolean }[] = []
+    const r = recorder({ failFirst: true })
+    const w = new BatchingWriter(r.write, {
+      maxItems: 100,
+      lingerMs: 1,
+      maxQueuedItems: 1000,
+      onWrite: ({ items, ok }) => {
+        seen.push({ items, ok })
+        throw new Error('observer bug')
+      },
+    })
+    await expect(w.add([1, 2])).rejects.toThrow('warehouse down')
+    await w.add([3])
+    expect(seen).toEqual([
+      { items: 2, ok: false },
+      { items: 1, ok: true },
+    ])
+  })
+})

@@ -7,11 +7,17 @@ export interface BatchingOptions {
   lingerMs: number
   /** Refuse new items beyond this many waiting or being written, so memory stays bounded. */
   maxQueuedItems: number
+  /** Fairness: one key (a site) may hold at most this many of the queued items, so a noisy site cannot fill the queue for all. */
+  maxQueuedPerKey?: number
+  /** Told of every write: its size, how long it took, and whether it failed (metrics). */
+  onWrite?: (info: { items: number; seconds: number; ok: boolean }) => void
 }
 
 interface Waiter {
   resolve: () => void
   reject: (err: unknown) => void
+  key: string | undefined
+  count: number
 }
 
 /**
@@ -25,6 +31,7 @@ export class BatchingWriter<T> {
   private timer: NodeJS.Timeout | undefined
   private writing: Promise<void> = Promise.resolve()
   private queued = 0
+  private readonly queuedByKey = new Map<string, number>()
   private closed = false
 
   constructor(
@@ -36,16 +43,31 @@ export class BatchingWriter<T> {
     return this.closed
   }
 
-  /** Resolves when `items` are written; rejects with the write's error, or at once when over the bound. */
-  add(items: readonly T[]): Promise<void> {
+  /** Items accepted and not yet written (waiting or in the write under way). */
+  get queuedItems(): number {
+    return this.queued
+  }
+
+  /**
+   * Resolves when `items` are written; rejects with the write's error, or at once when over the
+   * bound (the whole queue's, or `key`'s share of it).
+   */
+  add(items: readonly T[], key?: string): Promise<void> {
     if (this.closed) return Promise.reject(new ShuttingDownError())
     if (items.length === 0) return Promise.resolve()
     if (this.queued + items.length > this.options.maxQueuedItems) {
       return Promise.reject(new BackpressureError(this.queued, this.options.maxQueuedItems))
     }
+    const perKey = this.options.maxQueuedPerKey
+    const keyQueued = key === undefined ? 0 : (this.queuedByKey.get(key) ?? 0)
+    // A batch larger than the share is still let in when the key has nothing queued, or it could never be written.
+    if (perKey !== undefined && key !== undefined && keyQueued > 0 && keyQueued + items.length > perKey) {
+      return Promise.reject(new BackpressureError(keyQueued, perKey))
+    }
     this.queued += items.length
+    if (key !== undefined) this.queuedByKey.set(key, keyQueued + items.length)
     for (const item of items) this.items.push(item)
-    const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject }))
+    const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject, key, count: items.length }))
     if (this.items.length >= this.options.maxItems) this.flush()
     else this.timer ??= setTimeout(() => this.flush(), this.options.lingerMs)
     return done
@@ -67,14 +89,35 @@ export class BatchingWriter<T> {
     this.items = []
     this.waiters = []
     this.writing = this.writing.then(async () => {
+      const started = performance.now()
+      let ok = false
       try {
         await this.write(items)
-        for (const w of waiters) w.resolve()
+        ok = true
       } catch (err) {
         for (const w of waiters) w.reject(err)
       } finally {
         this.queued -= items.length
+        for (const w of waiters) this.release(w)
+        this.report({ items: items.length, seconds: (performance.now() - started) / 1000, ok })
       }
+      if (ok) for (const w of waiters) w.resolve()
     })
+  }
+
+  /** A throwing observer must not break the write chain, which every later write hangs off. */
+  private report(info: { items: number; seconds: number; ok: boolean }): void {
+    try {
+      this.options.onWrite?.(info)
+    } catch {
+      // metrics only
+    }
+  }
+
+  private release(w: Waiter): void {
+    if (w.key === undefined) return
+    const left = (this.queuedByKey.get(w.key) ?? 0) - w.count
+    if (left > 0) this.queuedByKey.set(w.key, left)
+    else this.queuedByKey.delete(w.key)
   }
 }

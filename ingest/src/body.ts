@@ -1,9 +1,15 @@
-import { LIMITS, WireBatchShell, WireConsentReceipt, WireEvent } from '@atspark/schemas'
+import { InputErrorCode, LIMITS, splitCodedMessage, WireBatchShell, WireConsentReceipt, WireEvent } from '@atspark/schemas'
 import type { z } from 'zod'
+import { readBody } from './body-reader.js'
 import { BadRequestError, UnsupportedMediaTypeError } from './errors.js'
+import { assertJsonDepth, decodeUtf8, parseJson, wellFormed } from './json-text.js'
 
+export { parseJson } from './json-text.js'
+
+/** One event refused on its own: its position, the named limit it broke, and a readable reason. */
 export interface RejectedEvent {
   index: number
+  code: InputErrorCode
   reason: string
 }
 
@@ -16,46 +22,94 @@ export interface ParsedBatch {
 /** application/json from fetch, text/plain from sendBeacon (a CORS-safelisted type, so no preflight). */
 export function assertBatchMediaType(contentType: string | undefined): void {
   const type = (contentType ?? '').split(';')[0]?.trim().toLowerCase() ?? ''
-  if (type !== 'application/json' && type !== 'text/plain') throw new UnsupportedMediaTypeError(type)
+  if (type !== 'application/json' && type !== 'text/plain') throw new UnsupportedMediaTypeError(type.slice(0, 64))
 }
 
-export function parseJson(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    throw new BadRequestError('malformed_json', 'body is not valid JSON')
-  }
+/**
+ * The body as JSON, every input limit applied in order of cost: encoding and size while streaming
+ * (body-reader), strict UTF-8, nesting depth before the parser, then lone surrogates made well formed.
+ */
+export async function readJson(request: Request, limit: number): Promise<unknown> {
+  const text = decodeUtf8(await readBody(request, limit))
+  assertJsonDepth(text)
+  return wellFormed(parseJson(text))
 }
 
-/** Parses and validates a consent receipt body. */
-export function parseReceipt(text: string): WireConsentReceipt {
-  const parsed = WireConsentReceipt.safeParse(parseJson(text))
-  if (!parsed.success) throw new BadRequestError('invalid_receipt', describeIssues(parsed.error))
+/** Validates a consent receipt. */
+export function parseReceipt(json: unknown): WireConsentReceipt {
+  const parsed = WireConsentReceipt.safeParse(json)
+  if (!parsed.success) throw new BadRequestError(InputErrorCode.invalidReceipt, describeIssues(parsed.error))
   return parsed.data
 }
 
-/** Parses and validates a batch body; bad events are rejected one by one so the valid ones still land. */
-export function parseBatch(text: string): ParsedBatch {
-  const shell = WireBatchShell.safeParse(parseJson(text))
-  if (!shell.success) throw new BadRequestError('invalid_batch', describeIssues(shell.error))
+/**
+ * Validates a batch: its envelope as a whole (a 400 naming the limit), then each event on its own, so a
+ * bad event is rejected with its code and reason while the valid ones in the same batch still land.
+ * A batch with no valid event is returned as such: the caller counts the rejections, then refuses it.
+ */
+export function parseBatch(json: unknown): ParsedBatch {
+  const shell = WireBatchShell.safeParse(json)
+  if (!shell.success) throw new BadRequestError(codeOf(shell.error, InputErrorCode.invalidBatch), describeIssues(shell.error))
+  const sentAt = shell.data.sa
   const events: WireEvent[] = []
   const rejected: RejectedEvent[] = []
   shell.data.e.forEach((raw, index) => {
     const parsed = WireEvent.safeParse(raw)
-    if (parsed.success) events.push(parsed.data)
-    else rejected.push({ index, reason: describeIssues(parsed.error) })
+    if (!parsed.success) {
+      rejected.push({ index, code: codeOf(parsed.error, InputErrorCode.invalidEvent), reason: describeIssues(parsed.error) })
+      return
+    }
+    const late = eventTimeIssue(parsed.data.ts, sentAt)
+    if (late) rejected.push({ index, code: InputErrorCode.timestampOutOfRange, reason: late })
+    else events.push(parsed.data)
   })
-  if (events.length === 0) {
-    throw new BadRequestError('invalid_events', `no valid event: ${rejected.map((r) => `e[${r.index}]: ${r.reason}`).join('; ')}`)
-  }
   return { batch: shell.data, events, rejected }
+}
+
+/** The 400 for a batch none of whose events was valid, naming each event's reason. */
+export function noValidEvent(rejected: readonly RejectedEvent[]): BadRequestError {
+  const reasons = rejected.map((r) => `e[${r.index}] ${r.code}: ${r.reason}`).join('; ')
+  return new BadRequestError(InputErrorCode.invalidEvents, `no valid event: ${reasons}`.slice(0, 2 * LIMITS.propValueLength))
+}
+
+const DAY_MS = 86_400_000
+
+/**
+ * Client clocks are corrected by the processor (ts + received_at − sent_at, never after receipt), so only
+ * the gap between an event and its batch's sent_at matters: older than the late-arrival window would
+ * rewrite settled reports (rejected); a little after sent_at is a clock step (kept, clamped downstream);
+ * far after is no clock at all (rejected).
+ */
+export function eventTimeIssue(ts: number, sentAt: number): string | undefined {
+  if (ts < sentAt - LIMITS.eventMaxAgeMs) return `ts: more than ${LIMITS.eventMaxAgeMs / DAY_MS} days before sent_at`
+  if (ts > sentAt + LIMITS.eventMaxLeadMs) return `ts: more than ${LIMITS.eventMaxLeadMs / 3_600_000} hours after sent_at`
+  return undefined
+}
+
+/** The first named limit among the issues (record keys carry theirs one level down), else `fallback`. */
+function codeOf(error: z.ZodError, fallback: InputErrorCode): InputErrorCode {
+  for (const issue of error.issues) {
+    const code = splitCodedMessage(issue.message).code ?? nestedIssues(issue).map((i) => splitCodedMessage(i.message).code).find(Boolean)
+    if (code) return code
+  }
+  return fallback
+}
+
+function nestedIssues(issue: z.core.$ZodIssue): z.core.$ZodIssue[] {
+  return issue.code === 'invalid_key' || issue.code === 'invalid_element' ? issue.issues : []
 }
 
 /** One line per issue, `path: message`, capped so a hostile body cannot inflate the answer. */
 function describeIssues(error: z.ZodError): string {
   return error.issues
     .slice(0, 5)
-    .map((i) => `${i.path.length ? i.path.join('.') : '(root)'}: ${i.message}`)
+    .map((issue) => {
+      const inner = nestedIssues(issue)[0]
+      const text = splitCodedMessage(inner?.message ?? issue.message).text
+      // Keys are the client's text: shorten them so the answer stays small.
+      const path = issue.path.map((p) => String(p).slice(0, 64)).join('.')
+      return `${path || '(root)'}: ${text}`
+    })
     .join('; ')
     .slice(0, LIMITS.propValueLength)
 }

@@ -1,4 +1,5 @@
 import { IpKeyId, IpKeyMaterial, LIMITS, TOPICS } from '@atspark/schemas'
+import proxyAddr from 'proxy-addr'
 import { z } from 'zod'
 
 const Port = z.coerce.number().int().min(0).max(65_535)
@@ -11,6 +12,30 @@ const CsvList = z
       .map((x) => x.trim())
       .filter(Boolean),
   )
+
+/** An address list as proxy-addr reads it (CIDRs, addresses, loopback/linklocal/uniquelocal); a bad entry is named at start-up. */
+const AddressList = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((s, ctx) => {
+      const list = s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)
+      for (const entry of list) {
+        try {
+          proxyAddr.compile(entry)
+        } catch {
+          ctx.addIssue({ code: 'custom', message: `"${entry}" is not an address, CIDR, or one of loopback, linklocal, uniquelocal` })
+        }
+      }
+      return list
+    })
+
+/** A rate in requests per second; 0 turns that limit off. */
+const Rate = z.coerce.number().min(0).max(1_000_000)
+const Burst = z.coerce.number().int().min(1).max(10_000_000)
 
 /** Unset and empty mean the same: not configured. */
 const emptyAsUnset = (v: unknown) => (v === '' ? undefined : v)
@@ -47,8 +72,26 @@ export const IngestEnv = z.object({
   INGEST_PORT: Port.default(8080),
   INGEST_HOST: z.string().default('127.0.0.1'),
   /** CIDRs (or loopback/linklocal/uniquelocal) whose X-Forwarded-For is believed. Empty: none. */
-  TRUSTED_PROXIES: CsvList,
+  TRUSTED_PROXIES: AddressList(''),
   INGEST_BODY_LIMIT: z.coerce.number().int().min(1024).max(10 * 1024 * 1024).default(LIMITS.bodyBytes),
+  /** Token bucket per write key, per ingest process: sustained requests/s (0 = off) and burst. */
+  RATE_LIMIT_KEY_RPS: Rate.default(1_000),
+  RATE_LIMIT_KEY_BURST: Burst.default(2_000),
+  /** Token bucket per client address (IPv4 address, IPv6 /64), after the trusted-proxy rules: requests/s (0 = off) and burst. */
+  RATE_LIMIT_ADDRESS_RPS: Rate.default(100),
+  RATE_LIMIT_ADDRESS_BURST: Burst.default(200),
+  /** Client addresses the address limit skips; loopback by default, so an untrusted local proxy does not throttle everyone as one. */
+  RATE_LIMIT_ADDRESS_EXEMPT: AddressList('loopback'),
+  /** Buckets remembered per limit (least recently used forgotten first): bounds the limiter's memory. */
+  RATE_LIMIT_MAX_TRACKED: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
+  /** POST requests handled at once; more are answered 503 + Retry-After at once instead of queueing. */
+  INGEST_MAX_INFLIGHT: z.coerce.number().int().min(1).max(1_000_000).default(1_024),
+  /** A request (headers and body) must arrive within this long, or its socket is closed: slow clients cannot pin memory. */
+  INGEST_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
+  /** The share of the bus queue one site may hold, so a noisy site cannot fill it for everyone (1 = no cap). */
+  BUS_SITE_QUEUE_SHARE: z.coerce.number().gt(0).max(1).default(0.5),
+  /** SIGTERM/SIGINT: stop accepting, drain, and exit within this bound (exit code 1 if the drain did not finish). */
+  SHUTDOWN_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(20_000),
   /** JSON tenants file; unset in embedded mode means the seeded demo tenant. */
   ATSPARK_TENANTS_FILE: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -67,6 +110,8 @@ export const IngestEnv = z.object({
   KAFKA_LINGER_MS: z.coerce.number().int().min(0).default(5),
   KAFKA_BATCH_MAX_MESSAGES: z.coerce.number().int().min(1).default(1_000),
   KAFKA_MAX_QUEUED_MESSAGES: z.coerce.number().int().min(1).default(20_000),
+  /** How often the broker is probed for /readyz (a metadata request), so readiness drops without traffic too. */
+  KAFKA_HEALTH_INTERVAL_MS: z.coerce.number().int().min(100).max(60_000).default(2_000),
   /** Keys sealing client IPs (AES-256-GCM), `kid:base64key,…`; the processor needs every kid still on the raw topic. */
   ATSPARK_IP_KEYS: z.preprocess(emptyAsUnset, IpKeyList.optional()),
   /** The kid ingest seals with; may be omitted when ATSPARK_IP_KEYS holds one key. */

@@ -32,8 +32,15 @@ export class ForbiddenError extends IngestError {
 }
 
 export class PayloadTooLargeError extends IngestError {
-  constructor(limit: number) {
-    super(413, 'body_too_large', `request body exceeds ${limit} bytes`)
+  /** `what` says which count went over: the declared Content-Length, the wire bytes, or the decompressed bytes. */
+  constructor(limit: number, what = 'request body') {
+    super(413, 'body_too_large', `${what} exceeds ${limit} bytes`)
+  }
+}
+
+export class UnsupportedEncodingError extends IngestError {
+  constructor(encoding: string) {
+    super(415, 'unsupported_encoding', `content-encoding ${JSON.stringify(encoding.slice(0, 64))} is not one of identity, gzip, deflate, br`)
   }
 }
 

@@ -1,13 +1,17 @@
 import { Partitioners } from 'kafkajs'
+import { collectDefaultMetrics, Gauge } from 'prom-client'
 import { createIngestApp } from './app.js'
 import { compileTrust } from './client-ip.js'
 import { parseIngestEnv } from './env.js'
 import { loadServiceIpKeys } from './ip-keys.js'
 import { createKafka, ensureTopics } from './kafka/client.js'
+import { KafkaHealth } from './kafka/health.js'
 import { KafkaBus } from './kafka/kafka-bus.js'
 import { createLogger } from './logger.js'
 import { createIngestMetrics } from './metrics.js'
+import { rateLimitsFromEnv } from './rate-limit-env.js'
 import { listen } from './server.js'
+import { exitOnSignals } from './shutdown.js'
 import { demoTenants, reloadOnSighup, TenantStore } from './tenants.js'
 
 // `node ingest/dist/main.js`: the stateless public edge producing to Kafka; run as many as needed.
@@ -34,30 +38,56 @@ await admin.disconnect()
 // Not idempotent: kafkajs marks it experimental; duplicates from producer retries are dropped by event id downstream (docs/kafka.md).
 const producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, idempotent: false, maxInFlightRequests: 1, retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 1_000 } })
 await producer.connect()
+const metrics = createIngestMetrics()
+collectDefaultMetrics({ register: metrics.registry, prefix: 'atspark_ingest_' })
+// Its own quiet client without retries: the probe interval is the retry, and an outage is logged once by the probe.
+const health = new KafkaHealth(createKafka(env, logger.child({}, { level: 'silent' })).admin({ retry: { retries: 0 } }), {
+  topic: env.ATSPARK_TOPIC_RAW,
+  intervalMs: env.KAFKA_HEALTH_INTERVAL_MS,
+  timeoutMs: Math.max(1_000, env.KAFKA_HEALTH_INTERVAL_MS),
+  logger,
+  gauge: new Gauge({ name: 'atspark_ingest_kafka_reachable', help: '1 while the broker answers the readiness probe, else 0', registers: [metrics.registry] }),
+})
+await health.start()
 const bus = new KafkaBus(producer, {
   topic: env.ATSPARK_TOPIC_RAW,
   lingerMs: env.KAFKA_LINGER_MS,
   maxBatchMessages: env.KAFKA_BATCH_MAX_MESSAGES,
   maxQueuedMessages: env.KAFKA_MAX_QUEUED_MESSAGES,
+  maxQueuedPerSite: Math.max(1, Math.floor(env.KAFKA_MAX_QUEUED_MESSAGES * env.BUS_SITE_QUEUE_SHARE)),
   timeoutMs: env.KAFKA_PRODUCE_TIMEOUT_MS,
+  metrics,
+  health,
 })
-const metrics = createIngestMetrics()
-const app = createIngestApp({ tenants: () => tenants.current(), bus, trust: compileTrust(env.TRUSTED_PROXIES), ipKeyring: () => ipKeys.keyring, metrics, logger, bodyLimitBytes: env.INGEST_BODY_LIMIT })
+metrics.watchQueue(() => bus.queued)
+const app = createIngestApp({
+  tenants: () => tenants.current(),
+  bus,
+  trust: compileTrust(env.TRUSTED_PROXIES),
+  ipKeyring: () => ipKeys.keyring,
+  metrics,
+  logger,
+  bodyLimitBytes: env.INGEST_BODY_LIMIT,
+  rateLimits: rateLimitsFromEnv(env),
+  maxInFlight: env.INGEST_MAX_INFLIGHT,
+})
 app.get('/metrics', async (c) => {
   c.header('Content-Type', metrics.registry.contentType)
   return c.body(await metrics.registry.metrics())
 })
-const server = await listen(app, env.INGEST_PORT, env.INGEST_HOST)
+const server = await listen(app, env.INGEST_PORT, env.INGEST_HOST, {
+  requestTimeoutMs: env.INGEST_REQUEST_TIMEOUT_MS,
+  // Requests too broken for the app (malformed HTTP, oversized headers) are counted like every other refusal.
+  onRefused: (status, reason) => metrics.requests.inc({ status: String(status), reason }),
+})
 logger.info({ port: server.port, topic: env.ATSPARK_TOPIC_RAW }, 'ingest listening')
 
-let stopping = false
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, async () => {
-    if (stopping) return
-    stopping = true
-    await server.close()
+// Stop taking requests (in-flight ones finish, sockets cut at the bound), flush what Kafka has not acked yet, then leave.
+exitOnSignals(
+  async () => {
+    await server.close(Math.floor(env.SHUTDOWN_TIMEOUT_MS / 2))
     await bus.close()
-    logger.info('ingest stopped cleanly')
-    process.exit(0)
-  })
-}
+    await health.stop()
+  },
+  { timeoutMs: env.SHUTDOWN_TIMEOUT_MS, logger },
+)

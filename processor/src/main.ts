@@ -1,5 +1,5 @@
-import { createKafka, createLogger, demoTenants, ensureTopics, listen, loadServiceIpKeys, TenantStore } from '@atspark/ingest'
-import { collectDefaultMetrics, Registry } from 'prom-client'
+import { createKafka, createLogger, demoTenants, ensureTopics, exitOnSignals, KafkaHealth, listen, loadServiceIpKeys, TenantStore } from '@atspark/ingest'
+import { collectDefaultMetrics, Gauge, Registry } from 'prom-client'
 import { createBackofficeApp } from './backoffice.js'
 import { RecentEventIds } from './dedup/recent-ids.js'
 import { ipOpener } from './enrich/event-rows.js'
@@ -7,6 +7,7 @@ import { openGeo } from './enrich/geo.js'
 import { parseProcessorEnv } from './env.js'
 import { loadHmacSecret } from './hmac-secret.js'
 import { startConsumer } from './kafka/consumer.js'
+import { consumerLagGauge, createProcessorMetrics } from './metrics.js'
 import { toRecords } from './pipeline/to-records.js'
 import { deriveOrgSecret } from './privacy/keys.js'
 import { startPrivacy } from './privacy/runtime.js'
@@ -14,6 +15,7 @@ import { createWarehouseClient, warehouseKind } from './warehouse/client.js'
 import { WarehouseFailpoint } from './warehouse/failpoints.js'
 import { migrate } from './warehouse/migrations.js'
 import { recordWriter } from './warehouse/record-writer.js'
+import { instrumentWrites, WriteHealth } from './warehouse/write-health.js'
 
 // `node processor/dist/main.js`: one consumer-group member writing Kafka to the warehouse; run one per few partitions.
 const env = parseProcessorEnv()
@@ -53,7 +55,34 @@ await admin.disconnect()
 
 const registry = new Registry()
 collectDefaultMetrics({ register: registry, prefix: 'atspark_processor_' })
+const metrics = createProcessorMetrics(registry)
 const failpoint = new WarehouseFailpoint(env.ATSPARK_FAILPOINTS === '1')
+const writeHealth = new WriteHealth()
+const writeRecords = instrumentWrites(
+  recordWriter(warehouse, (table, seconds) => metrics.insertSeconds.observe({ table }, seconds)),
+  { metrics, health: writeHealth, failpoint },
+)
+// Its own quiet client without retries: the probe interval is the retry, and an outage is logged once by the probe.
+const quietKafka = createKafka(env, logger.child({}, { level: 'silent' }))
+const health = new KafkaHealth(quietKafka.admin({ retry: { retries: 0 } }), {
+  topic: env.ATSPARK_TOPIC_RAW,
+  intervalMs: env.KAFKA_HEALTH_INTERVAL_MS,
+  timeoutMs: Math.max(1_000, env.KAFKA_HEALTH_INTERVAL_MS),
+  logger,
+  gauge: new Gauge({ name: 'atspark_processor_kafka_reachable', help: '1 while the broker answers the readiness probe, else 0', registers: [registry] }),
+})
+await health.start()
+const lagAdmin = quietKafka.admin({ retry: { retries: 0 } })
+await lagAdmin.connect()
+consumerLagGauge(registry, async () => {
+  const [ends, committed] = await Promise.all([
+    lagAdmin.fetchTopicOffsets(env.ATSPARK_TOPIC_RAW),
+    lagAdmin.fetchOffsets({ groupId: env.KAFKA_GROUP_ID, topics: [env.ATSPARK_TOPIC_RAW] }),
+  ])
+  const done = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? [])
+  // No committed offset yet (-1) means nothing of the partition is done: its lag is everything from its low watermark.
+  return new Map(ends.map((p) => [p.partition, Number(p.high) - Math.max(Number(p.low), done.get(p.partition) ?? -1)]))
+})
 const consumer = await startConsumer(
   {
     groupId: env.KAFKA_GROUP_ID,
@@ -65,34 +94,34 @@ const consumer = await startConsumer(
   {
     kafka,
     warehouse,
-    writeRecords: recordWriter(warehouse),
+    writeRecords,
     toRecords: (message) => toRecords(message, { geo, pseudonymize: privacy.pseudonymize, openIp, ...privacy.recordDeps }),
     recentIds: new RecentEventIds(env.RECENT_IDS_MAX, env.RECENT_IDS_WINDOW_SECONDS),
-    failpoint,
     logger,
-    registry,
+    metrics,
   },
 )
 const backoffice = await listen(createBackofficeApp({
     warehouse,
     registries: [registry],
-    ready: consumer.ready,
+    readiness: [
+      { reason: 'kafka unreachable', ok: () => health.ready() },
+      { reason: 'not consuming', ok: consumer.ready },
+      { reason: 'warehouse writes failing', ok: () => writeHealth.ok() },
+    ],
     failpoint,
     privacy: privacy.api,
     stats: { warehouse, tenants: privacy.api.tenants, logger, k: env.STATS_K_ANONYMITY },
   }), env.BACKOFFICE_PORT, env.BACKOFFICE_HOST)
 logger.info({ backoffice: backoffice.port, topic: env.ATSPARK_TOPIC_RAW, group: env.KAFKA_GROUP_ID }, 'processor consuming')
 
-let stopping = false
-for (const signal of ['SIGTERM', 'SIGINT'] as const) {
-  process.once(signal, async () => {
-    if (stopping) return
-    stopping = true
+// Leave the group after the batch in hand (an unfinished one is re-formed by the next owner), then close the rest, all within the bound.
+exitOnSignals(
+  async () => {
     await consumer.stop()
-    await backoffice.close()
+    await Promise.all([backoffice.close(1_000), health.stop(), lagAdmin.disconnect()])
     privacy.stop()
     await warehouse.close()
-    logger.info('processor stopped cleanly')
-    process.exit(0)
-  })
-}
+  },
+  { timeoutMs: env.SHUTDOWN_TIMEOUT_MS, logger },
+)

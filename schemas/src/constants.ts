@@ -27,8 +27,15 @@ export const LIMITS = {
   urlLength: 2048,
   userAgentLength: 512,
   idLength: 64,
-  /** Default body limit for POST /v1/batch, bytes. */
+  userIdLength: 256,
+  /** Default body limit for POST /v1/batch and /v1/consent, bytes, on the wire and again after decompression. */
   bodyBytes: 64 * 1024,
+  /** Deepest JSON nesting a body may have; a batch needs 4 (batch, e, event, p), so anything deeper is refused unparsed. */
+  jsonDepth: 8,
+  /** Oldest event accepted, before its batch's sent_at: the SDK replays undelivered events on a later page load. */
+  eventMaxAgeMs: 30 * 86_400_000,
+  /** How far an event may lie after its batch's sent_at (a clock stepped in between); the processor clamps it to receipt. */
+  eventMaxLeadMs: 86_400_000,
 } as const
 
 /** Path the SDK posts consent receipts to: essential, so never gated by the analytics choice or DNT/GPC. */

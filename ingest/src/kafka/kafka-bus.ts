@@ -3,6 +3,7 @@ import type { Message, Producer } from 'kafkajs'
 import { BatchingWriter } from '../batching-writer.js'
 import type { Bus } from '../bus.js'
 import { BusUnavailableError, IngestError } from '../errors.js'
+import type { IngestMetrics } from '../metrics.js'
 
 export interface KafkaBusOptions {
   topic: string
@@ -11,6 +12,12 @@ export interface KafkaBusOptions {
   maxQueuedMessages: number
   /** No publish waits longer than this; past it the caller gets 503, never a hang. */
   timeoutMs: number
+  /** Fairness: messages one site may have queued (a share of maxQueuedMessages); unset: no per-site cap. */
+  maxQueuedPerSite?: number
+  /** Batch sizes and failed sends. */
+  metrics?: Pick<IngestMetrics, 'busBatchItems' | 'busWriteFailures'>
+  /** The broker probe (KafkaHealth): readiness drops while the broker does not answer, traffic or not. */
+  health?: { ready(): boolean }
 }
 
 /**
@@ -26,24 +33,40 @@ export class KafkaBus implements Bus {
     private readonly producer: Producer,
     private readonly options: KafkaBusOptions,
   ) {
+    const { metrics } = options
     this.writer = new BatchingWriter((messages) => this.send(messages), {
       maxItems: options.maxBatchMessages,
       lingerMs: options.lingerMs,
       maxQueuedItems: options.maxQueuedMessages,
+      ...(options.maxQueuedPerSite === undefined ? {} : { maxQueuedPerKey: options.maxQueuedPerSite }),
+      onWrite: ({ items, ok }) => {
+        metrics?.busBatchItems.observe(items)
+        if (!ok) metrics?.busWriteFailures.inc()
+      },
     })
   }
 
+  /** Messages accepted and not yet acknowledged. */
+  get queued(): number {
+    return this.writer.queuedItems
+  }
+
   async publish(messages: readonly BusMessage[]): Promise<void> {
+    const first = messages[0]
+    const site = first ? `${first.org_id}/${first.site_id}` : undefined
     try {
-      await this.writer.add(messages.map((m) => ({ key: messageKey(m), value: JSON.stringify(m) })))
+      await this.writer.add(
+        messages.map((m) => ({ key: messageKey(m), value: JSON.stringify(m) })),
+        site,
+      )
     } catch (err) {
       throw err instanceof IngestError ? err : new BusUnavailableError('Kafka did not acknowledge the batch', { cause: err })
     }
   }
 
-  /** Ready unless the last produce failed and none succeeded since. */
+  /** Ready unless closing, the broker probe fails, or the last produce failed and none succeeded since. */
   ready(): boolean {
-    return !this.writer.isClosed && this.lastSuccess >= this.lastFailure
+    return !this.writer.isClosed && this.lastSuccess >= this.lastFailure && (this.options.health?.ready() ?? true)
   }
 
   async close(): Promise<void> {

@@ -1,11 +1,10 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import { type Admin, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, Partitioners, type Producer } from 'kafkajs'
 import type { Logger } from '@atspark/ingest'
-import { Counter, type Registry, Summary } from 'prom-client'
 import type { RecentEventIds } from '../dedup/recent-ids.js'
 import { PoisonMessageError } from '../errors.js'
+import type { ProcessorMetrics } from '../metrics.js'
 import { backoffDelay, RetryAbandonedError, retry } from '../retry.js'
-import type { WarehouseFailpoint } from '../warehouse/failpoints.js'
 import type { WarehouseRecord, WriteRecords } from '../warehouse/record-writer.js'
 import type { BusMessage } from '@atspark/schemas'
 import { dedupToken, encodeBatchEnd, PartitionBatcher, type SealedBatch, decodeBatchEnd } from './batch-range.js'
@@ -23,12 +22,12 @@ export interface ConsumerOptions {
 export interface ConsumerDeps {
   kafka: Kafka
   warehouse: ClickHouseClient
+  /** The instrumented warehouse write (rows, failures, batch sizes and the failpoint live there). */
   writeRecords: WriteRecords
   toRecords: (message: BusMessage) => WarehouseRecord[]
   recentIds: RecentEventIds
-  failpoint: WarehouseFailpoint
   logger: Logger
-  registry: Registry
+  metrics: ProcessorMetrics
 }
 
 export interface RunningConsumer {
@@ -43,21 +42,7 @@ export interface RunningConsumer {
  * A restart re-forms the recorded range, so a repeated insert is dropped by ClickHouse.
  */
 export async function startConsumer(options: ConsumerOptions, deps: ConsumerDeps): Promise<RunningConsumer> {
-  const { kafka, logger } = deps
-  const metrics = {
-    rows: new Counter({ name: 'atspark_processor_rows_written_total', help: 'Rows inserted, by table', labelNames: ['table'] as const, registers: [deps.registry] }),
-    duplicates: new Counter({ name: 'atspark_processor_duplicate_events_total', help: 'Events dropped because their (org, id) was already written', registers: [deps.registry] }),
-    poison: new Counter({ name: 'atspark_processor_dlq_messages_total', help: 'Messages sent to the DLQ', registers: [deps.registry] }),
-    freshness: new Summary({
-      name: 'atspark_processor_freshness_seconds',
-      help: 'From ingest receiving a batch to its rows being queryable (insert acknowledged), per message',
-      percentiles: [0.5, 0.95, 0.99],
-      maxAgeSeconds: 120,
-      ageBuckets: 4,
-      registers: [deps.registry],
-    }),
-    writeFailures: new Counter({ name: 'atspark_processor_warehouse_write_failures_total', help: 'Failed warehouse writes (retried)', registers: [deps.registry] }),
-  }
+  const { kafka, logger, metrics } = deps
   const admin: Admin = kafka.admin()
   const producer: Producer = kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, allowAutoTopicCreation: false, idempotent: false })
   const newConsumer = (): Consumer =>
@@ -68,6 +53,8 @@ export async function startConsumer(options: ConsumerOptions, deps: ConsumerDeps
       heartbeatInterval: Math.max(500, Math.floor(options.sessionTimeoutMs / 6)),
       allowAutoTopicCreation: false,
       maxBytesPerPartition: 1_048_576,
+      // A short long-poll: a stop waits for the fetch in flight, so this bounds how long leaving the group takes.
+      maxWaitTimeInMs: 1_000,
     })
   let consumer = newConsumer()
   await Promise.all([admin.connect(), producer.connect()])
@@ -126,25 +113,24 @@ export async function startConsumer(options: ConsumerOptions, deps: ConsumerDeps
     }
     if (poison.length) {
       await producer.send({ topic: options.dlqTopic, acks: -1, messages: poison })
-      metrics.poison.inc(poison.length)
+      metrics.dlq.inc(poison.length)
       logger.warn({ partition, count: poison.length }, 'poison messages sent to the DLQ')
     }
     let resume: (() => void) | undefined
     try {
       await retry(
-        async () => {
-          await deps.failpoint.beforeWrite()
-          await deps.writeRecords(records, dedupToken(topic, partition, start, end))
-        },
+        () => deps.writeRecords(records, dedupToken(topic, partition, start, end)),
         {
           initialMs: 200,
           maxMs: 5_000,
           keepGoing: () => payload.isRunning() && !payload.isStale(),
           onWait: async (attempt, err) => {
-            metrics.writeFailures.inc()
             if (attempt === 0) logger.warn({ err, partition }, 'warehouse write failed; pausing the partition and retrying')
-            // Stop fetching for this partition so memory stays bounded while the warehouse is away.
-            resume ??= payload.pause()
+            // Backpressure: stop fetching for this partition so memory stays bounded while the warehouse is away.
+            if (!resume) {
+              resume = payload.pause()
+              metrics.pausedPartitions.inc()
+            }
             await payload.heartbeat()
           },
         },
@@ -153,12 +139,12 @@ export async function startConsumer(options: ConsumerOptions, deps: ConsumerDeps
       if (err instanceof RetryAbandonedError) return false
       throw err
     } finally {
-      resume?.()
+      if (resume) {
+        resume()
+        metrics.pausedPartitions.dec()
+      }
     }
-    for (const r of records) {
-      if (r.table === 'events') deps.recentIds.add(r.row.org_id, r.row.event_id)
-      metrics.rows.inc({ table: r.table })
-    }
+    for (const r of records) if (r.table === 'events') deps.recentIds.add(r.row.org_id, r.row.event_id)
     if (duplicates) metrics.duplicates.inc(duplicates)
     const now = Date.now()
     for (const t of receivedAt) metrics.freshness.observe((now - t) / 1000)

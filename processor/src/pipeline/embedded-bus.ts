@@ -1,4 +1,4 @@
-import { type BatchingWriter, type Bus, BusUnavailableError } from '@atspark/ingest'
+import { type BatchingWriter, type Bus, BusUnavailableError, IngestError } from '@atspark/ingest'
 import type { BusMessage } from '@atspark/schemas'
 import type { WarehouseRecord } from '../warehouse/record-writer.js'
 
@@ -10,19 +10,25 @@ export class EmbeddedBus implements Bus {
   constructor(
     private readonly toRecords: (message: BusMessage) => WarehouseRecord[],
     private readonly writer: BatchingWriter<WarehouseRecord>,
+    /** Whether warehouse writes work right now (WriteHealth); readiness drops while they fail. */
+    private readonly health: { ok(): boolean } = { ok: () => true },
   ) {}
 
   async publish(messages: readonly BusMessage[]): Promise<void> {
     const records = messages.flatMap((m) => this.toRecords(m))
+    const first = messages[0]
     try {
-      await this.writer.add(records)
+      // Keyed by site, so one site holds at most its share of the queue.
+      await this.writer.add(records, first ? `${first.org_id}/${first.site_id}` : undefined)
     } catch (err) {
+      // Backpressure and shutdown keep their own codes (and 503 + Retry-After); anything else is the warehouse failing.
+      if (err instanceof IngestError) throw err
       throw new BusUnavailableError('the warehouse did not take the batch', { cause: err })
     }
   }
 
   ready(): boolean {
-    return !this.writer.isClosed
+    return !this.writer.isClosed && this.health.ok()
   }
 
   close(): Promise<void> {

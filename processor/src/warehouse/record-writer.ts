@@ -6,11 +6,14 @@ export type WarehouseRecord = { table: 'events'; row: EventRow } | { table: 'con
 
 export type WriteRecords = (records: readonly WarehouseRecord[], dedupToken?: string) => Promise<void>
 
+/** Told of every table insert: which table, how long it took, whether it failed (insert latency metrics). */
+export type InsertObserver = (table: WarehouseRecord['table'], seconds: number, ok: boolean) => void
+
 /**
  * Inserts records one insert per table. A dedup token (suffixed per table, since ClickHouse
  * scopes it to a table anyway) makes a repeated insert of the same batch a no-op.
  */
-export function recordWriter(client: ClickHouseClient): WriteRecords {
+export function recordWriter(client: ClickHouseClient, observe?: InsertObserver): WriteRecords {
   return async (records, dedupToken) => {
     const byTable = new Map<WarehouseRecord['table'], unknown[]>()
     for (const r of records) {
@@ -19,14 +22,20 @@ export function recordWriter(client: ClickHouseClient): WriteRecords {
       else byTable.set(r.table, [r.row])
     }
     for (const [table, values] of byTable) {
-      await client.insert({
-        table: `${WAREHOUSE_DATABASE}.${table}`,
-        values,
-        format: 'JSONEachRow',
-        // Always set: chDB keeps a query's settings for later ones, so an absent token could inherit the last batch's.
-        // Always set: chDB keeps a query's settings for later ones, so an absent token could inherit the last batch's.
-        clickhouse_settings: { insert_deduplication_token: dedupToken ? `${dedupToken}:${table}` : '' },
-      })
+      const started = performance.now()
+      let ok = false
+      try {
+        await client.insert({
+          table: `${WAREHOUSE_DATABASE}.${table}`,
+          values,
+          format: 'JSONEachRow',
+          // Always set: chDB keeps a query's settings for later ones, so an absent token could inherit the last batch's.
+          clickhouse_settings: { insert_deduplication_token: dedupToken ? `${dedupToken}:${table}` : '' },
+        })
+        ok = true
+      } finally {
+        observe?.(table, (performance.now() - started) / 1000, ok)
+      }
     }
   }
 }

@@ -1,0 +1,99 @@
+import { Readable, Transform, type TransformCallback, Writable } from 'node:stream'
+import { pipeline } from 'node:stream/promises'
+import type { ReadableStream as NodeWebStream } from 'node:stream/web'
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib'
+import { InputErrorCode } from '@atspark/schemas'
+import { BadRequestError, IngestError, PayloadTooLargeError, UnsupportedEncodingError } from './errors.js'
+
+/** Content codings ingest decodes; anything else is refused before a byte is read. */
+export const ACCEPTED_ENCODINGS = ['identity', 'gzip', 'deflate', 'br'] as const
+export type AcceptedEncoding = (typeof ACCEPTED_ENCODINGS)[number]
+
+/** The one coding a Content-Encoding header names; stacked codings are refused, as no client needs them. */
+export function contentCoding(header: string | null | undefined): AcceptedEncoding {
+  const codings = (header ?? '')
+    .split(',')
+    .map((c) => c.trim().toLowerCase())
+    .filter((c) => c !== '' && c !== 'identity')
+  if (codings.length === 0) return 'identity'
+  const [coding] = codings
+  // x-gzip is gzip by another name (RFC 9110 §8.4.1.3).
+  const named = coding === 'x-gzip' ? 'gzip' : coding
+  if (codings.length === 1 && (named === 'gzip' || named === 'deflate' || named === 'br')) return named
+  throw new UnsupportedEncodingError(header ?? '')
+}
+
+/**
+ * Reads a request body into memory without ever holding more than `limit` bytes of it: a declared
+ * Content-Length over the limit is refused unread, the wire bytes are counted as they arrive (chunked
+ * bodies too), and a compressed body is inflated as a stream that stops at `limit` decoded bytes, so a
+ * decompression bomb costs at most `limit` plus one zlib chunk. Errors are IngestErrors (413, 415, 400).
+ */
+export async function readBody(request: Request, limit: number): Promise<Buffer> {
+  const coding = contentCoding(request.headers.get('content-encoding'))
+  const declared = request.headers.get('content-length')
+  if (declared !== null && Number(declared) > limit) throw new PayloadTooLargeError(limit, 'declared Content-Length')
+  if (!request.body) return Buffer.alloc(0)
+  if (coding === 'identity') return readPlain(request.body, limit)
+  return readCompressed(request.body, coding, limit)
+}
+
+/** The uncompressed path, on the web stream directly: it is the common one and needs no Node streams. */
+async function readPlain(body: ReadableStream<Uint8Array>, limit: number): Promise<Buffer> {
+  const reader = body.getReader()
+  const chunks: Uint8Array[] = []
+  let size = 0
+  try {
+    for (;;) {
+      const { done, value } = await reader.read()
+      if (done) break
+      size += value.byteLength
+      if (size > limit) throw new PayloadTooLargeError(limit, 'body')
+      chunks.push(value)
+    }
+  } catch (err) {
+    throw asBodyError(err)
+  } finally {
+    // Stop reading at once on error; the server closes the connection after answering.
+    reader.cancel().catch(() => {})
+  }
+  return Buffer.concat(chunks, size)
+}
+
+async function readCompressed(body: ReadableStream<Uint8Array>, coding: Exclude<AcceptedEncoding, 'identity'>, limit: number): Promise<Buffer> {
+  const decoder = coding === 'gzip' ? createGunzip() : coding === 'deflate' ? createInflate() : createBrotliDecompress()
+  const chunks: Buffer[] = []
+  let wire = 0
+  let decoded = 0
+  const countWire = new Transform({
+    transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback) {
+      wire += chunk.length
+      done(wire > limit ? new PayloadTooLargeError(limit, 'compressed body') : null, chunk)
+    },
+  })
+  const collect = new Writable({
+    // One decoded chunk at a time: the decoder waits for us, so it never runs ahead of the cap.
+    highWaterMark: 1,
+    write(chunk: Buffer, _enc: BufferEncoding, done: (err?: Error | null) => void) {
+      decoded += chunk.length
+      if (decoded > limit) return done(new PayloadTooLargeError(limit, 'decompressed body'))
+      chunks.push(chunk)
+      done()
+    },
+  })
+  try {
+    await pipeline(Readable.fromWeb(body as NodeWebStream<Uint8Array>), countWire, decoder, collect)
+  } catch (err) {
+    if (err instanceof IngestError) throw err
+    // The decoder failed: corrupt, truncated or not in the coding the header claims.
+    if (decoder.errored === err) throw new BadRequestError(InputErrorCode.badCompression, `body is not valid ${coding}`)
+    throw asBodyError(err)
+  }
+  return Buffer.concat(chunks, decoded)
+}
+
+/** Our own errors pass; a broken stream (client gone, length lie) is the client's fault, never a 5xx. */
+function asBodyError(err: unknown): IngestError {
+  if (err instanceof IngestError) return err
+  return new BadRequestError(InputErrorCode.bodyIncomplete, 'the request body ended early or could not be read', err)
+}

@@ -1,0 +1,14 @@
+import type { IngestEnv } from './env.js'
+import { RateLimits } from './rate-limit.js'
+
+/** The rate limits as configured: RATE_LIMIT_* (ingest/src/env.ts). */
+export function rateLimitsFromEnv(env: Pick<IngestEnv, 'RATE_LIMIT_KEY_RPS' | 'RATE_LIMIT_KEY_BURST' | 'RATE_LIMIT_ADDRESS_RPS' | 'RATE_LIMIT_ADDRESS_BURST' | 'RATE_LIMIT_ADDRESS_EXEMPT' | 'RATE_LIMIT_MAX_TRACKED'>): RateLimits {
+  return new RateLimits({
+    keyRps: env.RATE_LIMIT_KEY_RPS,
+    keyBurst: env.RATE_LIMIT_KEY_BURST,
+    addressRps: env.RATE_LIMIT_ADDRESS_RPS,
+    addressBurst: env.RATE_LIMIT_ADDRESS_BURST,
+    addressExempt: env.RATE_LIMIT_ADDRESS_EXEMPT,
+    maxTracked: env.RATE_LIMIT_MAX_TRACKED,
+  })
+}
