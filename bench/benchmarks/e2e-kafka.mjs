@@ -1,0 +1,114 @@
+// End to end over Kafka (ingest/dist/main.js → broker → processor/dist/main.js → chDB) against kafkajs producing and
+// consuming the same number of envelope-sized messages with no work, on the same broker in the same run.
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { kafkaClient, waitDrained } from '../lib/kafka.mjs'
+import { runLoad } from '../lib/load.mjs'
+import { readyLine, runNodeJson, sampleRss, startNode } from '../lib/procs.mjs'
+import { startDistributed } from '../lib/services.mjs'
+import { summaryRow, table } from '../lib/report.mjs'
+import { fixed, int, median, pct, runs } from '../lib/stats.mjs'
+
+const CEILING = fileURLToPath(new URL('../workers/kafka-ceiling.mjs', import.meta.url))
+const REPEATS = 3
+/** ingest's default KAFKA_RAW_PARTITIONS. */
+const PARTITIONS = 6
+const CONNECTIONS = 32
+
+/** One produce-and-consume pass of `count` messages on a fresh topic; events/s counts 50 events per message. */
+async function ceilingRun(ctx, brokers, count, seed) {
+  const id = Math.random().toString(36).slice(2, 10)
+  const topic = `atspark.bench.ceiling.${id}`
+  const admin = kafkaClient(brokers).admin()
+  await admin.connect()
+  try {
+    await admin.createTopics({ waitForLeaders: true, topics: [{ topic, numPartitions: PARTITIONS, replicationFactor: -1 }] })
+    const base = { brokers, topic, count, eventsPerEnvelope: 50, seed, now: ctx.now, partitions: PARTITIONS }
+    const consumer = await startNode(CEILING, { args: [JSON.stringify({ ...base, mode: 'consume', groupId: `atspark-bench-ceiling-${id}` })], ready: readyLine, timeoutMs: 60_000 })
+    const produced = await runNodeJson(CEILING, { args: [JSON.stringify({ ...base, mode: 'produce' })], timeoutMs: 300_000 })
+    const exit = await Promise.race([consumer.exited, new Promise((r) => setTimeout(() => r(undefined), 300_000))])
+    if (exit?.code !== 0) throw new Error(`ceiling consumer did not finish:\n${consumer.output().slice(-2000)}`)
+    const consumed = JSON.parse(consumer.output().trim().split('\n').pop())
+    const seconds = (consumed.lastAt - produced.startedAt) / 1000
+    return { ...produced, seconds, eventsPerSecond: (count * 50) / seconds, produceSeconds: (produced.endedAt - produced.startedAt) / 1000 }
+  } finally {
+    await admin.deleteTopics({ topics: [topic] }).catch(() => {})
+    await admin.disconnect()
+  }
+}
+
+export default {
+  name: 'e2e-kafka',
+  about: 'Kafka pipeline: events/s from first request to drained vs kafkajs produce+consume of the same messages',
+  async run(ctx) {
+    const brokers = await ctx.broker()
+    const messages = ctx.pick(1_200, 400)
+    // The ceiling moves more messages of the same size, so its runs last long enough to time well.
+    const ceilingMessages = messages * 3
+    const ceiling = []
+    for (let i = 0; i < REPEATS; i++) {
+      ceiling.push(await ceilingRun(ctx, brokers, ceilingMessages, 61 + i))
+      ctx.log(`  ceiling run ${i + 1}: ${int(ceiling[i].eventsPerSecond)} events/s (${ceiling[i].messageBytes} B messages)`)
+    }
+    const d = await startDistributed(join(ctx.tmp, 'e2e-kafka'), brokers)
+    const admin = kafkaClient(brokers).admin()
+    await admin.connect()
+    const rss = { ingest: sampleRss(d.ingest.pid, 500), processor: sampleRss(d.processor.pid, 500) }
+    const measured = []
+    let metrics = ''
+    try {
+      for (let i = 0; i < REPEATS; i++) {
+        // Fresh bodies per run: the processor drops event ids it has already written.
+        const spec = { count: messages, eventsPerBody: 50, seed: 71 + i, now: ctx.now }
+        const load = await runLoad({ url: `${d.ingestUrl}/v1/batch`, spec, connections: CONNECTIONS, seconds: ctx.pick(120, 60), maxRequests: messages })
+        const drainedAt = await waitDrained(admin, d.topic, d.groupId)
+        const seconds = (drainedAt - load.startedAt) / 1000
+        const cpu = { ingest: rss.ingest.cpu(load.startedAt, drainedAt), processor: rss.processor.cpu(load.startedAt, drainedAt) }
+        measured.push({ ...load, seconds, cpu, eventsPerSecond: (load.ok * 50) / seconds, ingestEventsPerSecond: load.okPerSecond * 50 })
+        ctx.log(`  pipeline run ${i + 1}: ${int(measured[i].eventsPerSecond)} events/s drained (ingest ${int(measured[i].ingestEventsPerSecond)} events/s), ${load.non2xx} non-2xx`)
+      }
+      metrics = await (await fetch(`${d.backofficeUrl}/metrics`)).text()
+    } finally {
+      await admin.disconnect()
+      await d.stop()
+    }
+    const maxRss = (s) => Math.max(...s.stop().map((x) => x.mb))
+    const ingestRss = maxRss(rss.ingest)
+    const processorRss = maxRss(rss.processor)
+    ctx.memo.set('kafka-rss', { ingest: ingestRss, processor: processorRss })
+    const value = median(measured.map((r) => r.eventsPerSecond))
+    const top = median(ceiling.map((r) => r.eventsPerSecond))
+    ctx.memo.set('e2e-kafka', { eventsPerSecond: value })
+    const ratio = value / top
+    const failed = measured.reduce((s, r) => s + r.non2xx + r.errors + r.timeouts, 0)
+    const q = (quantile) => Number(new RegExp(`^atspark_processor_freshness_seconds\\{quantile="${quantile}"\\} ([0-9.e+-]+)`, 'm').exec(metrics)?.[1]) * 1000
+    return {
+      summary: [
+        summaryRow({
+          benchmark: 'end to end, Kafka',
+          measure: 'events/s, first request → drained',
+          measured: int(value),
+          ceiling: `${int(top)} (kafkajs produce+consume)`,
+          ratio: pct(ratio),
+          target: '≥ 50%',
+          met: ratio >= 0.5 && failed === 0,
+          gap: failed
+            ? `${failed} failed requests`
+            : `${pct(0.5 - ratio)} short; ingest answered ${int(median(measured.map((r) => r.ingestEventsPerSecond)))} events/s using ${fixed(median(measured.map((r) => r.cpu.ingest)), 2)} cores, the processor used ${fixed(median(measured.map((r) => r.cpu.processor)), 2)}`,
+        }),
+      ],
+      markdown: [
+        table(
+          ['path', 'events/s (median)', 'runs', 'notes'],
+          [
+            ['HTTP → ingest → Kafka → processor → chDB, until lag 0', int(value), runs(measured.map((r) => r.eventsPerSecond)), `ingest alone answered ${int(median(measured.map((r) => r.ingestEventsPerSecond)))} events/s; p99 ${fixed(median(measured.map((r) => r.latencyMs.p99)), 0)} ms; CPU (cores) ingest ${fixed(median(measured.map((r) => r.cpu.ingest)), 2)}, processor ${fixed(median(measured.map((r) => r.cpu.processor)), 2)}; ${failed} failed requests`],
+            ['kafkajs produce (acks=all, 1 in flight) + consume (no work)', int(top), runs(ceiling.map((r) => r.eventsPerSecond)), `${ceiling[0].messageBytes} B messages, ${ceiling[0].chunk} per send; produce alone ${fixed(median(ceiling.map((r) => r.produceSeconds)), 2)} s`],
+          ],
+          ['l', 'r', 'r', 'l'],
+        ),
+        '',
+        `${messages} messages (batches of 50 events) per pipeline run and ${ceilingMessages} per ceiling run, ${REPEATS} runs each, ${PARTITIONS} partitions, one local KRaft broker (test/src/support/kafka-broker.ts) on the same 2 cores; autocannon ${CONNECTIONS} connections. Max RSS: ingest ${fixed(ingestRss, 0)} MB, processor ${fixed(processorRss, 0)} MB. Processor freshness summary under this saturating load (receipt → insert acknowledged): p50 ${fixed(q('0.5'), 0)} ms, p95 ${fixed(q('0.95'), 0)} ms, p99 ${fixed(q('0.99'), 0)} ms.`,
+      ].join('\n'),
+    }
+  },
+}
