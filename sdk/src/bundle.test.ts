@@ -11,7 +11,7 @@ import { SNIPPET } from './snippet.js'
 
 /**
  * Bytes on the wire for the <script> bundle; over budget fails. Issue 3 asks for 2,048 B gzip with
- * every feature; the full feature set measures 2,844 B (a golfed rewrite floored near 2,680 B), so
+ * every feature; the full feature set measures 2,880 B (a golfed rewrite floored near 2,680 B), so
  * this is a regression ceiling just above today's size, not the target, which stays open.
  */
 const BUDGET = { gzip: 2900, brotli: 2600 } as const

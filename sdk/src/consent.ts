@@ -36,7 +36,7 @@ let written = ''
 const listeners = new Set<ConsentListener>()
 
 /** Called by init(): site mode, policy revision, where receipts go; then the once-per-revision DNT/GPC receipt. */
-export function configure(siteMode?: SiteMode | string, policyRevision = '', key = '', url = ''): void {
+export function configure(siteMode: SiteMode | string | undefined, policyRevision = '', key: string, url: string): void {
   // Anything but an explicit 'opt-out' is treated as 'opt-in', the stricter mode.
   optOut = siteMode === 'opt-out'
   revision = policyRevision

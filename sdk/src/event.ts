@@ -27,6 +27,7 @@ export function cleanProps(props?: Props): WireProps | undefined {
   return out
 }
 
+/** Per event, so cheap: the time zone is left to the batch (see device), the id takes one getRandomValues call. */
 export function createEvent(t: EventType, fields: Pick<WireEvent, 'n' | 'r'>, props?: Props): WireEvent {
-  return { id: uuid(), t, ts: Date.now(), u: stripUrl(location.href), p: cleanProps(props), ...fields, ...device() }
+  return { id: uuid(), t, ts: Date.now(), u: stripUrl(location.href), p: cleanProps(props), ...fields, ...device(true) }
 }

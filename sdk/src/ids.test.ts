@@ -20,6 +20,26 @@ describe('uuid', () => {
   })
 })
 
+describe('uuid cost', () => {
+  test('randomUUID where present; else one getRandomValues call per uuid (32 one-byte calls cost ~130 µs in Chromium)', () => {
+    const random = vi.spyOn(crypto, 'getRandomValues')
+    const randomUUID = vi.spyOn(crypto, 'randomUUID')
+    expect(uuid()).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/)
+    expect([randomUUID.mock.calls.length, random.mock.calls.length]).toEqual([1, 0])
+    vi.restoreAllMocks()
+    const original = crypto.randomUUID
+    Object.defineProperty(crypto, 'randomUUID', { value: undefined, configurable: true })
+    try {
+      const spy = vi.spyOn(crypto, 'getRandomValues')
+      const ids = Array.from({ length: 50 }, () => uuid())
+      expect(spy).toHaveBeenCalledTimes(50)
+      expect(new Set(ids).size).toBe(50)
+    } finally {
+      Object.defineProperty(crypto, 'randomUUID', { value: original, configurable: true })
+    }
+  })
+})
+
 describe('anon and session ids', () => {
   test('anon id lives in localStorage atspark_anon, session id in sessionStorage atspark_session', () => {
     const a = anonId()

@@ -477,3 +477,83 @@ describe('offline queue (localStorage atspark_q)', () => {
     expect(localStorage.getItem('atspark_q')).toBeNull()
   })
 })
+
+describe('main-thread cost per event', () => {
+  test('Intl.DateTimeFormat runs at most once per page, never in init or track(), and every sent event carries the time zone', async () => {
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone
+    const intl = vi.spyOn(Intl, 'DateTimeFormat')
+    const net = stubNetwork()
+    const sdk = await start()
+    // With the pageview from init, 19 events: one short of a batch.
+    for (let i = 0; i < 18; i++) sdk.track('before-first-batch', { i })
+    // The first Intl.DateTimeFormat() of a page starts ICU (13–51 ms in Chromium): not in the script tag, not in track().
+    expect(intl).not.toHaveBeenCalled()
+    for (let i = 0; i < 200; i++) sdk.track('many', { i })
+    await sdk.flush()
+    expect(intl).toHaveBeenCalledOnce()
+    const sent = events(net.posts())
+    expect(sent).toHaveLength(219)
+    expect(new Set(sent.map((e) => e.tz))).toEqual(new Set([zone]))
+    expect(sent.every((e) => e.sw === screen.width && e.l === navigator.language)).toBe(true)
+  })
+
+  test('track() reads neither the consent cookie nor more than one random source per event, and measures no Blob', async () => {
+    stubNetwork()
+    const sdk = await start({ autocapture: false })
+    const cookie = vi.spyOn(document, 'cookie', 'get')
+    const random = vi.spyOn(crypto, 'getRandomValues')
+    const randomUUID = vi.spyOn(crypto, 'randomUUID')
+    const blob = vi.spyOn(globalThis, 'Blob')
+    for (let i = 0; i < 40; i++) sdk.track('cheap', { i })
+    // Two batches went out: one random call per event (plus the anon and session ids, made once), no Blob (~0.3 ms each).
+    expect(random.mock.calls.length + randomUUID.mock.calls.length).toBe(40 + 2)
+    expect(blob).not.toHaveBeenCalled()
+    cookie.mockClear()
+    for (let i = 0; i < 19; i++) sdk.track('cheap', { i })
+    expect(cookie).not.toHaveBeenCalled()
+    // Every send reads the cookie afresh, so a stale answer never reaches the network.
+    await sdk.flush()
+    expect(cookie).toHaveBeenCalled()
+  })
+
+  test('a batch is serialised once per attempt, not once more for its first fetch', async () => {
+    const net = stubNetwork([503])
+    vi.useFakeTimers()
+    const sdk = await start({ autocapture: false })
+    const stringify = vi.spyOn(JSON, 'stringify')
+    const batches = () => stringify.mock.calls.filter(([value]) => (value as { e?: unknown })?.e).length
+    for (let i = 0; i < 20; i++) sdk.track('batched', { i })
+    expect(batches()).toBe(1)
+    await vi.runAllTimersAsync()
+    // The retry after the 503 re-stamps sent_at, so it serialises again.
+    expect(batches()).toBe(2)
+    expect(net.posts().map((b) => b.e.length)).toEqual([20, 20])
+  })
+
+  test('a withdrawal in another tab reaches this tab on focus: queue dropped, ids deleted, nothing sent', async () => {
+    const net = stubNetwork()
+    const sdk = await start({ autocapture: false })
+    sdk.track('queued')
+    await sdk.flush()
+    sdk.track('queued-again')
+    expect(localStorage.getItem('atspark_anon')).not.toBeNull()
+    setCookie(`atspark_consent=1|0|0|other-tab-receipt||${Date.now() + 86_400_000}|; path=/`)
+    window.dispatchEvent(new Event('focus'))
+    expect(analyticsStorage()).toEqual([null, null, null, null])
+    sdk.track('after')
+    await sdk.flush()
+    expect(net.requests()).toBe(1)
+  })
+
+  test('a grant in another tab reaches this tab on visibilitychange', async () => {
+    const net = stubNetwork()
+    const sdk = await start({ mode: 'opt-in', autocapture: false })
+    sdk.consent.set({ analytics: false })
+    setCookie(`atspark_consent=1|1|0|other-tab-receipt||${Date.now() + 86_400_000}|; path=/`)
+    document.dispatchEvent(new Event('visibilitychange'))
+    sdk.track('granted-elsewhere')
+    await sdk.flush()
+    expect(events(net.posts()).map((e) => e.n)).toEqual(['granted-elsewhere'])
+    expect(net.beacon).not.toHaveBeenCalled()
+  })
+})
