@@ -1,4 +1,5 @@
 import { BATCH_PATH, type BusMessage, CONSENT_PATH, type Envelope, LIMITS } from '@atspark/schemas'
+import { IncomingMessage } from 'node:http'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import { type Context, Hono } from 'hono'
 import { assertBatchMediaType, noValidEvent, parseBatch, parseReceipt, type RejectedEvent, readJson } from './body.js'
@@ -83,7 +84,7 @@ export function createIngestApp(deps: IngestDeps): Hono {
   app.post(BATCH_PATH, async (c) => {
     assertBatchMediaType(c.req.header('content-type'))
     // Size, encoding, UTF-8 and depth limits apply while reading, before anything is parsed (body.ts).
-    const { batch, events, rejected } = parseBatch(await readJson(c.req.raw, limit))
+    const { batch, events, rejected } = parseBatch(await readJson(bodySource(c), limit))
     const ref = authorize(c, batch.k)
     metrics.eventsReceived.inc(events.length + rejected.length)
     const limited = limitWriteKey(c, deps, batch.k, events.length + rejected.length)
@@ -121,7 +122,7 @@ export function createIngestApp(deps: IngestDeps): Hono {
   // Receipts are essential: no analytics gate, no DNT/GPC drop, and nothing about the visitor is stamped.
   app.post(CONSENT_PATH, async (c) => {
     assertBatchMediaType(c.req.header('content-type'))
-    const { k, ...receipt } = parseReceipt(await readJson(c.req.raw, limit))
+    const { k, ...receipt } = parseReceipt(await readJson(bodySource(c), limit))
     const ref = authorize(c, k)
     const limited = limitWriteKey(c, deps, k, 0)
     if (limited) return limited
@@ -149,6 +150,16 @@ function sealClientIp(c: Context, deps: IngestDeps, tenant: { orgId: string; sit
   // No socket or proxy yields longer; anything else is not an address and is sealed as unknown.
   const usable = Buffer.byteLength(ip) <= SEALED_IP_PLAINTEXT_BYTES && !ip.includes('\0') ? ip : ''
   return sealIp(usable, deps.ipKeyring(), tenant)
+}
+
+/**
+ * Node's IncomingMessage when served by @hono/node-server and nothing read the body yet: reading it
+ * directly skips the undici Request that `c.req.raw.body` would build. Else (app.request()) the web Request.
+ */
+function bodySource(c: Context): Request | IncomingMessage {
+  const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming
+  // Unit tests pass a bare { socket } as incoming (for the peer address only): they read the Request.
+  return incoming instanceof IncomingMessage && !incoming.readableDidRead ? incoming : c.req.raw
 }
 
 /** Socket peer of the request; empty under `app.request()` without node bindings. */

@@ -51,6 +51,46 @@ describe('BatchingWriter', () => {
     expect(r.writes.flat()).toEqual([1, 2, 3, 4, 5])
   })
 
+  it('gathers what arrives during a write into one next write, not one write per linger', async () => {
+    let open!: () => void
+    const r = recorder({ gate: new Promise((resolve) => (open = resolve)) })
+    const w = new BatchingWriter(r.write, { maxItems: 100, lingerMs: 1, maxQueuedItems: 1000 })
+    const first = w.add([1])
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    // The first write is under way (gated); these arrive over several lingers.
+    const later = [w.add([2])]
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    later.push(w.add([3, 4]))
+    await new Promise((resolve) => setTimeout(resolve, 10))
+    later.push(w.add([5]))
+    open()
+    await Promise.all([first, ...later])
+    expect(r.writes).toEqual([[1], [2, 3, 4, 5]])
+  })
+
+  it('splits what waited into writes of at most maxItems, never splitting one caller', async () => {
+    let open!: () => void
+    const r = recorder({ gate: new Promise((resolve) => (open = resolve)) })
+    const w = new BatchingWriter(r.write, { maxItems: 3, lingerMs: 1, maxQueuedItems: 1000 })
+    const all = [w.add([1, 2, 3]), w.add([4, 5]), w.add([6]), w.add([7, 8]), w.add([9, 10, 11, 12])]
+    open()
+    await Promise.all(all)
+    expect(r.writes).toEqual([[1, 2, 3], [4, 5, 6], [7, 8], [9, 10, 11, 12]])
+    expect(w.queuedItems).toBe(0)
+  })
+
+  it('drain waits for a write under way and for what queued behind it', async () => {
+    let open!: () => void
+    const r = recorder({ gate: new Promise((resolve) => (open = resolve)) })
+    const w = new BatchingWriter(r.write, { maxItems: 1, lingerMs: 60_000, maxQueuedItems: 1000 })
+    const pending = [w.add([1]), w.add([2])]
+    const drained = w.drain()
+    setTimeout(open, 5)
+    await drained
+    await Promise.all(pending)
+    expect(r.writes).toEqual([[1], [2]])
+  })
+
   it('drain writes what was accepted and refuses what comes after', async () => {
     const r = recorder()
     const w = new BatchingWriter(r.write, { maxItems: 100, lingerMs: 60_000, maxQueuedItems: 1000 })

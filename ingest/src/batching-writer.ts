@@ -20,16 +20,25 @@ interface Waiter {
   count: number
 }
 
+/** One caller's items and its promise: a group is never split across writes. */
+interface Group<T> {
+  items: readonly T[]
+  waiter: Waiter
+}
+
 /**
  * Group commit: concurrent callers' items are written together, one write at a time, and each
  * caller's promise settles with the write that carried its items. Items arriving during a write
- * form the next, larger batch, so throughput rises with load instead of queueing small inserts.
+ * wait for it to finish and then go out together as the next write (up to `maxItems`), so
+ * inserts grow with load instead of queueing one small insert per linger.
  */
 export class BatchingWriter<T> {
-  private items: T[] = []
-  private waiters: Waiter[] = []
+  private pending: Group<T>[] = []
+  private pendingItems = 0
   private timer: NodeJS.Timeout | undefined
-  private writing: Promise<void> = Promise.resolve()
+  private inFlight = false
+  private idle: Promise<void> = Promise.resolve()
+  private settleIdle: (() => void) | undefined
   private queued = 0
   private readonly queuedByKey = new Map<string, number>()
   private closed = false
@@ -66,43 +75,73 @@ export class BatchingWriter<T> {
     }
     this.queued += items.length
     if (key !== undefined) this.queuedByKey.set(key, keyQueued + items.length)
-    for (const item of items) this.items.push(item)
-    const done = new Promise<void>((resolve, reject) => this.waiters.push({ resolve, reject, key, count: items.length }))
-    if (this.items.length >= this.options.maxItems) this.flush()
-    else this.timer ??= setTimeout(() => this.flush(), this.options.lingerMs)
+    const done = new Promise<void>((resolve, reject) => {
+      this.pending.push({ items, waiter: { resolve, reject, key, count: items.length } })
+    })
+    this.pendingItems += items.length
+    this.markBusy()
+    // During a write nothing is scheduled: its end starts the next write with everything that arrived meanwhile.
+    if (this.inFlight) return done
+    if (this.pendingItems >= this.options.maxItems) this.startWrite()
+    else this.timer ??= setTimeout(() => this.startWrite(), this.options.lingerMs)
     return done
   }
 
   /** Stops accepting items and resolves when everything accepted has been written (or failed). */
   async drain(): Promise<void> {
     this.closed = true
-    this.flush()
-    await this.writing
+    if (!this.inFlight) this.startWrite()
+    await this.idle
   }
 
-  private flush(): void {
+  private markBusy(): void {
+    if (this.settleIdle) return
+    this.idle = new Promise<void>((resolve) => (this.settleIdle = resolve))
+  }
+
+  /** Takes whole groups up to maxItems (at least one, however large) and writes them; chains the next write. */
+  private startWrite(): void {
     clearTimeout(this.timer)
     this.timer = undefined
-    if (this.items.length === 0) return
-    const items = this.items
-    const waiters = this.waiters
-    this.items = []
-    this.waiters = []
-    this.writing = this.writing.then(async () => {
-      const started = performance.now()
-      let ok = false
-      try {
-        await this.write(items)
-        ok = true
-      } catch (err) {
-        for (const w of waiters) w.reject(err)
-      } finally {
-        this.queued -= items.length
-        for (const w of waiters) this.release(w)
-        this.report({ items: items.length, seconds: (performance.now() - started) / 1000, ok })
-      }
-      if (ok) for (const w of waiters) w.resolve()
-    })
+    if (this.inFlight) return
+    if (this.pending.length === 0) {
+      this.settleIdle?.()
+      this.settleIdle = undefined
+      return
+    }
+    let take = 0
+    let count = 0
+    while (take < this.pending.length) {
+      const n = this.pending[take]?.items.length ?? 0
+      if (take > 0 && count + n > this.options.maxItems) break
+      count += n
+      take++
+    }
+    const groups = this.pending.splice(0, take)
+    this.pendingItems -= count
+    const items: T[] = []
+    for (const g of groups) for (const item of g.items) items.push(item)
+    this.inFlight = true
+    void this.run(items, groups.map((g) => g.waiter))
+  }
+
+  private async run(items: T[], waiters: Waiter[]): Promise<void> {
+    const started = performance.now()
+    let ok = false
+    try {
+      await this.write(items)
+      ok = true
+    } catch (err) {
+      for (const w of waiters) w.reject(err)
+    } finally {
+      this.queued -= items.length
+      for (const w of waiters) this.release(w)
+      this.report({ items: items.length, seconds: (performance.now() - started) / 1000, ok })
+    }
+    if (ok) for (const w of waiters) w.resolve()
+    this.inFlight = false
+    // What arrived during this write has waited at least as long as the write took: no further linger.
+    this.startWrite()
   }
 
   /** A throwing observer must not break the write chain, which every later write hangs off. */

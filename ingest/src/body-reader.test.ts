@@ -145,3 +145,50 @@ describe('readBody', () => {
     expect((await failure(readBody(gzRequest, LIMIT))).status).toBe(400)
   })
 })
+
+describe('readIncoming (node IncomingMessage, the served path)', () => {
+  /** Serves one request whose body readIncoming reads; resolves with what it read or refused. */
+  async function viaHttp(send: (port: number) => void): Promise<{ status: number; code: string } | number> {
+    const { createServer } = await import('node:http')
+    const { readIncoming } = await import('./body-reader.js')
+    return new Promise((resolve) => {
+      const server = createServer((req, res) => {
+        const done = (result: { status: number; code: string } | number) => {
+          res.end()
+          server.close()
+          resolve(result)
+        }
+        readIncoming(req, LIMIT).then(
+          (body) => done(body.length),
+          (err: unknown) => done(err instanceof IngestError ? { status: err.status, code: err.code } : -1),
+        )
+      })
+      server.listen(0, '127.0.0.1', () => send((server.address() as { port: number }).port))
+    })
+  }
+
+  async function post(body: Uint8Array, headers: Record<string, string> = {}) {
+    return viaHttp((port) => {
+      fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body, headers }).catch(() => {})
+    })
+  }
+
+  it('applies the same limits and codes as readBody', async () => {
+    expect(await post(new Uint8Array(LIMIT))).toBe(LIMIT)
+    expect(await post(new Uint8Array(LIMIT + 1))).toEqual({ status: 413, code: 'body_too_large' })
+    expect(await post(gzipSync(Buffer.from('x'.repeat(100))), { 'content-encoding': 'gzip' })).toBe(100)
+    expect(await post(gzipSync(Buffer.alloc(LIMIT * 10)), { 'content-encoding': 'gzip' })).toEqual({ status: 413, code: 'body_too_large' })
+    expect(await post(Buffer.from('not gzip'), { 'content-encoding': 'gzip' })).toEqual({ status: 400, code: 'bad_compression' })
+  })
+
+  it('counts chunked bodies and names a body cut short', async () => {
+    const { connect } = await import('node:net')
+    const raw = (text: string) => (port: number) => {
+      const socket = connect(port, '127.0.0.1', () => socket.end(text))
+      socket.on('error', () => {})
+    }
+    const chunk = `${(LIMIT / 2).toString(16)}\r\n${'x'.repeat(LIMIT / 2)}\r\n`
+    expect(await viaHttp(raw(`POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${chunk}${chunk}${chunk}0\r\n\r\n`))).toEqual({ status: 413, code: 'body_too_large' })
+    expect(await viaHttp(raw('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nshort'))).toEqual({ status: 400, code: 'body_incomplete' })
+  })
+})

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http'
 import { Readable, Transform, type TransformCallback, Writable } from 'node:stream'
 import { pipeline } from 'node:stream/promises'
 import type { ReadableStream as NodeWebStream } from 'node:stream/web'
@@ -38,6 +39,57 @@ export async function readBody(request: Request, limit: number): Promise<Buffer>
   return readCompressed(request.body, coding, limit)
 }
 
+/**
+ * readBody straight from node's IncomingMessage, with the same limits and errors: going through
+ * `c.req.raw.body` makes @hono/node-server build a whole undici Request first (profile-notes.md).
+ */
+export async function readIncoming(incoming: IncomingMessage, limit: number): Promise<Buffer> {
+  const coding = contentCoding(incoming.headers['content-encoding'])
+  const declared = incoming.headers['content-length']
+  if (declared !== undefined && Number(declared) > limit) throw new PayloadTooLargeError(limit, 'declared Content-Length')
+  if (coding === 'identity') return readPlainIncoming(incoming, limit)
+  // An iterator that leaves the request alive when we stop early: destroying it would cut the socket before the 413 goes out.
+  return readCompressed(incoming.iterator({ destroyOnReturn: false }), coding, limit)
+}
+
+function readPlainIncoming(incoming: IncomingMessage, limit: number): Promise<Buffer> {
+  // Already over: a body that ended (or broke) before we looked.
+  if (incoming.readableEnded) return Promise.resolve(Buffer.alloc(0))
+  if (incoming.destroyed) return Promise.reject(asBodyError(incoming.errored))
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    const stop = () => {
+      incoming.off('data', onData)
+      incoming.off('end', onEnd)
+      incoming.off('error', onError)
+      incoming.off('close', onClose)
+    }
+    const fail = (err: unknown) => {
+      stop()
+      // Stop reading at once; the lingering close (server.ts) reads off the rest after the answer.
+      incoming.pause()
+      reject(asBodyError(err))
+    }
+    const onData = (chunk: Buffer) => {
+      size += chunk.length
+      if (size > limit) fail(new PayloadTooLargeError(limit, 'body'))
+      else chunks.push(chunk)
+    }
+    const onEnd = () => {
+      stop()
+      resolve(chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size))
+    }
+    const onError = (err: Error) => fail(err)
+    // Closed before 'end': the client went away mid-body.
+    const onClose = () => fail(incoming.errored ?? new Error('request closed before the body ended'))
+    incoming.on('data', onData)
+    incoming.once('end', onEnd)
+    incoming.once('error', onError)
+    incoming.once('close', onClose)
+  })
+}
+
 /** The uncompressed path, on the web stream directly: it is the common one and needs no Node streams. */
 async function readPlain(body: ReadableStream<Uint8Array>, limit: number): Promise<Buffer> {
   const reader = body.getReader()
@@ -60,7 +112,7 @@ async function readPlain(body: ReadableStream<Uint8Array>, limit: number): Promi
   return Buffer.concat(chunks, size)
 }
 
-async function readCompressed(body: ReadableStream<Uint8Array>, coding: Exclude<AcceptedEncoding, 'identity'>, limit: number): Promise<Buffer> {
+async function readCompressed(body: ReadableStream<Uint8Array> | AsyncIterable<Buffer>, coding: Exclude<AcceptedEncoding, 'identity'>, limit: number): Promise<Buffer> {
   const decoder = coding === 'gzip' ? createGunzip() : coding === 'deflate' ? createInflate() : createBrotliDecompress()
   const chunks: Buffer[] = []
   let wire = 0
@@ -82,7 +134,8 @@ async function readCompressed(body: ReadableStream<Uint8Array>, coding: Exclude<
     },
   })
   try {
-    await pipeline(Readable.fromWeb(body as NodeWebStream<Uint8Array>), countWire, decoder, collect)
+    const source = body instanceof ReadableStream ? Readable.fromWeb(body as NodeWebStream<Uint8Array>) : body
+    await pipeline(source, countWire, decoder, collect)
   } catch (err) {
     if (err instanceof IngestError) throw err
     // The decoder failed: corrupt, truncated or not in the coding the header claims.

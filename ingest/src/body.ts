@@ -1,8 +1,10 @@
 import { InputErrorCode, LIMITS, splitCodedMessage, WireBatchShell, WireConsentReceipt, WireEvent } from '@atspark/schemas'
+import type { IncomingMessage } from 'node:http'
 import type { z } from 'zod'
-import { readBody } from './body-reader.js'
+import { readBody, readIncoming } from './body-reader.js'
 import { BadRequestError, UnsupportedMediaTypeError } from './errors.js'
-import { assertJsonDepth, decodeUtf8, parseJson, wellFormed } from './json-text.js'
+import { assertJsonDepth, assertValueDepth, decodeUtf8, mayHoldLoneSurrogate, parseJson, wellFormed } from './json-text.js'
+import { isBatchShell, isWireEvent } from './wire-check.js'
 
 export { parseJson } from './json-text.js'
 
@@ -27,16 +29,34 @@ export function assertBatchMediaType(contentType: string | undefined): void {
 
 /**
  * The body as JSON, every input limit applied in order of cost: encoding and size while streaming
- * (body-reader), strict UTF-8, nesting depth before the parser, then lone surrogates made well formed.
+ * (body-reader), strict UTF-8, then the parse, lone surrogates made well formed. Nesting depth: text
+ * that does not parse is scanned for it (nesting_too_deep wins over malformed_json, as before any
+ * parse); parsed values are bounded by parseBatch/parseReceipt, whose fast check only passes depth ≤ 4.
+ * `source`: node's IncomingMessage when served (the cheap read), else the web Request (app.request()).
  */
-export async function readJson(request: Request, limit: number): Promise<unknown> {
-  const text = decodeUtf8(await readBody(request, limit))
+export async function readJson(source: Request | IncomingMessage, limit: number): Promise<unknown> {
+  const bytes = source instanceof Request ? await readBody(source, limit) : await readIncoming(source, limit)
+  return jsonOf(decodeUtf8(bytes))
+}
+
+/** JSON.parse plus the checks around it, paid only by the texts that can need them. */
+export function jsonOf(text: string): unknown {
+  let value: unknown
+  try {
+    value = JSON.parse(text)
+  } catch {
+    assertJsonDepth(text)
+    return parseJson(text)
+  }
+  if (!mayHoldLoneSurrogate(text)) return value
+  // The walk recurses, so the depth bound comes first.
   assertJsonDepth(text)
-  return wellFormed(parseJson(text))
+  return wellFormed(value)
 }
 
 /** Validates a consent receipt. */
 export function parseReceipt(json: unknown): WireConsentReceipt {
+  assertValueDepth(json)
   const parsed = WireConsentReceipt.safeParse(json)
   if (!parsed.success) throw new BadRequestError(InputErrorCode.invalidReceipt, describeIssues(parsed.error))
   return parsed.data
@@ -48,22 +68,48 @@ export function parseReceipt(json: unknown): WireConsentReceipt {
  * A batch with no valid event is returned as such: the caller counts the rejections, then refuses it.
  */
 export function parseBatch(json: unknown): ParsedBatch {
-  const shell = WireBatchShell.safeParse(json)
-  if (!shell.success) throw new BadRequestError(codeOf(shell.error, InputErrorCode.invalidBatch), describeIssues(shell.error))
-  const sentAt = shell.data.sa
+  return validateBatch(json, true)
+}
+
+/** parseBatch with zod alone: the reference the compiled check is tested against (wire-check.test.ts). */
+export function parseBatchByZod(json: unknown): ParsedBatch {
+  return validateBatch(json, false)
+}
+
+function validateBatch(json: unknown, fast: boolean): ParsedBatch {
+  const batch = fast && isBatchShell(json) ? json : zodShell(json)
+  const sentAt = batch.sa
   const events: WireEvent[] = []
   const rejected: RejectedEvent[] = []
-  shell.data.e.forEach((raw, index) => {
-    const parsed = WireEvent.safeParse(raw)
-    if (!parsed.success) {
-      rejected.push({ index, code: codeOf(parsed.error, InputErrorCode.invalidEvent), reason: describeIssues(parsed.error) })
-      return
+  const raws = batch.e
+  for (let index = 0; index < raws.length; index++) {
+    const raw = raws[index]
+    // The compiled check passes what zod passes (wire-check.test.ts); zod names the reason of the rest.
+    let event: WireEvent
+    if (fast && isWireEvent(raw)) event = raw
+    else {
+      // Events sit at depth 3 of the body (batch, e, event): the body's depth bound, where the fast check did not vouch for it.
+      assertValueDepth(raw, LIMITS.jsonDepth - 2)
+      const parsed = WireEvent.safeParse(raw)
+      if (!parsed.success) {
+        rejected.push({ index, code: codeOf(parsed.error, InputErrorCode.invalidEvent), reason: describeIssues(parsed.error) })
+        continue
+      }
+      event = parsed.data
     }
-    const late = eventTimeIssue(parsed.data.ts, sentAt)
+    const late = eventTimeIssue(event.ts, sentAt)
     if (late) rejected.push({ index, code: InputErrorCode.timestampOutOfRange, reason: late })
-    else events.push(parsed.data)
-  })
-  return { batch: shell.data, events, rejected }
+    else events.push(event)
+  }
+  return { batch, events, rejected }
+}
+
+/** The slow path for a batch the compiled check refused: the depth bound, then zod's verdict and reasons. */
+function zodShell(json: unknown): WireBatchShell {
+  assertValueDepth(json)
+  const shell = WireBatchShell.safeParse(json)
+  if (!shell.success) throw new BadRequestError(codeOf(shell.error, InputErrorCode.invalidBatch), describeIssues(shell.error))
+  return shell.data
 }
 
 /** The 400 for a batch none of whose events was valid, naming each event's reason. */

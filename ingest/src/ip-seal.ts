@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, randomBytes } from 'node:crypto'
+import { createCipheriv, createDecipheriv, createSecretKey, type KeyObject, randomFillSync } from 'node:crypto'
 import { SEALED_IP_PATTERN } from '@atspark/schemas'
 
 /** Ingest seals with `active`; the processor opens with whichever key the sealed value names. */
@@ -37,6 +37,51 @@ function aadFor(kid: string, context: IpSealContext): Buffer {
   return Buffer.from(JSON.stringify(['atspark-ip', VERSION, kid, context.orgId, context.siteId]), 'utf8')
 }
 
+// Per key buffer: importing raw key bytes on every createCipheriv was most of sealing's cost (profile-notes.md).
+const keyObjects = new WeakMap<Buffer, KeyObject>()
+
+function keyObject(key: Buffer): KeyObject {
+  let object = keyObjects.get(key)
+  if (!object) {
+    object = createSecretKey(key)
+    keyObjects.set(key, object)
+  }
+  return object
+}
+
+// The AAD of the (few) tenants this process seals for, bounded in case a directory churns.
+const aads = new Map<string, Buffer>()
+const MAX_AADS = 10_000
+
+function cachedAad(kid: string, context: IpSealContext): Buffer {
+  const id = JSON.stringify([kid, context.orgId, context.siteId])
+  let aad = aads.get(id)
+  if (!aad) {
+    if (aads.size >= MAX_AADS) aads.clear()
+    aad = aadFor(kid, context)
+    aads.set(id, aad)
+  }
+  return aad
+}
+
+// Random IVs drawn from a pool filled in one call; each 12-byte slice is used once.
+const IV_POOL_SIZE = IV_BYTES * 1024
+const ivPool = Buffer.alloc(IV_POOL_SIZE)
+let ivOffset = IV_POOL_SIZE
+
+function nextIv(): Buffer {
+  if (ivOffset + IV_BYTES > IV_POOL_SIZE) {
+    randomFillSync(ivPool)
+    ivOffset = 0
+  }
+  const iv = ivPool.subarray(ivOffset, ivOffset + IV_BYTES)
+  ivOffset += IV_BYTES
+  return iv
+}
+
+// Sealing is synchronous, so one zeroed scratch buffer serves every call.
+const plaintext = Buffer.alloc(SEALED_IP_PLAINTEXT_BYTES)
+
 /**
  * Seals a client address with AES-256-GCM under the keyring's active key:
  * `v1.<kid>.<iv>.<ciphertext>.<tag>` (base64url parts). Addresses longer than 64 bytes are
@@ -45,16 +90,20 @@ function aadFor(kid: string, context: IpSealContext): Buffer {
 export function sealIp(ip: string, keyring: IpKeyring, context: IpSealContext): string {
   const key = keyring.keys.get(keyring.active)
   if (!key) throw new IpSealError('unknown_key', `active key id "${keyring.active}" is not in the keyring`)
-  const bytes = Buffer.from(ip, 'utf8')
-  if (bytes.length > SEALED_IP_PLAINTEXT_BYTES || bytes.includes(0)) throw new IpSealError('malformed', 'not a sealable address')
-  const plaintext = Buffer.alloc(SEALED_IP_PLAINTEXT_BYTES)
-  bytes.copy(plaintext)
-  const iv = randomBytes(IV_BYTES)
-  const cipher = createCipheriv('aes-256-gcm', key, iv)
-  cipher.setAAD(aadFor(keyring.active, context))
-  const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final()])
-  plaintext.fill(0)
-  return [VERSION, keyring.active, iv.toString('base64url'), ciphertext.toString('base64url'), cipher.getAuthTag().toString('base64url')].join('.')
+  if (Buffer.byteLength(ip, 'utf8') > SEALED_IP_PLAINTEXT_BYTES || ip.includes('\0')) throw new IpSealError('malformed', 'not a sealable address')
+  const iv = nextIv()
+  const cipher = createCipheriv('aes-256-gcm', keyObject(key), iv)
+  cipher.setAAD(cachedAad(keyring.active, context))
+  plaintext.write(ip, 'utf8')
+  let ciphertext: Buffer
+  try {
+    ciphertext = cipher.update(plaintext)
+  } finally {
+    plaintext.fill(0)
+  }
+  // GCM is a stream mode: final() adds no bytes, it only computes the tag.
+  cipher.final()
+  return `${VERSION}.${keyring.active}.${iv.toString('base64url')}.${ciphertext.toString('base64url')}.${cipher.getAuthTag().toString('base64url')}`
 }
 
 /** Decodes base64url, refusing non-canonical spellings (spare low bits set), so one sealed value has one spelling. */

@@ -29,6 +29,25 @@ export function assertJsonDepth(text: string, max: number = LIMITS.jsonDepth): v
   }
 }
 
+/**
+ * The same bound on a parsed value (for valid JSON, bracket depth is container depth), stopping as soon
+ * as it is passed, so the walk never goes deeper than `max` + 1.
+ */
+export function assertValueDepth(value: unknown, max: number = LIMITS.jsonDepth): void {
+  if (typeof value !== 'object' || value === null) return
+  if (max < 1) throw new BadRequestError(InputErrorCode.nestingTooDeep, `JSON is nested deeper than ${LIMITS.jsonDepth} levels`)
+  if (Array.isArray(value)) for (const item of value) assertValueDepth(item, max - 1)
+  else for (const key in value) assertValueDepth((value as Record<string, unknown>)[key], max - 1)
+}
+
+// A lone surrogate can only come from a \uD800–\uDFFF escape (strict UTF-8 decoding yields none).
+const SURROGATE_ESCAPE = /\\u[dD][89a-fA-F]/
+
+/** False when no string of the text can hold a lone surrogate, so the wellFormed walk can be skipped. */
+export function mayHoldLoneSurrogate(text: string): boolean {
+  return SURROGATE_ESCAPE.test(text)
+}
+
 export function parseJson(text: string): unknown {
   try {
     return JSON.parse(text)
@@ -37,7 +56,6 @@ export function parseJson(text: string): unknown {
   }
 }
 
-// A lone surrogate can only come from a \uD800-style escape (strict UTF-8 decoding yields none).
 const HAS_LONE_SURROGATE = /\p{Cs}/u
 const LONE_SURROGATES = /\p{Cs}/gu
 

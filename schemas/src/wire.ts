@@ -59,7 +59,10 @@ export function splitCodedMessage(message: string): { code: InputErrorCode | und
 }
 
 /** No C0/C1 control characters: names, keys, ids and URLs are shown and grouped on, and never need them. */
-const NO_CONTROLS = /^[^\p{Cc}]*$/u
+export const NO_CONTROLS = /^[^\p{Cc}]*$/u
+
+/** What an SDK-minted id may hold; exported for ingest's compiled check of these schemas. */
+export const ID_PATTERN = /^[A-Za-z0-9_.:-]+$/
 
 /** A bounded string that names or locates something: length and control characters are named errors. */
 function label(max: number) {
@@ -81,7 +84,7 @@ const Id = z
   .string()
   .min(1)
   .max(LIMITS.idLength, coded(InputErrorCode.stringTooLong, `ids are at most ${LIMITS.idLength} characters`))
-  .regex(/^[A-Za-z0-9_.:-]+$/, coded(InputErrorCode.invalidString, 'ids are [A-Za-z0-9_.:-]'))
+  .regex(ID_PATTERN, coded(InputErrorCode.invalidString, 'ids are [A-Za-z0-9_.:-]'))
 
 const PropValue = z.union(
   [
