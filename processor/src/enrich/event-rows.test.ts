@@ -155,6 +155,21 @@ describe('toEventRows', () => {
     expect(acme?.user_pid).not.toBe(other?.user_pid)
   })
 
+  it('serves repeated pseudonyms from its cache, and a reloaded secret takes effect at once', () => {
+    let secret = Buffer.from('first-secret')
+    const pseudonymize = pseudonymizer(() => secret)
+    const hmac = (key: Buffer, id: string) => createHmac('sha256', key).update(id).digest('hex')
+    const first = secret
+    expect(pseudonymize('acme', 'u1')).toBe(hmac(first, 'u1'))
+    expect(pseudonymize('acme', 'u1')).toBe(hmac(first, 'u1'))
+    expect(pseudonymize('other', 'u1')).toBe(hmac(first, 'u1'))
+    secret = Buffer.from('second-secret')
+    expect(pseudonymize('acme', 'u1')).toBe(hmac(secret, 'u1'))
+    // Far past the bound: still exact, and the oldest entries make room.
+    for (let i = 0; i < 12_000; i++) expect(pseudonymize('acme', `u${i}`)).toBe(hmac(secret, `u${i}`))
+    expect(pseudonymize('acme', 'u0')).toBe(hmac(secret, 'u0'))
+  })
+
   it('clamps an event the client dated after receipt to received_at', () => {
     const env = envelope()
     const first = env.events[0]!

@@ -25,9 +25,26 @@ export function ipOpener(keyring: () => IpKeyring): OpenIp {
   return (sealed, context) => openIp(sealed, keyring(), context)
 }
 
-/** HMAC-SHA256(org secret, user id) as hex: stable per org, unlinkable across orgs without the secrets. */
+/** Pseudonyms remembered per process; a signed-in user sends many events, each an HMAC otherwise. */
+const PSEUDONYM_CACHE_MAX = 10_000
+
+/**
+ * HMAC-SHA256(org secret, user id) as hex: stable per org, unlinkable across orgs without the secrets.
+ * Cached by (org, user id) with the secret it was made with: a reloaded secret (a new Buffer) misses.
+ */
 export function pseudonymizer(secretForOrg: (orgId: string) => Buffer | string): Pseudonymize {
-  return (orgId, userId) => createHmac('sha256', secretForOrg(orgId)).update(userId, 'utf8').digest('hex')
+  const cache = new Map<string, { secret: Buffer | string; pid: string }>()
+  return (orgId, userId) => {
+    const secret = secretForOrg(orgId)
+    const key = `${orgId}\u0000${userId}`
+    const hit = cache.get(key)
+    if (hit && hit.secret === secret) return hit.pid
+    const pid = createHmac('sha256', secret).update(userId, 'utf8').digest('hex')
+    // Oldest first out (Map keeps insertion order): bounded memory without an LRU's per-hit bookkeeping.
+    if (!hit && cache.size >= PSEUDONYM_CACHE_MAX) cache.delete(cache.keys().next().value as string)
+    cache.set(key, { secret, pid })
+    return pid
+  }
 }
 
 /** The warehouse stores props as Map(String, String); null becomes '' so the key still records that it was sent. */
