@@ -5,7 +5,8 @@ import { migrate } from './warehouse/migrations.js'
 import { type BackfillArgs, backfillRollups, parseBackfillArgs } from './warehouse/rollups.js'
 
 // `node processor/dist/backfill-rollups.js [--from YYYY-MM-DD] [--to YYYY-MM-DD]` (or `npm run backfill -- …`):
-// rebuilds the hourly and daily rollups of those UTC days from atspark.events; running it again changes nothing.
+// rebuilds the hourly and daily rollups (rollup_dims_hourly, rollup_dims_daily) of those UTC days from atspark.events;
+// running it again changes nothing. Run it once after migration 8: its new tables start empty.
 // On chDB, stop the pipeline first: one process at a time may open a data directory.
 let args: BackfillArgs
 try {
@@ -18,7 +19,7 @@ const env = parseProcessorEnv()
 const target = { url: env.CLICKHOUSE_URL, username: env.CLICKHOUSE_USER, password: env.CLICKHOUSE_PASSWORD, dataDir: env.ATSPARK_DATA_DIR }
 const client = createWarehouseClient(target)
 try {
-  // The rollup tables may not exist yet on a warehouse last started before migrations 6 and 7.
+  // The rollup tables may not exist yet on a warehouse last started before migration 8.
   await migrate(client)
   const result = await backfillRollups(client, args)
   const where = warehouseKind(target) === 'chdb' ? `chDB in ${env.ATSPARK_DATA_DIR}` : env.CLICKHOUSE_URL

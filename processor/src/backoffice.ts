@@ -2,6 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client'
 import { Hono } from 'hono'
 import { Registry } from 'prom-client'
 import { z } from 'zod'
+import { createDashboardApp } from './dashboard/routes.js'
 import { createPrivacyApp, type PrivacyApiDeps } from './privacy/api.js'
 import { createStatsApp, type StatsApiDeps } from './stats/api.js'
 import { openApiDocument } from './stats/openapi.js'
@@ -10,8 +11,8 @@ import { FailpointMode, type WarehouseFailpoint } from './warehouse/failpoints.j
 export interface BackofficeDeps {
   warehouse: ClickHouseClient
   registries: Registry[]
-  /** Extra readiness, e.g. the consumer has joined its group. */
-  ready?: () => boolean
+  /** Extra readiness, checked in order before the warehouse ping: the first failing one is the reason given. */
+  readiness?: ReadinessCheck[]
   failpoint?: WarehouseFailpoint
   /** The privacy API (bearer key, role privacy/admin, every attempt audited) at /v1/privacy. */
   privacy?: PrivacyApiDeps
@@ -19,17 +20,27 @@ export interface BackofficeDeps {
   stats?: StatsApiDeps
 }
 
+/** One condition of /readyz, e.g. "Kafka answers" or "the consumer has joined its group". */
+export interface ReadinessCheck {
+  /** Said in the 503 body when the check fails. */
+  reason: string
+  ok: () => boolean
+}
+
+/** A warehouse that does not answer a ping within this long is unreachable, as far as readiness goes. */
+const PING_TIMEOUT_MS = 2_000
+
 const FailpointBody = z.strictObject({ mode: z.enum(Object.values(FailpointMode) as [FailpointMode, ...FailpointMode[]]) })
 
-/** The back office: health, readiness (the warehouse answers), metrics, the privacy and stats APIs, and the stats API's OpenAPI document. */
+/** The back office: health, readiness (the warehouse answers), metrics, the privacy and stats APIs, the analyst dashboard, and the stats API's OpenAPI document. */
 export function createBackofficeApp(deps: BackofficeDeps): Hono {
   const app = new Hono()
   const metrics = Registry.merge(deps.registries)
   app.get('/healthz', (c) => c.json({ ok: true }))
   app.get('/readyz', async (c) => {
-    if (deps.ready && !deps.ready()) return c.json({ ready: false, reason: 'not consuming' }, 503)
-    const ping = await deps.warehouse.ping()
-    return ping.success ? c.json({ ready: true }) : c.json({ ready: false, reason: 'warehouse unreachable' }, 503)
+    const failing = deps.readiness?.find((check) => !check.ok())
+    if (failing) return c.json({ ready: false, reason: failing.reason }, 503)
+    return (await pingWithin(deps.warehouse, PING_TIMEOUT_MS)) ? c.json({ ready: true }) : c.json({ ready: false, reason: 'warehouse unreachable' }, 503)
   })
   app.get('/metrics', async (c) => {
     c.header('Content-Type', metrics.contentType)
@@ -47,7 +58,22 @@ export function createBackofficeApp(deps: BackofficeDeps): Hono {
   }
   if (deps.privacy) app.route('/v1/privacy', createPrivacyApp(deps.privacy))
   if (deps.stats) app.route('/v1/stats', createStatsApp(deps.stats))
+  // The analyst dashboard reads the stats API, so it is served wherever that is (and / leads to it).
+  if (deps.stats) app.route('/', createDashboardApp())
   app.get('/openapi.json', (c) => c.json(openApiDocument()))
   app.notFound((c) => c.json({ error: 'not_found', message: `${c.req.method} ${c.req.path} does not exist` }, 404))
   return app
+}
+
+/** True when the warehouse answered a ping within `ms`. */
+async function pingWithin(warehouse: ClickHouseClient, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms)
+  })
+  try {
+    return await Promise.race([warehouse.ping().then((p) => p.success, () => false), late])
+  } finally {
+    clearTimeout(timer)
+  }
 }

@@ -4,9 +4,9 @@ import {
   createIngestApp,
   createIngestMetrics,
   createLogger,
-  demoTenants,
   IpKeys,
   listen,
+  rateLimitsFromEnv,
   reloadIpKeys,
   type RunningServer,
   sealIp,
@@ -16,11 +16,14 @@ import { collectDefaultMetrics, Registry } from 'prom-client'
 import { createBackofficeApp } from './backoffice.js'
 import { publishInChunks, type SeedResult, warehouseHasNoEvents } from './demo/seed.js'
 import { createDemoApp } from './demo/site.js'
+import { DEMO_ORG, type DemoTrafficSite, demoTrafficSites } from './demo/sites.js'
+import { demoOrgTenants } from './demo/tenants.js'
 import { demoTraffic } from './demo/traffic.js'
 import { ipOpener } from './enrich/event-rows.js'
 import { openGeo } from './enrich/geo.js'
 import type { ProcessorEnv } from './env.js'
 import { loadHmacSecret } from './hmac-secret.js'
+import { createProcessorMetrics } from './metrics.js'
 import { EmbeddedBus } from './pipeline/embedded-bus.js'
 import { deriveOrgSecret, generateApiKey } from './privacy/keys.js'
 import { type PrivacyRuntime, startPrivacy } from './privacy/runtime.js'
@@ -28,6 +31,7 @@ import { toRecords } from './pipeline/to-records.js'
 import { createWarehouseClient, warehouseKind } from './warehouse/client.js'
 import { type WarehouseRecord, recordWriter } from './warehouse/record-writer.js'
 import { migrate } from './warehouse/migrations.js'
+import { instrumentWrites, WriteHealth } from './warehouse/write-health.js'
 
 export interface EmbeddedPipeline {
   urls: { ingest: string; backoffice: string; demo: string }
@@ -39,13 +43,11 @@ export interface EmbeddedPipeline {
   reloadTenants(): Promise<void>
   /** Without a tenants file: a back-office key (role privacy) for the demo org, minted at start for trying the privacy API. */
   demoPrivacyKey?: string
+  /** Without a tenants file: a back-office key (role analyst) for the demo org, minted at start for the dashboard and the stats API. */
+  demoAnalystKey?: string
   /** True when start-up began generating demo traffic in the background (logged as "demo traffic seeded" when done). */
   seedingDemoTraffic: boolean
 }
-
-/** The org and site demoTenants() defines. */
-const DEMO_ORG = 'demo'
-const DEMO_SITE = 'demo'
 
 /** Every server keeps this long to finish in-flight requests before its sockets are cut. */
 const CLOSE_GRACE_MS = 10_000
@@ -71,23 +73,47 @@ export async function startEmbedded(env: ProcessorEnv): Promise<EmbeddedPipeline
   const ipKeys = await IpKeys.load(env, { generateIn: env.ATSPARK_DATA_DIR })
   logger.info(ipKeys.describe(), 'IP keys loaded')
   const openIp = ipOpener(() => ipKeys.keyring)
-  const writeRecords = recordWriter(warehouse)
+  // Warehouse metrics (insert latency, failures, batch sizes) and write health, on their own registry merged into /metrics.
+  const processorRegistry = new Registry()
+  const processorMetrics = createProcessorMetrics(processorRegistry)
+  const writeHealth = new WriteHealth()
+  const writeRecords = instrumentWrites(
+    recordWriter(warehouse, (table, seconds) => processorMetrics.insertSeconds.observe({ table }, seconds)),
+    { metrics: processorMetrics, health: writeHealth },
+  )
   const writer = new BatchingWriter<WarehouseRecord>((records) => writeRecords(records), {
     maxItems: env.WRITE_BATCH_MAX_ROWS,
     lingerMs: env.WRITE_LINGER_MS,
     maxQueuedItems: env.WRITE_MAX_QUEUED_ROWS,
+    maxQueuedPerKey: Math.max(1, Math.floor(env.WRITE_MAX_QUEUED_ROWS * env.BUS_SITE_QUEUE_SHARE)),
   })
-  const bus = new EmbeddedBus((message) => toRecords(message, { geo, pseudonymize: pipelinePrivacy().pseudonymize, openIp, ...pipelinePrivacy().recordDeps }), writer)
+  const bus = new EmbeddedBus(
+    (message) => toRecords(message, { geo, pseudonymize: pipelinePrivacy().pseudonymize, openIp, ...pipelinePrivacy().recordDeps }),
+    writer,
+    writeHealth,
+  )
 
-  /** Generated traffic through the real path (sealed IPs, enrichment, pseudonyms, suppression); never rejects. */
-  const seedDemoTraffic = async (siteUrl: string, signal: AbortSignal): Promise<SeedResult | undefined> => {
+  /** Generated traffic for every demo site through the real path (sealed IPs, enrichment, pseudonyms, suppression); never rejects. */
+  const seedDemoTraffic = async (sites: DemoTrafficSite[], signal: AbortSignal): Promise<SeedResult | undefined> => {
     const started = Date.now()
-    const context = { orgId: DEMO_ORG, siteId: DEMO_SITE }
-    logger.info('generating demo traffic in the background')
+    logger.info({ sites: sites.map((s) => s.siteId) }, 'generating demo traffic in the background')
+    function* messages() {
+      for (const site of sites) {
+        const context = { orgId: DEMO_ORG, siteId: site.siteId }
+        yield* demoTraffic({
+          ...context,
+          siteUrl: site.origin,
+          profile: site.profile,
+          visitors: site.visitors,
+          seed: site.seed,
+          now: started,
+          seal: (ip) => sealIp(ip, ipKeys.keyring, context),
+        })
+      }
+    }
     try {
-      const messages = demoTraffic({ ...context, siteUrl, now: started, seal: (ip) => sealIp(ip, ipKeys.keyring, context) })
-      const result = await publishInChunks(bus, messages, { signal })
-      const summary = { events: result.events, receipts: result.receipts, seconds: (Date.now() - started) / 1000 }
+      const result = await publishInChunks(bus, messages(), { signal })
+      const summary = { events: result.events, receipts: result.receipts, sites: sites.length, seconds: (Date.now() - started) / 1000 }
       if (result.complete) logger.info(summary, 'demo traffic seeded')
       else logger.warn(summary, 'demo traffic stopped early by shutdown')
       return result
@@ -104,6 +130,7 @@ export async function startEmbedded(env: ProcessorEnv): Promise<EmbeddedPipeline
     const ingestRegistry = new Registry()
     collectDefaultMetrics({ register: ingestRegistry, prefix: 'atspark_' })
     const metrics = createIngestMetrics(ingestRegistry)
+    metrics.watchQueue(() => writer.queuedItems)
     let tenants: TenantStore | undefined
     const ingestApp = createIngestApp({
       tenants: () => {
@@ -116,16 +143,29 @@ export async function startEmbedded(env: ProcessorEnv): Promise<EmbeddedPipeline
       metrics,
       logger,
       bodyLimitBytes: env.INGEST_BODY_LIMIT,
+      rateLimits: rateLimitsFromEnv(env),
+      maxInFlight: env.INGEST_MAX_INFLIGHT,
     })
-    const ingest = await listen(ingestApp, env.INGEST_PORT, env.INGEST_HOST)
+    const ingest = await listen(ingestApp, env.INGEST_PORT, env.INGEST_HOST, {
+      requestTimeoutMs: env.INGEST_REQUEST_TIMEOUT_MS,
+      // Requests refused before the app (malformed HTTP, header timeouts) still count in atspark_ingest_requests_total.
+      onRefused: (status, reason) => metrics.requests.inc({ status: String(status), reason }),
+    })
     servers.push(ingest)
     const ingestUrl = `http://localhost:${ingest.port}`
     const demo = await listen(createDemoApp(ingestUrl), demoServerPort, env.DEMO_HOST)
     servers.push(demo)
-    // A dev convenience: without a tenants file the demo org gets a privacy key minted now (printed by main-embedded).
+    // A dev convenience: without a tenants file the demo org gets a privacy and an analyst key minted now (printed by main-embedded).
     const demoKey = env.ATSPARK_TENANTS_FILE ? undefined : generateApiKey()
-    const demoSecret = deriveOrgSecret(secret, 'demo').toString('base64')
-    const store = await TenantStore.open(env.ATSPARK_TENANTS_FILE, () => demoTenants(demo.port, { hmacSecret: demoSecret, privacyKeyHash: demoKey?.hash }))
+    const analystKey = env.ATSPARK_TENANTS_FILE ? undefined : generateApiKey()
+    const demoSecret = deriveOrgSecret(secret, DEMO_ORG).toString('base64')
+    const store = await TenantStore.open(env.ATSPARK_TENANTS_FILE, () =>
+      demoOrgTenants(demo.port, {
+        hmacSecret: demoSecret,
+        ...(demoKey ? { privacyKeyHash: demoKey.hash } : {}),
+        ...(analystKey ? { analystKeyHash: analystKey.hash } : {}),
+      }),
+    )
     privacy = await startPrivacy({
       warehouse,
       tenants: store,
@@ -140,24 +180,27 @@ export async function startEmbedded(env: ProcessorEnv): Promise<EmbeddedPipeline
     const running = privacy
     const backoffice = await listen(createBackofficeApp({
         warehouse,
-        registries: [ingestRegistry],
+        registries: [ingestRegistry, processorRegistry],
+        readiness: [{ reason: 'warehouse writes failing', ok: () => writeHealth.ok() }],
         privacy: privacy.api,
         stats: { warehouse, tenants: privacy.api.tenants, logger, k: env.STATS_K_ANONYMITY },
       }), env.BACKOFFICE_PORT, env.BACKOFFICE_HOST)
     servers.push(backoffice)
 
     const seedAbort = new AbortController()
-    const seeding = seedDemo ? seedDemoTraffic(`http://localhost:${demo.port}`, seedAbort.signal) : undefined
+    const seeding = seedDemo ? seedDemoTraffic(demoTrafficSites(demo.port), seedAbort.signal) : undefined
 
+    // Half the shutdown bound for requests to finish, the rest for the drain into the warehouse.
+    const grace = Math.min(CLOSE_GRACE_MS, Math.floor(env.SHUTDOWN_TIMEOUT_MS / 2))
     let stopping: Promise<void> | undefined
     const stop = () => {
       stopping ??= (async () => {
         // Order matters: stop taking batches, let in-flight ones reach the warehouse, then close the engine.
-        await closeWithin(ingest, CLOSE_GRACE_MS)
+        await closeWithin(ingest, grace)
         seedAbort.abort()
         await seeding
         await bus.close()
-        await Promise.all([closeWithin(demo, CLOSE_GRACE_MS), closeWithin(backoffice, CLOSE_GRACE_MS)])
+        await Promise.all([closeWithin(demo, grace), closeWithin(backoffice, grace)])
         running.stop()
         await warehouse.close()
         logger.info('stopped cleanly')
@@ -172,6 +215,7 @@ export async function startEmbedded(env: ProcessorEnv): Promise<EmbeddedPipeline
         await running.reloadTenants()
       },
       ...(demoKey ? { demoPrivacyKey: demoKey.key } : {}),
+      ...(analystKey ? { demoAnalystKey: analystKey.key } : {}),
       seedingDemoTraffic: seeding !== undefined,
     }
   } catch (err) {
@@ -185,6 +229,7 @@ export async function startEmbedded(env: ProcessorEnv): Promise<EmbeddedPipeline
 
 async function closeWithin(server: RunningServer, ms: number): Promise<void> {
   let timer: NodeJS.Timeout | undefined
-  await Promise.race([server.close(), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))])
+  // close(ms) cuts sockets still open at the bound, so the server does not outlive the shutdown.
+  await Promise.race([server.close(ms), new Promise<void>((resolve) => (timer = setTimeout(resolve, ms + 100)))])
   clearTimeout(timer)
 }

@@ -35,7 +35,7 @@ export const ProcessorEnv = IngestEnv.extend({
   /** Months audit_log and privacy_requests rows are kept; applied to the tables at start-up (and audited) when they differ. */
   AUDIT_LOG_TTL_MONTHS: z.coerce.number().int().min(1).max(120).default(AUDIT_LOG_TTL_MONTHS),
   PRIVACY_REQUESTS_TTL_MONTHS: z.coerce.number().int().min(1).max(120).default(PRIVACY_REQUESTS_TTL_MONTHS),
-  /** Months rollup_hourly and rollup_daily keep aggregates; applied at start-up (and audited) when the tables' differ. */
+  /** Months rollup_dims_hourly and rollup_dims_daily keep aggregates; applied at start-up (and audited) when the tables' differ. */
   ROLLUP_TTL_MONTHS: z.coerce.number().int().min(1).max(120).default(ROLLUP_TTL_MONTHS),
   /** How often each processor re-reads atspark.suppressions; its own privacy API applies changes at once. */
   SUPPRESSION_REFRESH_MS: z.coerce.number().int().min(100).default(5_000),

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { SiteMode } from './consent.js'
 
 /** Default k of the stats API's k-anonymity: fewer distinct visitors than this and a value is merged or hidden. */
 export const STATS_K_ANONYMITY_DEFAULT = 5
@@ -18,8 +19,14 @@ export type StatsDimension = z.infer<typeof StatsDimension>
 
 export const StatsEventType = z.enum(['pageview', 'click', 'query', 'dashboard', 'feature', 'custom'])
 
-/** Which rollup answered: hourly for ranges of at most 7 days, non-UTC time zones or hourly intervals; daily otherwise. */
-export const StatsSource = z.enum(['rollup_hourly', 'rollup_daily', 'consent_log'])
+/** Which table answered: hourly rollup for ranges of at most 7 days, non-UTC time zones or hourly intervals; daily otherwise; `events` for raw answers. */
+export const StatsSource = z.enum(['rollup_dims_hourly', 'rollup_dims_daily', 'consent_log', 'events'])
+
+/** What a request may read: `auto` (the rollup chosen as today), `rollup`, or `raw` (`events`, only within the raw retention). */
+export const StatsSourceParam = z.enum(['auto', 'rollup', 'raw'])
+export type StatsSourceParam = z.infer<typeof StatsSourceParam>
+
+const SourceParam = StatsSourceParam.default('auto').describe('auto and rollup read the rollups; raw reads events (uniqExact), only within the raw retention (13 months)')
 
 const RangeQuery = {
   site: z.string().min(1).max(63).optional().describe('a site of the key’s org; may be omitted when the org has one site'),
@@ -31,6 +38,13 @@ export const TimeseriesQuery = z.object({
   ...RangeQuery,
   interval: StatsInterval.default('day'),
   tz: z.string().min(1).max(64).default('UTC').describe('IANA time zone for buckets and for from/to'),
+  source: SourceParam,
+  // An enum rather than z.stringbool(): the OpenAPI document then lists the values and the default.
+  bounce: z
+    .enum(['true', 'false'])
+    .default('false')
+    .describe('true adds bounce_rate to every bucket, read from raw events (each session’s events) whatever the source: slower, and null beyond the raw retention')
+    .transform((v) => v === 'true'),
 })
 export type TimeseriesQuery = z.infer<typeof TimeseriesQuery>
 
@@ -39,6 +53,7 @@ export const BreakdownQuery = z.object({
   dimension: StatsDimension,
   type: StatsEventType.optional().describe('only events of this type (e.g. pageview for top pages)'),
   limit: z.coerce.number().int().min(1).max(100).default(10),
+  source: SourceParam,
 })
 export type BreakdownQuery = z.infer<typeof BreakdownQuery>
 
@@ -47,6 +62,7 @@ export const AdoptionQuery = z.object({
   feature: z.string().min(1).max(200).describe('the feature event name (type feature)'),
   interval: StatsInterval.default('day'),
   tz: z.string().min(1).max(64).default('UTC').describe('IANA time zone for buckets and for from/to'),
+  source: SourceParam,
 })
 export type AdoptionQuery = z.infer<typeof AdoptionQuery>
 
@@ -71,6 +87,15 @@ export const TimeseriesBucket = z.strictObject({
   pageviews: Hideable,
   events: Hideable,
   sessions: Hideable,
+  bounce_rate: z
+    .number()
+    .min(0)
+    .max(1)
+    .nullable()
+    .optional()
+    .describe(
+      'only with bounce=true: sessions whose only event is one pageview / sessions with a pageview, each session in the bucket of its first event (raw events); null when hidden, beyond the raw retention, or from fewer than k visitors',
+    ),
 })
 export const TimeseriesResponse = z.strictObject({
   ...Meta,
@@ -122,5 +147,92 @@ export const ConsentResponse = z.strictObject({
   grant_rate: z.number().min(0).max(1).nullable().describe('grants / (grants + refusals); null when either is hidden'),
 })
 export type ConsentResponse = z.infer<typeof ConsentResponse>
+
+/** One funnel step: `type:value` (a pageview's value is its path, any other type's its event name) or a bare event name of any type. */
+export const FunnelStep = z.strictObject({ type: StatsEventType.nullable(), value: z.string().min(1).max(200) })
+export type FunnelStep = z.infer<typeof FunnelStep>
+
+/** `click:cta` → click named cta; `pageview:/pricing` → pageview of /pricing; `signup` (or an unknown prefix) → any event named so. */
+export function parseFunnelStep(step: string): { type: z.infer<typeof StatsEventType> | null; value: string } {
+  const colon = step.indexOf(':')
+  const type = colon > 0 ? StatsEventType.safeParse(step.slice(0, colon)) : undefined
+  return type?.success ? { type: type.data, value: step.slice(colon + 1) } : { type: null, value: step }
+}
+
+/** The step as written back in answers: `type:value`, or the bare name. */
+export const funnelStepLabel = (s: FunnelStep): string => (s.type === null ? s.value : `${s.type}:${s.value}`)
+
+export const FUNNEL_MIN_STEPS = 2
+export const FUNNEL_MAX_STEPS = 8
+export const FUNNEL_MAX_WINDOW_SECONDS = 86_400
+
+export const FunnelQuery = z.object({
+  ...RangeQuery,
+  steps: z
+    .string()
+    .min(1)
+    .max(2000)
+    .describe('2–8 comma-separated steps, each type:value (pageview:/pricing, click:cta, feature:export-csv) or a bare event name of any type')
+    .transform((s) => s.split(',').map((step) => parseFunnelStep(step.trim())))
+    .pipe(z.array(FunnelStep).min(FUNNEL_MIN_STEPS).max(FUNNEL_MAX_STEPS)),
+  window: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(FUNNEL_MAX_WINDOW_SECONDS)
+    .default(1800)
+    .describe('seconds from a visitor’s first step within which the later steps must happen, in order'),
+})
+export type FunnelQuery = z.infer<typeof FunnelQuery>
+
+export const FunnelStepResult = z.strictObject({
+  step: z.string().describe('the step as type:value or a bare name'),
+  type: StatsEventType.nullable(),
+  value: z.string(),
+  visitors: Hideable.describe('distinct visitors who reached this step, in order, within the window; null under k and after a hidden step'),
+  conversion: z.number().min(0).max(1).nullable().describe('visitors / the previous step’s visitors; null for the first step or when either is hidden'),
+})
+export const FunnelResponse = z.strictObject({
+  ...Meta,
+  window: z.number().int().min(1),
+  source: StatsSource,
+  steps: z.array(FunnelStepResult),
+})
+export type FunnelResponse = z.infer<typeof FunnelResponse>
+
+export const CohortInterval = z.enum(['week', 'month'])
+export type CohortInterval = z.infer<typeof CohortInterval>
+
+export const CohortsQuery = z.object({
+  ...RangeQuery,
+  feature: z.string().min(1).max(200).describe('the feature event name (type feature)'),
+  interval: CohortInterval.default('week').describe('cohort and return periods: weeks (from Monday) or months, UTC'),
+})
+export type CohortsQuery = z.infer<typeof CohortsQuery>
+
+export const CohortCell = z.strictObject({
+  t: z.string().describe('start of the later period'),
+  offset: z.number().int().min(1).describe('periods after the cohort’s'),
+  accounts: Hideable.describe('accounts of the cohort that used the feature in this period; null under k'),
+})
+export const Cohort = z.strictObject({
+  cohort: z.string().describe('start of the period of first use within the range'),
+  hidden: z.boolean().describe('true when the cohort has fewer than k accounts: every count is null'),
+  accounts: Hideable.describe('accounts whose first use in the range fell in this period'),
+  retained: z.array(CohortCell).describe('one cell per later period in the range'),
+})
+export const CohortsResponse = z.strictObject({
+  ...Meta,
+  feature: z.string(),
+  interval: CohortInterval,
+  source: StatsSource,
+  periods: z.array(z.string()).describe('start of every period the range touches'),
+  cohorts: z.array(Cohort),
+})
+export type CohortsResponse = z.infer<typeof CohortsResponse>
+
+export const StatsSite = z.strictObject({ id: z.string(), allowed_origins: z.array(z.string()), consent_mode: SiteMode })
+export const SitesResponse = z.strictObject({ org_id: z.string(), sites: z.array(StatsSite) })
+export type SitesResponse = z.infer<typeof SitesResponse>
 
 export const StatsError = z.strictObject({ error: z.string(), message: z.string() })

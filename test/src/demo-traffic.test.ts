@@ -81,6 +81,18 @@ describe('npm start with DEMO_TRAFFIC=1 and the demo tenant', () => {
     expect(Number(rawIds!.n)).toBe(0)
   })
 
+  it('fills the per-dimension rollups through their views: each dimension counts every demo event once', async () => {
+    const [raw] = await rows<{ n: string }>(warehouse, `SELECT toString(count()) AS n FROM atspark.events WHERE org_id = 'demo'`)
+    for (const table of ['rollup_dims_hourly', 'rollup_dims_daily']) {
+      const dims = await rows<{ dimension: string; n: string }>(
+        warehouse,
+        `SELECT toString(dimension) AS dimension, toString(sum(events)) AS n FROM atspark.${table} WHERE org_id = 'demo' GROUP BY dimension ORDER BY dimension`,
+      )
+      expect(dims.map((d) => d.dimension)).toEqual(['', 'browser', 'country', 'device_type', 'name', 'os', 'referrer_host', 'url_path'])
+      for (const d of dims) expect(d.n, `${table} ${d.dimension}`).toBe(raw!.n)
+    }
+  })
+
   it('logs consent receipts with grants and refusals', async () => {
     const consent = await rows<{ analytics: boolean; source: string; n: string }>(
       warehouse,

@@ -192,6 +192,7 @@ describe('embedded pipeline, end to end over the built artifacts', () => {
       { version: 5, name: 'suppressions' },
       { version: 6, name: 'rollup_hourly' },
       { version: 7, name: 'rollup_daily' },
+      { version: 8, name: 'rollup_dims' },
     ])
   })
 })

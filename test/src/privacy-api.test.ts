@@ -347,7 +347,7 @@ describe('the warehouse after the pipeline stopped', () => {
     const [retention] = await rows<{ detail: string }>(warehouse!, `SELECT detail FROM atspark.audit_log WHERE action = 'retention.site'`)
     expect(JSON.parse(retention!.detail)).toEqual({ org_id: 'org-a', site_id: 'short', retention_months: 1, deleted: 1 })
     const migrations = await rows<{ detail: string }>(warehouse!, `SELECT detail FROM atspark.audit_log WHERE action = 'migration' ORDER BY detail`)
-    expect(migrations.map((m) => JSON.parse(m.detail).version).sort()).toEqual([1, 2, 3, 4, 5, 6, 7])
+    expect(migrations.map((m) => JSON.parse(m.detail).version).sort()).toEqual([1, 2, 3, 4, 5, 6, 7, 8])
   })
 
   it('stores the suppressions as pseudonyms: the erased user by user_pid, the anon by its hash, each at its latest state', async () => {
@@ -383,8 +383,8 @@ describe('the warehouse after the pipeline stopped', () => {
       consent_log: 'toDateTime(received_at) + toIntervalMonth(26)',
       events: 'toDateTime(ts) + toIntervalMonth(13)',
       privacy_requests: 'toDateTime(created_at) + toIntervalMonth(25)',
-      rollup_daily: 'toDateTime(bucket) + toIntervalMonth(25)',
-      rollup_hourly: 'toDateTime(bucket) + toIntervalMonth(25)',
+      rollup_dims_daily: 'toDateTime(bucket) + toIntervalMonth(25)',
+      rollup_dims_hourly: 'toDateTime(bucket) + toIntervalMonth(25)',
       schema_migrations: '',
       suppressions: '',
     })
@@ -392,7 +392,7 @@ describe('the warehouse after the pipeline stopped', () => {
     expect(events?.rows).toBeGreaterThan(0)
     expect(events?.oldest).toMatch(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}/)
     // The views filled the rollups from the same events; they are listed, the views themselves are not.
-    expect(report.find((t) => t.table === 'rollup_daily')?.rows).toBeGreaterThan(0)
-    expect(report.map((t) => t.table)).not.toContain('rollup_daily_mv')
+    expect(report.find((t) => t.table === 'rollup_dims_daily')?.rows).toBeGreaterThan(0)
+    expect(report.map((t) => t.table)).not.toContain('rollup_dims_daily_mv')
   })
 })

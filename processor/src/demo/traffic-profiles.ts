@@ -224,3 +224,88 @@ export const HOUR_WEIGHTS: readonly number[] = [1, 0.6, 0.4, 0.3, 0.3, 0.5, 1, 2
 
 /** Relative traffic by UTC weekday (0 = Sunday): weekends are quieter for a B2B product. */
 export const WEEKDAY_WEIGHTS: readonly number[] = [0.5, 1, 1.05, 1.05, 1, 0.9, 0.55]
+
+/** What a site's visitors do: where they land and go, what they click, which features accounts use. */
+export interface SiteProfile {
+  entryPages: readonly (readonly [string, number])[]
+  browsePages: readonly (readonly [string, number])[]
+  /** Where signed-in accounts go. */
+  appPages: readonly (readonly [string, number])[]
+  referrers: readonly (readonly [string | undefined, number])[]
+  clicks: Readonly<Record<string, readonly string[]>>
+  dashboards: Readonly<Record<string, string>>
+  features: readonly (readonly [string, number])[]
+  /** Share of human visitors who are signed in. */
+  accountShare: number
+}
+
+/** The demo product itself (site `demo`). */
+export const PRODUCT_SITE: SiteProfile = {
+  entryPages: ENTRY_PAGES,
+  browsePages: BROWSE_PAGES,
+  appPages: APP_PAGES,
+  referrers: REFERRERS,
+  clicks: CLICKS,
+  dashboards: DASHBOARDS,
+  features: FEATURES,
+  accountShare: 0.16,
+}
+
+/** A second site of the demo org (`docs`): developers reading documentation, searching and copying snippets. */
+export const DOCS_SITE: SiteProfile = {
+  entryPages: [
+    ['/', 20],
+    ['/getting-started', 25],
+    ['/sdk/reference', 18],
+    ['/api/stats', 12],
+    ['/guides/consent-modes', 10],
+    ['/guides/dashboard', 8],
+    ['/changelog', 7],
+  ],
+  browsePages: [
+    ['/getting-started', 14],
+    ['/sdk/reference', 18],
+    ['/sdk/events', 12],
+    ['/api/stats', 12],
+    ['/api/privacy', 8],
+    ['/guides/consent-modes', 10],
+    ['/guides/self-hosting', 9],
+    ['/changelog', 5],
+  ],
+  appPages: [
+    ['/api/stats', 25],
+    ['/api/privacy', 15],
+    ['/sdk/reference', 20],
+    ['/guides/self-hosting', 15],
+    ['/changelog', 10],
+  ],
+  referrers: [
+    ['https://www.google.com/', 38],
+    [undefined, 22],
+    ['https://github.com/', 14],
+    ['https://stackoverflow.com/', 9],
+    ['https://duckduckgo.com/', 6],
+    ['https://www.bing.com/', 4],
+    ['https://news.ycombinator.com/', 4],
+    ['https://dev.to/', 3],
+  ],
+  clicks: {
+    '/': ['Get started', 'Search docs'],
+    '/getting-started': ['Copy snippet', 'Next page'],
+    '/sdk/reference': ['Copy snippet', 'Open on GitHub'],
+    '/sdk/events': ['Copy snippet'],
+    '/api/stats': ['Copy curl', 'Open OpenAPI'],
+    '/api/privacy': ['Copy curl'],
+    '/guides/consent-modes': ['Next page', 'Copy snippet'],
+    '/guides/self-hosting': ['Copy command', 'Next page'],
+  },
+  dashboards: {},
+  features: [
+    ['docs_search', 0.75],
+    ['copy_snippet', 0.6],
+    ['code_language_switch', 0.35],
+    ['dark_mode', 0.3],
+    ['feedback_widget', 0.15],
+  ],
+  accountShare: 0.12,
+}

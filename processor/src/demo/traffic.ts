@@ -1,20 +1,15 @@
 import type { BusMessage, ConsentSource, Envelope, WireEvent } from '@atspark/schemas'
 import { Prng } from './prng.js'
 import {
-  APP_PAGES,
-  BROWSE_PAGES,
-  CLICKS,
-  DASHBOARDS,
   DEVICES,
   type DeviceProfile,
-  ENTRY_PAGES,
-  FEATURES,
   HOUR_WEIGHTS,
   PLANS,
+  PRODUCT_SITE,
   QUERIES,
-  REFERRERS,
   REGIONS,
   type RegionProfile,
+  type SiteProfile,
   WEEKDAY_WEIGHTS,
 } from './traffic-profiles.js'
 
@@ -31,6 +26,8 @@ export interface DemoTrafficOptions {
   days?: number
   seed?: number
   policyRevision?: string
+  /** What visitors do on this site; default the demo product's. */
+  profile?: SiteProfile
 }
 
 export const DEMO_TRAFFIC_DEFAULTS = { visitors: 3_000, days: 30, seed: 20_240_601, policyRevision: '1' } as const
@@ -82,6 +79,7 @@ export function* demoTraffic(options: DemoTrafficOptions): Generator<BusMessage>
   const days = options.days ?? DEMO_TRAFFIC_DEFAULTS.days
   const seed = options.seed ?? DEMO_TRAFFIC_DEFAULTS.seed
   const policyRevision = options.policyRevision ?? DEMO_TRAFFIC_DEFAULTS.policyRevision
+  const profile = options.profile ?? PRODUCT_SITE
   const firstDay = Math.floor(options.now / DAY_MS) * DAY_MS - (days - 1) * DAY_MS
   // Later days weigh a little more: a product whose traffic grows.
   const dayWeights = Array.from({ length: days }, (_, i) => [i, WEEKDAY_WEIGHTS[new Date(firstDay + i * DAY_MS).getUTCDay()]! * (0.8 + (0.4 * i) / days)] as const)
@@ -105,7 +103,7 @@ export function* demoTraffic(options: DemoTrafficOptions): Generator<BusMessage>
       }
       // Refusals and browser signals stop analytics before any event is sent.
       if (consent.kind === 'refuse') break
-      yield* sessionMessages(options, visitor, start, policyRevision)
+      yield* sessionMessages(options, profile, visitor, start, policyRevision)
       dayIndex += prng.int(1, visitor.account ? 5 : 9)
     }
   }
@@ -113,7 +111,7 @@ export function* demoTraffic(options: DemoTrafficOptions): Generator<BusMessage>
   function newVisitor(prng: Prng, index: number): Visitor {
     const region = prng.weighted(REGIONS.map((r) => [r, r.weight] as const))
     const device = prng.weighted(DEVICES.map((d) => [d, d.weight] as const))
-    const isAccount = device.device !== 'bot' && prng.chance(0.16)
+    const isAccount = device.device !== 'bot' && prng.chance(profile.accountShare)
     return {
       prng,
       region,
@@ -130,7 +128,7 @@ export function* demoTraffic(options: DemoTrafficOptions): Generator<BusMessage>
             account: {
               uid: `demo-user-${index + 1}`,
               plan: prng.weighted(PLANS),
-              features: FEATURES.filter(([, share]) => prng.chance(share)).map(([name]) => name),
+              features: profile.features.filter(([, share]) => prng.chance(share)).map(([name]) => name),
             },
           }
         : {}),
@@ -165,7 +163,7 @@ function receipt(options: DemoTrafficOptions, prng: Prng, visitor: Visitor, cons
 }
 
 /** One session: pageviews along a plausible path, with the interactions each page invites. */
-function* sessionMessages(options: DemoTrafficOptions, visitor: Visitor, start: number, policyRevision: string): Generator<BusMessage> {
+function* sessionMessages(options: DemoTrafficOptions, profile: SiteProfile, visitor: Visitor, start: number, policyRevision: string): Generator<BusMessage> {
   const { prng, account } = visitor
   const bot = visitor.device.device === 'bot'
   const sessionId = prng.hex(16)
@@ -184,19 +182,19 @@ function* sessionMessages(options: DemoTrafficOptions, visitor: Visitor, start: 
 
   // Bounce-heavy for anonymous visitors, long crawls for bots, working sessions for accounts.
   const pages = bot ? prng.int(3, 12) : account ? prng.int(2, 7) : prng.chance(0.42) ? 1 : prng.int(2, 5)
-  let path = bot ? '/' : account ? prng.weighted(APP_PAGES) : prng.weighted(ENTRY_PAGES)
-  const referrer = bot ? undefined : account && prng.chance(0.7) ? undefined : prng.weighted(REFERRERS)
+  let path = bot ? '/' : account ? prng.weighted(profile.appPages) : prng.weighted(profile.entryPages)
+  const referrer = bot ? undefined : account && prng.chance(0.7) ? undefined : prng.weighted(profile.referrers)
   for (let i = 0; i < pages; i++) {
     if (i > 0) {
-      const next = prng.weighted(bot ? BROWSE_PAGES : account ? APP_PAGES : BROWSE_PAGES)
+      const next = prng.weighted(bot ? profile.browsePages : account ? profile.appPages : profile.browsePages)
       if (next === path) continue
       path = next
     }
     add({ t: 'pageview', u: `${options.siteUrl}${path}`, ...(i === 0 && referrer ? { r: referrer } : {}) }, i === 0 ? 0 : prng.int(5_000, 90_000))
     if (bot) continue
-    const labels = CLICKS[path]
+    const labels = profile.clicks[path]
     if (labels && prng.chance(0.35)) add({ t: 'click', n: prng.pick(labels), u: `${options.siteUrl}${path}`, p: { tag: prng.chance(0.7) ? 'button' : 'a' } }, prng.int(2_000, 25_000))
-    const dashboard = DASHBOARDS[path]
+    const dashboard = profile.dashboards[path]
     if (dashboard) add({ t: 'dashboard', n: dashboard, u: `${options.siteUrl}${path}`, p: { widgets: prng.int(3, 12) } }, prng.int(300, 2_000))
     if (path === '/reports' && account) {
       for (let q = prng.int(1, 3); q > 0; q--) {

@@ -4,6 +4,7 @@ import type { ClickHouseClient } from '@clickhouse/client'
 import { type Pseudonymize, pseudonymizer } from '../enrich/event-rows.js'
 import type { RecordDeps } from '../pipeline/to-records.js'
 import { applyConfiguredTtls, enforceSiteRetention } from '../warehouse/retention.js'
+import { ROLLUP_TABLES } from '../warehouse/rollups.js'
 import type { PrivacyApiDeps } from './api.js'
 import { AuditAction, systemAuditRow } from './audit.js'
 import { orgSecrets } from './keys.js'
@@ -60,8 +61,7 @@ export async function startPrivacy(options: PrivacyRuntimeOptions): Promise<Priv
   const ttls = await applyConfiguredTtls(warehouse, {
     audit_log: options.auditLogTtlMonths ?? AUDIT_LOG_TTL_MONTHS,
     privacy_requests: options.privacyRequestsTtlMonths ?? PRIVACY_REQUESTS_TTL_MONTHS,
-    rollup_hourly: options.rollupTtlMonths ?? ROLLUP_TTL_MONTHS,
-    rollup_daily: options.rollupTtlMonths ?? ROLLUP_TTL_MONTHS,
+    ...Object.fromEntries(Object.keys(ROLLUP_TABLES).map((table) => [table, options.rollupTtlMonths ?? ROLLUP_TTL_MONTHS])),
   })
   if (ttls.length) {
     await store.audit(ttls.map((change) => systemAuditRow(AuditAction.retentionTtl, 'ok', { ...change })))

@@ -1,5 +1,5 @@
 import { createLogger, TenantDirectory } from '@atspark/ingest'
-import { AdoptionResponse, BreakdownResponse, ConsentResponse, TimeseriesResponse } from '@atspark/schemas'
+import { AdoptionResponse, BreakdownResponse, CohortsResponse, ConsentResponse, FunnelResponse, SitesResponse, TimeseriesResponse } from '@atspark/schemas'
 import { Registry } from 'prom-client'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createBackofficeApp } from '../backoffice.js'
@@ -17,7 +17,7 @@ const tenants = TenantDirectory.from({
         { id: 'a-privacy', hash: keys.aPrivacy.hash, role: 'privacy' },
         { id: 'a-admin', hash: keys.aAdmin.hash, role: 'admin' },
       ],
-      sites: [site('web', 'pk_aaa'), site('shop', 'pk_aab')],
+      sites: [site('web', 'pk_aaa'), { ...site('shop', 'pk_aab'), consent_mode: 'opt-out' as const, retention_months: 3 }],
     },
     { id: 'org-b', name: 'B', api_keys: [{ id: 'b-analyst', hash: keys.bAnalyst.hash, role: 'analyst' }], sites: [site('bsite', 'pk_bbb')] },
   ],
@@ -26,8 +26,17 @@ const tenants = TenantDirectory.from({
 /** Answers by the table read; records every query so tests can see what reached the warehouse. */
 let calls: { query: string; query_params: Record<string, unknown> }[]
 let app: ReturnType<typeof createBackofficeApp>
+/** Per-test answers, tried before the defaults: [a text the query contains, its rows]. */
+let overrides: [string, unknown[]][]
+const NOW = Date.parse('2026-11-28T12:00:00Z')
 
 function answer(query: string): unknown[] {
+  for (const [text, rows] of overrides) if (query.includes(text)) return rows
+  if (query.includes('n_bounces'))
+    return [
+      { t: '2026-11-01', n_bounces: '1', n_sessions: '3', n_visitors: '3' },
+      { t: '2026-11-02', n_bounces: '3', n_sessions: '9', n_visitors: '8' },
+    ]
   if (query.includes('consent_log')) return [{ source: 'banner', grants: '40', refusals: '2' }, { source: 'gpc', grants: '0', refusals: '9' }]
   if (query.includes("type = 'feature'"))
     return [
@@ -44,6 +53,7 @@ function answer(query: string): unknown[] {
 
 beforeEach(() => {
   calls = []
+  overrides = []
   const warehouse = {
     ping: async () => ({ success: true }),
     query: async (q: { query: string; query_params: Record<string, unknown> }) => {
@@ -51,7 +61,7 @@ beforeEach(() => {
       return { json: async () => answer(q.query) }
     },
   } as unknown as Parameters<typeof createBackofficeApp>[0]['warehouse']
-  app = createBackofficeApp({ warehouse, registries: [new Registry()], stats: { warehouse, tenants: () => tenants, logger: createLogger('stats-test', 'silent'), k: 5 } })
+  app = createBackofficeApp({ warehouse, registries: [new Registry()], stats: { warehouse, tenants: () => tenants, logger: createLogger('stats-test', 'silent'), k: 5, now: () => NOW } })
 })
 
 const get = (path: string, key?: string) => app.request(path, { headers: key ? { authorization: `Bearer ${key}` } : {} })
@@ -66,11 +76,13 @@ describe('stats API auth and scope', () => {
 
   it('takes the org from the key: another org’s site is 404, org_id in the query is ignored', async () => {
     expect((await get('/v1/stats/timeseries?site=bsite', keys.aAnalyst.key)).status).toBe(404)
-    const res = await get('/v1/stats/timeseries?site=web&org_id=org-b', keys.aAnalyst.key)
+    const res = await get('/v1/stats/timeseries?site=web&org_id=org-b&bounce=true', keys.aAnalyst.key)
     expect(res.status).toBe(200)
-    expect(calls.map((c) => c.query_params.org)).toEqual(['org-a'])
+    // The series and its bounce rates: both scoped to the key's org.
+    expect(calls.map((c) => c.query_params.org)).toEqual(['org-a', 'org-a'])
+    calls = []
     expect((await get('/v1/stats/timeseries', keys.bAnalyst.key)).status).toBe(200)
-    expect(calls[1]?.query_params).toMatchObject({ org: 'org-b', site: 'bsite' })
+    expect(calls[0]?.query_params).toMatchObject({ org: 'org-b', site: 'bsite' })
     // Two sites: which one must be said.
     expect((await get('/v1/stats/timeseries', keys.aAdmin.key)).status).toBe(400)
   })
@@ -83,13 +95,176 @@ describe('stats API auth and scope', () => {
 })
 
 describe('stats API answers', () => {
-  it('timeseries hides buckets under k', async () => {
-    const body = TimeseriesResponse.parse(await (await get('/v1/stats/timeseries?site=web&from=2026-10-01&to=2026-11-05', keys.aAnalyst.key)).json())
-    expect(body.source).toBe('rollup_daily')
+  it('timeseries hides buckets under k, with a bounce rate only for shown ones', async () => {
+    const body = TimeseriesResponse.parse(await (await get('/v1/stats/timeseries?site=web&from=2026-10-01&to=2026-11-05&bounce=true', keys.aAnalyst.key)).json())
+    expect(body.source).toBe('rollup_dims_daily')
     expect(body.buckets).toEqual([
-      { t: '2026-11-01', hidden: true, visitors: null, pageviews: null, events: null, sessions: null },
-      { t: '2026-11-02', hidden: false, visitors: 8, pageviews: 10, events: 12, sessions: 9 },
+      { t: '2026-11-01', hidden: true, visitors: null, pageviews: null, events: null, sessions: null, bounce_rate: null },
+      { t: '2026-11-02', hidden: false, visitors: 8, pageviews: 10, events: 12, sessions: 9, bounce_rate: 3 / 9 },
     ])
+    const bounce = calls.find((c) => c.query.includes('n_bounces'))
+    expect(bounce?.query).toContain('FROM atspark.events')
+    expect(bounce?.query_params).toMatchObject({ org: 'org-a', site: 'web', from: '2026-10-01', to: '2026-11-05' })
+  })
+
+  it('reads raw events for bounce rates only when bounce=true: without it, one rollup query and no bounce_rate', async () => {
+    for (const q of ['', '&bounce=false']) {
+      calls = []
+      const body = TimeseriesResponse.parse(await (await get(`/v1/stats/timeseries?site=web&from=2026-10-01&to=2026-11-05${q}`, keys.aAnalyst.key)).json())
+      expect(calls.map((c) => /FROM atspark\.(\w+)/.exec(c.query)?.[1])).toEqual(['rollup_dims_daily'])
+      expect(body.buckets).toEqual([
+        { t: '2026-11-01', hidden: true, visitors: null, pageviews: null, events: null, sessions: null },
+        { t: '2026-11-02', hidden: false, visitors: 8, pageviews: 10, events: 12, sessions: 9 },
+      ])
+    }
+    calls = []
+    await get('/v1/stats/timeseries?site=web&from=2026-10-01&to=2026-11-05&bounce=true', keys.aAnalyst.key)
+    expect(calls.map((c) => /FROM atspark\.(\w+)/.exec(c.query)?.[1])).toEqual(['rollup_dims_daily', 'events'])
+    for (const bad of ['1', 'yes', 'TRUE', '']) expect((await get(`/v1/stats/timeseries?site=web&bounce=${bad}`, keys.aAnalyst.key)).status, bad).toBe(400)
+  })
+
+  it('source=raw reads events with exact counts; auto and rollup read the rollup; anything else is 400', async () => {
+    const raw = TimeseriesResponse.parse(await (await get('/v1/stats/timeseries?site=web&from=2026-10-01&to=2026-11-05&source=raw', keys.aAnalyst.key)).json())
+    expect(raw.source).toBe('events')
+    expect(calls[0]?.query).toContain('FROM atspark.events')
+    expect(calls[0]?.query).toContain("uniqExactIf(anon_id, anon_id != '')")
+    expect(raw.buckets[1]).toMatchObject({ visitors: 8, hidden: false })
+    for (const source of ['auto', 'rollup']) {
+      const body = TimeseriesResponse.parse(await (await get(`/v1/stats/timeseries?site=web&from=2026-10-01&to=2026-11-05&source=${source}`, keys.aAnalyst.key)).json())
+      expect(body.source).toBe('rollup_dims_daily')
+    }
+    const breakdown = BreakdownResponse.parse(await (await get('/v1/stats/breakdown?site=web&dimension=url_path&source=raw', keys.aAnalyst.key)).json())
+    expect(breakdown.source).toBe('events')
+    const adoption = AdoptionResponse.parse(await (await get('/v1/stats/adoption?site=web&feature=x&source=raw', keys.aAnalyst.key)).json())
+    expect(adoption.source).toBe('events')
+    expect(calls.filter((c) => c.query.includes('FROM atspark.rollup')).length).toBe(2)
+    expect((await get('/v1/stats/timeseries?site=web&source=events', keys.aAnalyst.key)).status).toBe(400)
+  })
+
+  it('source=raw refuses a range reaching past the site’s raw retention, before any query', async () => {
+    calls = []
+    // 13 months before 2026-11-28T12:00Z is 2025-10-28T12:00Z.
+    const old = await get('/v1/stats/timeseries?site=web&from=2025-10-28&to=2025-11-05&source=raw', keys.aAnalyst.key)
+    expect(old.status).toBe(400)
+    expect(((await old.json()) as { message: string }).message).toMatch(/2025-10-29 or later/)
+    expect((await get('/v1/stats/timeseries?site=web&from=2025-10-29&to=2025-11-05&source=raw', keys.aAnalyst.key)).status).toBe(200)
+    // shop keeps raw events 3 months.
+    expect((await get('/v1/stats/breakdown?site=shop&dimension=country&from=2026-08-01&to=2026-09-01&source=raw', keys.aAnalyst.key)).status).toBe(400)
+    expect((await get('/v1/stats/breakdown?site=shop&dimension=country&from=2026-08-29&to=2026-09-01&source=raw', keys.aAnalyst.key)).status).toBe(200)
+    expect(calls.every((c) => c.query_params.from !== '2025-10-28' && c.query_params.from !== '2026-08-01')).toBe(true)
+  })
+
+  it('bounce rate is null for buckets the raw retention no longer covers', async () => {
+    overrides = [
+      [
+        'n_bounces',
+        ['2025-09-01', '2025-10-01', '2025-11-01'].map((t) => ({ t, n_bounces: '5', n_sessions: '10', n_visitors: '10' })),
+      ],
+      ['GROUP BY t', ['2025-09-01', '2025-10-01', '2025-11-01'].map((t) => ({ t, n_visitors: '10', n_pageviews: '10', n_events: '10', n_sessions: '10' }))],
+    ]
+    const body = TimeseriesResponse.parse(await (await get('/v1/stats/timeseries?site=web&from=2025-09-01&to=2025-12-01&interval=month&bounce=true', keys.aAnalyst.key)).json())
+    expect(body.buckets.map((b) => b.bounce_rate)).toEqual([null, null, 0.5])
+    // Wholly before the horizon: no raw read at all.
+    calls = []
+    const old = TimeseriesResponse.parse(await (await get('/v1/stats/timeseries?site=web&from=2025-09-01&to=2025-10-01&interval=month&bounce=true', keys.aAnalyst.key)).json())
+    expect(old.buckets.every((b) => b.bounce_rate === null)).toBe(true)
+    expect(calls.some((c) => c.query.includes('n_bounces'))).toBe(false)
+  })
+
+  it('sites: the key’s org and its sites, never a write key', async () => {
+    const res = await get('/v1/stats/sites?org_id=org-b', keys.aAnalyst.key)
+    expect(res.status).toBe(200)
+    const text = await res.text()
+    expect(SitesResponse.parse(JSON.parse(text))).toEqual({
+      org_id: 'org-a',
+      sites: [
+        { id: 'web', allowed_origins: ['https://x.example'], consent_mode: 'opt-in' },
+        { id: 'shop', allowed_origins: ['https://x.example'], consent_mode: 'opt-out' },
+      ],
+    })
+    expect(text).not.toContain('pk_')
+    expect((await (await get('/v1/stats/sites', keys.bAnalyst.key)).json()) as unknown).toEqual({
+      org_id: 'org-b',
+      sites: [{ id: 'bsite', allowed_origins: ['https://x.example'], consent_mode: 'opt-in' }],
+    })
+    expect((await get('/v1/stats/sites', keys.aPrivacy.key)).status).toBe(403)
+    expect((await get('/v1/stats/sites')).status).toBe(401)
+    expect(calls).toEqual([])
+  })
+
+  it('funnel: visitors per step from windowFunnel levels, hidden from the first step under k', async () => {
+    overrides = [
+      [
+        'windowFunnel',
+        [
+          { level: 1, visitors: '4' },
+          { level: 2, visitors: '10' },
+          { level: 3, visitors: '3' },
+        ],
+      ],
+    ]
+    const res = await get(`/v1/stats/funnel?site=web&steps=${encodeURIComponent("pageview:/pricing,click:cta,signup'up")}&window=600`, keys.aAnalyst.key)
+    expect(res.status).toBe(200)
+    const body = FunnelResponse.parse(await res.json())
+    expect(body).toMatchObject({ org_id: 'org-a', site: 'web', window: 600, source: 'events', k: 5 })
+    expect(body.steps).toEqual([
+      { step: 'pageview:/pricing', type: 'pageview', value: '/pricing', visitors: 17, conversion: null },
+      { step: 'click:cta', type: 'click', value: 'cta', visitors: 13, conversion: 13 / 17 },
+      { step: "signup'up", type: null, value: "signup'up", visitors: null, conversion: null },
+    ])
+    expect(calls[0]?.query).not.toContain('signup')
+    expect(calls[0]?.query).not.toContain('/pricing')
+    expect(calls[0]?.query_params).toMatchObject({ org: 'org-a', s0: '/pricing', s1: 'cta', t1: 'click', s2: "signup'up", window_ms: 600_000 })
+  })
+
+  it('funnel: 2–8 steps, a window of at most a day, the key’s own site, within the raw retention', async () => {
+    const eight = Array.from({ length: 8 }, (_, i) => `s${i}`).join(',')
+    expect((await get(`/v1/stats/funnel?site=web&steps=${eight}`, keys.aAnalyst.key)).status).toBe(200)
+    expect(calls[0]?.query_params.window_ms).toBe(1_800_000)
+    calls = []
+    expect((await get('/v1/stats/funnel?site=web&steps=a', keys.aAnalyst.key)).status).toBe(400)
+    expect((await get(`/v1/stats/funnel?site=web&steps=${eight},s8`, keys.aAnalyst.key)).status).toBe(400)
+    expect((await get('/v1/stats/funnel?site=web&steps=a,b&window=86401', keys.aAnalyst.key)).status).toBe(400)
+    expect((await get('/v1/stats/funnel?site=web&steps=a,pageview:', keys.aAnalyst.key)).status).toBe(400)
+    expect((await get('/v1/stats/funnel?site=web&steps=a,b&from=2025-01-01&to=2025-02-01', keys.aAnalyst.key)).status).toBe(400)
+    expect((await get('/v1/stats/funnel?site=bsite&steps=a,b', keys.aAnalyst.key)).status).toBe(404)
+    expect((await get('/v1/stats/funnel?site=web&steps=a,b', keys.aPrivacy.key)).status).toBe(403)
+    expect(calls).toEqual([])
+  })
+
+  it('cohorts: a triangle of accounts per first-use period, cohorts and cells under k hidden', async () => {
+    overrides = [
+      [
+        'ARRAY JOIN',
+        [
+          { cohort: '2026-11-02', period: '2026-11-02', accounts: '9' },
+          { cohort: '2026-11-02', period: '2026-11-09', accounts: '6' },
+          { cohort: '2026-11-02', period: '2026-11-16', accounts: '2' },
+          { cohort: '2026-11-09', period: '2026-11-09', accounts: '3' },
+          { cohort: '2026-11-09', period: '2026-11-16', accounts: '3' },
+        ],
+      ],
+    ]
+    const res = await get('/v1/stats/adoption/cohorts?site=web&feature=export&from=2026-11-02&to=2026-11-23', keys.aAnalyst.key)
+    expect(res.status).toBe(200)
+    const body = CohortsResponse.parse(await res.json())
+    expect(body).toMatchObject({ feature: 'export', interval: 'week', source: 'events', periods: ['2026-11-02', '2026-11-09', '2026-11-16'] })
+    expect(body.cohorts).toEqual([
+      {
+        cohort: '2026-11-02',
+        hidden: false,
+        accounts: 9,
+        retained: [
+          { t: '2026-11-09', offset: 1, accounts: 6 },
+          { t: '2026-11-16', offset: 2, accounts: null },
+        ],
+      },
+      { cohort: '2026-11-09', hidden: true, accounts: null, retained: [{ t: '2026-11-16', offset: 1, accounts: null }] },
+    ])
+    expect(calls[0]?.query_params).toMatchObject({ org: 'org-a', site: 'web', feature: 'export' })
+    expect(calls[0]?.query).not.toContain('export')
+    expect((await get('/v1/stats/adoption/cohorts?site=web&feature=x&interval=day', keys.aAnalyst.key)).status).toBe(400)
+    expect((await get('/v1/stats/adoption/cohorts?site=bsite&feature=x', keys.aAnalyst.key)).status).toBe(404)
   })
 
   it('breakdown hides an "other" under k', async () => {
@@ -121,6 +296,19 @@ describe('stats API answers', () => {
   it('serves an OpenAPI 3.1 document without auth', async () => {
     const doc = (await (await get('/openapi.json')).json()) as { openapi: string; paths: Record<string, unknown> }
     expect(doc.openapi).toBe('3.1.0')
-    expect(Object.keys(doc.paths)).toEqual(['/v1/stats/timeseries', '/v1/stats/breakdown', '/v1/stats/consent', '/v1/stats/adoption'])
+    expect(Object.keys(doc.paths)).toEqual([
+      '/v1/stats/sites',
+      '/v1/stats/timeseries',
+      '/v1/stats/breakdown',
+      '/v1/stats/consent',
+      '/v1/stats/adoption',
+      '/v1/stats/adoption/cohorts',
+      '/v1/stats/funnel',
+    ])
+    const params = (path: string) =>
+      ((doc.paths[path] as { get: { parameters: { name: string }[] } }).get.parameters ?? []).map((p) => p.name)
+    expect(params('/v1/stats/funnel')).toEqual(['site', 'from', 'to', 'steps', 'window'])
+    expect(params('/v1/stats/adoption/cohorts')).toEqual(['site', 'from', 'to', 'feature', 'interval'])
+    for (const path of ['/v1/stats/timeseries', '/v1/stats/breakdown', '/v1/stats/adoption']) expect(params(path)).toContain('source')
   })
 })

@@ -5,8 +5,15 @@ import {
   type ApiKeyRole,
   BreakdownQuery,
   BreakdownResponse,
+  CohortsQuery,
+  CohortsResponse,
   ConsentQuery,
   ConsentResponse,
+  FunnelQuery,
+  FunnelResponse,
+  funnelStepLabel,
+  SitesResponse,
+  type StatsInterval,
   TimeseriesQuery,
   TimeseriesResponse,
 } from '@atspark/schemas'
@@ -15,13 +22,16 @@ import { type Context, Hono } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { z } from 'zod'
 import { hashApiKey } from '../privacy/keys.js'
+import { bounceQuery, bounceRates } from './bounce.js'
+import { cohortQuery, cohortTriangle, periodStarts } from './cohorts.js'
+import { funnelQuery, kAnonymousFunnel } from './funnel.js'
 import { grantRate, hideSmallAdoption, hideSmallBuckets, kAnonymousBreakdown, keptValues, suppressColumn } from './kanon.js'
 import {
   adoptionQuery,
   type BuiltQuery,
   breakdownRestQuery,
   breakdownTopQuery,
-  chooseRollup,
+  chooseSource,
   consentQuery,
   DEFAULT_LIMITS,
   MAX_HOURLY_INTERVAL_DAYS,
@@ -31,6 +41,7 @@ import {
   StatsRequestError,
   timeseriesQuery,
 } from './queries.js'
+import { assertRawCovers, horizonBucket, rawHorizon, wallTimeToUtc } from './raw-retention.js'
 
 export interface StatsApiDeps {
   warehouse: ClickHouseClient
@@ -74,15 +85,16 @@ export function createStatsApp(deps: StatsApiDeps): Hono<StatsEnv> {
   )
 
   /** The key's org and one of its sites: an id that is not this org's is simply not found. */
-  const siteOf = (c: Context<StatsEnv>, requested: string | undefined): { org: string; site: string } => {
+  const siteOf = (c: Context<StatsEnv>, requested: string | undefined): { org: string; site: string; horizon: number } => {
     const org = c.get('principal').orgId
     const sites = deps.tenants().org(org)?.sites ?? []
-    if (requested === undefined) {
-      if (sites.length === 1 && sites[0]) return { org, site: sites[0].id }
-      throw new StatsRequestError(`site is required: this org has ${sites.length} sites`)
+    const found = requested === undefined ? (sites.length === 1 ? sites[0] : undefined) : sites.find((s) => s.id === requested)
+    if (!found) {
+      if (requested === undefined) throw new StatsRequestError(`site is required: this org has ${sites.length} sites`)
+      throw new NotFound(`no site ${requested} in this org`)
     }
-    if (!sites.some((s) => s.id === requested)) throw new NotFound(`no site ${requested} in this org`)
-    return { org, site: requested }
+    // Raw events reach back only as far as the site's retention (13 months at most).
+    return { org, site: found.id, horizon: rawHorizon(now(), found.retention_months) }
   }
 
   const rows = async <T>(q: BuiltQuery): Promise<T[]> => {
@@ -90,13 +102,35 @@ export function createStatsApp(deps: StatsApiDeps): Hono<StatsEnv> {
     return rs.json<T>()
   }
 
+  /** Per shown bucket, from raw events (whatever the series' source); a range wholly past the raw retention has none to read. */
+  const bounceRatesOf = async (scope: Scope, interval: StatsInterval, buckets: readonly { t: string; hidden: boolean }[], horizon: number) => {
+    const { range } = scope
+    if (wallTimeToUtc(range.to, range.tz) <= horizon) return buckets.map(() => null)
+    const bounces = (await rows<Record<string, string | number>>(bounceQuery(scope, interval, limits))).map((r) => ({
+      t: String(r.t),
+      bounces: Number(r.n_bounces),
+      sessions: Number(r.n_sessions),
+      visitors: Number(r.n_visitors),
+    }))
+    const beyond = wallTimeToUtc(range.from, range.tz) < horizon
+    return bounceRates(buckets, bounces, k, beyond ? horizonBucket(horizon, interval, range.tz) : null)
+  }
+
+  /** The key's org's sites, for pickers: never a write key. */
+  app.get('/sites', (c) => {
+    const org = c.get('principal').orgId
+    const sites = (deps.tenants().org(org)?.sites ?? []).map((s) => ({ id: s.id, allowed_origins: s.allowed_origins, consent_mode: s.consent_mode }))
+    return c.json(SitesResponse.parse({ org_id: org, sites }))
+  })
+
   app.get('/timeseries', async (c) => {
     const q = parseQuery(TimeseriesQuery, c.req.query())
-    const { org, site } = siteOf(c, q.site)
+    const { org, site, horizon } = siteOf(c, q.site)
     const range = resolveRange(q, q.tz, now())
     if (q.interval === 'hour' && range.days > MAX_HOURLY_INTERVAL_DAYS) throw new StatsRequestError(`interval=hour covers at most ${MAX_HOURLY_INTERVAL_DAYS} days`)
     const scope: Scope = { org, site, range }
-    const table = chooseRollup(range, q.interval)
+    const table = chooseSource(range, q.interval, q.source)
+    if (table === 'events') assertRawCovers(range, horizon, 'source=raw')
     const raw = await rows<Record<string, string | number>>(timeseriesQuery(scope, table, q.interval, limits))
     const counts = raw.map((r) => ({
       t: String(r.t),
@@ -105,28 +139,71 @@ export function createStatsApp(deps: StatsApiDeps): Hono<StatsEnv> {
       events: Number(r.n_events),
       sessions: Number(r.n_sessions),
     }))
-    const body = { org_id: org, site, from: range.from, to: range.to, k, interval: q.interval, tz: range.tz, source: table, buckets: hideSmallBuckets(counts, k) }
+    const buckets = hideSmallBuckets(counts, k)
+    // Bounce rates need each session's events, so only raw events answer them: read only when asked.
+    const rates = q.bounce ? await bounceRatesOf(scope, q.interval, buckets, horizon) : undefined
+    const body = {
+      org_id: org,
+      site,
+      from: range.from,
+      to: range.to,
+      k,
+      interval: q.interval,
+      tz: range.tz,
+      source: table,
+      buckets: rates ? buckets.map((b, i) => ({ ...b, bounce_rate: rates[i] ?? null })) : buckets,
+    }
     return c.json(TimeseriesResponse.parse(body))
   })
 
   app.get('/adoption', async (c) => {
     const q = parseQuery(AdoptionQuery, c.req.query())
-    const { org, site } = siteOf(c, q.site)
+    const { org, site, horizon } = siteOf(c, q.site)
     const range = resolveRange(q, q.tz, now())
     if (q.interval === 'hour' && range.days > MAX_HOURLY_INTERVAL_DAYS) throw new StatsRequestError(`interval=hour covers at most ${MAX_HOURLY_INTERVAL_DAYS} days`)
-    const table = chooseRollup(range, q.interval)
+    const table = chooseSource(range, q.interval, q.source)
+    if (table === 'events') assertRawCovers(range, horizon, 'source=raw')
     const raw = await rows<Record<string, string | number>>(adoptionQuery({ org, site, range }, table, q.interval, q.feature, limits))
     const counts = raw.map((r) => ({ t: String(r.t), accounts: Number(r.n_accounts), visitors: Number(r.n_visitors), events: Number(r.n_events) }))
     const body = { org_id: org, site, from: range.from, to: range.to, k, feature: q.feature, interval: q.interval, tz: range.tz, source: table, buckets: hideSmallAdoption(counts, k) }
     return c.json(AdoptionResponse.parse(body))
   })
 
+  app.get('/adoption/cohorts', async (c) => {
+    const q = parseQuery(CohortsQuery, c.req.query())
+    const { org, site, horizon } = siteOf(c, q.site)
+    const range = resolveRange(q, 'UTC', now())
+    assertRawCovers(range, horizon, 'a cohort table')
+    const raw = await rows<Record<string, string | number>>(cohortQuery({ org, site, range }, q.feature, q.interval, limits))
+    const cells = raw.map((r) => ({ cohort: String(r.cohort), period: String(r.period), accounts: Number(r.accounts) }))
+    const periods = periodStarts(range, q.interval)
+    const body = { org_id: org, site, from: range.from, to: range.to, k, feature: q.feature, interval: q.interval, source: 'events', periods, cohorts: cohortTriangle(cells, periods, k) }
+    return c.json(CohortsResponse.parse(body))
+  })
+
+  app.get('/funnel', async (c) => {
+    const q = parseQuery(FunnelQuery, c.req.query())
+    const { org, site, horizon } = siteOf(c, q.site)
+    const range = resolveRange(q, 'UTC', now())
+    assertRawCovers(range, horizon, 'a funnel')
+    const raw = await rows<Record<string, string | number>>(funnelQuery({ org, site, range }, q.steps, q.window, limits))
+    const counts = kAnonymousFunnel(
+      raw.map((r) => ({ level: Number(r.level), visitors: Number(r.visitors) })),
+      q.steps.length,
+      k,
+    )
+    const steps = q.steps.map((s, i) => ({ step: funnelStepLabel(s), type: s.type, value: s.value, visitors: counts[i]?.visitors ?? null, conversion: counts[i]?.conversion ?? null }))
+    const body = { org_id: org, site, from: range.from, to: range.to, k, window: q.window, source: 'events', steps }
+    return c.json(FunnelResponse.parse(body))
+  })
+
   app.get('/breakdown', async (c) => {
     const q = parseQuery(BreakdownQuery, c.req.query())
-    const { org, site } = siteOf(c, q.site)
+    const { org, site, horizon } = siteOf(c, q.site)
     const range = resolveRange(q, 'UTC', now())
     const scope: Scope = { org, site, range }
-    const table = chooseRollup(range, undefined)
+    const table = chooseSource(range, undefined, q.source)
+    if (table === 'events') assertRawCovers(range, horizon, 'source=raw')
     const spec = { dimension: q.dimension, type: q.type, limit: q.limit, k }
     const top = (await rows<Record<string, string | number>>(breakdownTopQuery(scope, table, spec, limits))).map((r) => ({
       value: String(r.value),

@@ -1,8 +1,11 @@
-import { type StatsDimension, type StatsInterval, WAREHOUSE_DATABASE as DB } from '@atspark/schemas'
+import { type StatsDimension, type StatsInterval, type StatsSourceParam, WAREHOUSE_DATABASE as DB } from '@atspark/schemas'
+import type { RollupTable } from '../warehouse/rollups.js'
 
 /** Pure query builders: SQL text built only from whitelisted identifiers; every value travels as a query parameter. */
 
-export type RollupTable = 'rollup_hourly' | 'rollup_daily'
+export type { RollupTable }
+/** A rollup, or the raw events (exact counts, only within the raw retention). */
+export type StatsTable = RollupTable | 'events'
 
 export interface BuiltQuery {
   query: string
@@ -35,10 +38,10 @@ export interface ResolvedRange {
   days: number
 }
 
-const isDay = (s: string) => s.length === 10
+export const isDay = (s: string) => s.length === 10
 
 /** Wall time → epoch ms as if UTC: enough to measure a range, whatever the zone's offset. */
-function approxMs(s: string): number {
+export function approxMs(s: string): number {
   return Date.parse(isDay(s) ? `${s}T00:00:00Z` : `${s.slice(0, 16)}:00Z`)
 }
 
@@ -74,24 +77,21 @@ export function validTimeZone(tz: string): boolean {
 export function chooseRollup(range: ResolvedRange, interval: StatsInterval | undefined): RollupTable {
   const utc = range.tz === 'UTC' || range.tz === 'Etc/UTC'
   const wholeDays = isDay(range.from) && isDay(range.to)
-  if (utc && wholeDays && interval !== 'hour' && range.days > HOURLY_THRESHOLD_DAYS) return 'rollup_daily'
-  return 'rollup_hourly'
+  if (utc && wholeDays && interval !== 'hour' && range.days > HOURLY_THRESHOLD_DAYS) return 'rollup_dims_daily'
+  return 'rollup_dims_hourly'
 }
 
-function bucketExpression(table: RollupTable, interval: StatsInterval): string {
-  if (table === 'rollup_daily') {
-    switch (interval) {
-      case 'day':
-        return 'toString(bucket)'
-      case 'week':
-        return 'toString(toMonday(bucket))'
-      case 'month':
-        return 'toString(toStartOfMonth(bucket))'
-      case 'hour':
-        throw new Error('the daily rollup has no hours')
-    }
-  }
-  const local = 'toTimeZone(bucket, {tz:String})'
+/** `raw` reads events; `auto` and `rollup` read the rollup chooseRollup picks (auto may choose differently one day). */
+export function chooseSource(range: ResolvedRange, interval: StatsInterval | undefined, source: StatsSourceParam): StatsTable {
+  return source === 'raw' ? 'events' : chooseRollup(range, interval)
+}
+
+/** A raw event's hour, as the hourly rollup's view computes it: raw answers bucket exactly like the rollup. */
+export const RAW_HOUR = 'toStartOfHour(toDateTime(ts))'
+
+/** Buckets from an hour start (UTC `DateTime`) into wall-time periods of tz: whole-hour offsets are exact. */
+export function hourBucketExpression(hour: string, interval: StatsInterval): string {
+  const local = `toTimeZone(${hour}, {tz:String})`
   switch (interval) {
     case 'hour':
       return `formatDateTime(${local}, '%Y-%m-%dT%H:00:00')`
@@ -104,16 +104,62 @@ function bucketExpression(table: RollupTable, interval: StatsInterval): string {
   }
 }
 
-/** The scope every rollup read starts with: the key's org (never the request's), one site, the range, no bots. */
-function rollupWhere(table: RollupTable): string {
+function bucketExpression(table: StatsTable, interval: StatsInterval): string {
+  if (table === 'rollup_dims_daily') {
+    switch (interval) {
+      case 'day':
+        return 'toString(bucket)'
+      case 'week':
+        return 'toString(toMonday(bucket))'
+      case 'month':
+        return 'toString(toStartOfMonth(bucket))'
+      case 'hour':
+        throw new Error('the daily rollup has no hours')
+    }
+  }
+  return hourBucketExpression(table === 'events' ? RAW_HOUR : 'bucket', interval)
+}
+
+/** The hour-bucket range of the hourly rollup, for an hour expression; the plain ts bounds let events skip parts and granules. */
+export function hourRange(hour: string, ts?: string): string {
+  const from = 'parseDateTimeBestEffort({from:String}, {tz:String})'
+  const to = 'parseDateTimeBestEffort({to:String}, {tz:String})'
+  const prefilter = ts === undefined ? '' : `${ts} >= ${from} AND ${ts} < ${to} + INTERVAL 1 HOUR AND `
+  return `${prefilter}${hour} >= ${from} AND ${hour} < ${to}`
+}
+
+/** The scope every read starts with: the key's org (never the request's), one site, the range, no bots. */
+function scopeWhere(table: StatsTable): string {
   const range =
-    table === 'rollup_daily'
+    table === 'rollup_dims_daily'
       ? 'bucket >= toDate({from:String}) AND bucket < toDate({to:String})'
-      : 'bucket >= parseDateTimeBestEffort({from:String}, {tz:String}) AND bucket < parseDateTimeBestEffort({to:String}, {tz:String})'
+      : table === 'events'
+        ? hourRange(RAW_HOUR, 'ts')
+        : hourRange('bucket')
   return `org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND ${range}`
 }
 
-function settings(limits: QueryLimits): string {
+/** The same measures from sketches (rollups) or exactly from events; visitors, sessions and accounts skip empty ids like the views. */
+const MEASURES = {
+  rollup: {
+    visitors: 'uniqMerge(visitors)',
+    sessions: 'uniqMerge(sessions)',
+    accounts: 'uniqMerge(accounts)',
+    events: 'sum(events)',
+    pageviews: "sumIf(events, type = 'pageview')",
+  },
+  events: {
+    visitors: "uniqExactIf(anon_id, anon_id != '')",
+    sessions: "uniqExactIf(session_id, session_id != '')",
+    accounts: "uniqExactIf(user_pid, user_pid != '')",
+    events: 'count()',
+    pageviews: "countIf(type = 'pageview')",
+  },
+} as const
+
+const measures = (table: StatsTable) => MEASURES[table === 'events' ? 'events' : 'rollup']
+
+export function settings(limits: QueryLimits): string {
   return `SETTINGS max_execution_time = ${Math.floor(limits.maxExecutionSeconds)}, max_result_rows = ${Math.floor(limits.maxResultRows)}, result_overflow_mode = 'throw'`
 }
 
@@ -123,17 +169,25 @@ export interface Scope {
   range: ResolvedRange
 }
 
-function scopeParams(scope: Scope): Record<string, unknown> {
+export function scopeParams(scope: Scope): Record<string, unknown> {
   return { org: scope.org, site: scope.site, from: scope.range.from, to: scope.range.to, tz: scope.range.tz }
 }
 
+/** Rollup rows of one dimension only; raw events need no such filter (every row is one event). */
+function dimensionWhere(table: StatsTable, dimension: '' | StatsDimension): string {
+  if (table === 'events') return ''
+  // '' is the totals pseudo-dimension: each event once, a handful of rows per bucket.
+  return dimension === '' ? " AND dimension = ''" : ' AND dimension = {dimension:String}'
+}
+
 /** Output columns are n_*: an alias named `events` would capture the column inside sumIf. */
-export function timeseriesQuery(scope: Scope, table: RollupTable, interval: StatsInterval, limits: QueryLimits = DEFAULT_LIMITS): BuiltQuery {
+export function timeseriesQuery(scope: Scope, table: StatsTable, interval: StatsInterval, limits: QueryLimits = DEFAULT_LIMITS): BuiltQuery {
+  const m = measures(table)
   return {
     query: `SELECT ${bucketExpression(table, interval)} AS t,
-    uniqMerge(visitors) AS n_visitors, sumIf(events, type = 'pageview') AS n_pageviews, sum(events) AS n_events, uniqMerge(sessions) AS n_sessions
+    ${m.visitors} AS n_visitors, ${m.pageviews} AS n_pageviews, ${m.events} AS n_events, ${m.sessions} AS n_sessions
 FROM ${DB}.${table}
-WHERE ${rollupWhere(table)}
+WHERE ${scopeWhere(table)}${dimensionWhere(table, '')}
 GROUP BY t ORDER BY t
 LIMIT {limit:UInt32}
 ${settings(limits)}`,
@@ -142,11 +196,12 @@ ${settings(limits)}`,
 }
 
 /** Feature adoption: distinct signed-in accounts per period that used one feature (type = 'feature', name = feature). */
-export function adoptionQuery(scope: Scope, table: RollupTable, interval: StatsInterval, feature: string, limits: QueryLimits = DEFAULT_LIMITS): BuiltQuery {
+export function adoptionQuery(scope: Scope, table: StatsTable, interval: StatsInterval, feature: string, limits: QueryLimits = DEFAULT_LIMITS): BuiltQuery {
+  const m = measures(table)
   return {
-    query: `SELECT ${bucketExpression(table, interval)} AS t, uniqMerge(accounts) AS n_accounts, uniqMerge(visitors) AS n_visitors, sum(events) AS n_events
+    query: `SELECT ${bucketExpression(table, interval)} AS t, ${m.accounts} AS n_accounts, ${m.visitors} AS n_visitors, ${m.events} AS n_events
 FROM ${DB}.${table}
-WHERE ${rollupWhere(table)} AND type = 'feature' AND name = {feature:String}
+WHERE ${scopeWhere(table)} AND type = 'feature' AND ${table === 'events' ? 'name' : "dimension = 'name' AND value"} = {feature:String}
 GROUP BY t ORDER BY t
 LIMIT {limit:UInt32}
 ${settings(limits)}`,
@@ -164,11 +219,14 @@ const DIMENSION_COLUMNS: Record<StatsDimension, string> = {
   name: 'name',
 }
 
-function dimensionColumn(dimension: StatsDimension): string {
+/** The column holding a dimension's values: its own in events, `value` (beside `dimension`) in the rollups. */
+function dimensionColumn(table: StatsTable, dimension: StatsDimension): string {
   const column = DIMENSION_COLUMNS[dimension]
   if (!column) throw new Error(`not a dimension: ${String(dimension)}`)
-  return column
+  return table === 'events' ? `toString(${column})` : 'value'
 }
+
+const dimensionParam = (table: StatsTable, dimension: StatsDimension) => (table === 'events' ? {} : { dimension })
 
 export interface BreakdownSpec {
   dimension: StatsDimension
@@ -178,30 +236,32 @@ export interface BreakdownSpec {
 }
 
 /** The named rows: only values with at least k visitors can come back, the top `limit` of them. */
-export function breakdownTopQuery(scope: Scope, table: RollupTable, spec: BreakdownSpec, limits: QueryLimits = DEFAULT_LIMITS): BuiltQuery {
-  const column = dimensionColumn(spec.dimension)
+export function breakdownTopQuery(scope: Scope, table: StatsTable, spec: BreakdownSpec, limits: QueryLimits = DEFAULT_LIMITS): BuiltQuery {
+  const column = dimensionColumn(table, spec.dimension)
+  const m = measures(table)
   return {
-    query: `SELECT toString(${column}) AS value, uniqMerge(visitors) AS visitors, sum(events) AS events
+    query: `SELECT ${column === 'value' ? 'value' : `${column} AS value`}, ${m.visitors} AS visitors, ${m.events} AS events
 FROM ${DB}.${table}
-WHERE ${rollupWhere(table)}${spec.type === undefined ? '' : ' AND type = {type:String}'}
+WHERE ${scopeWhere(table)}${dimensionWhere(table, spec.dimension)}${spec.type === undefined ? '' : ' AND type = {type:String}'}
 GROUP BY value
 HAVING visitors >= {k:UInt32}
 ORDER BY visitors DESC, events DESC, value ASC
 LIMIT {limit:UInt32}
 ${settings(limits)}`,
-    query_params: { ...scopeParams(scope), ...(spec.type === undefined ? {} : { type: spec.type }), k: spec.k, limit: spec.limit },
+    query_params: { ...scopeParams(scope), ...dimensionParam(table, spec.dimension), ...(spec.type === undefined ? {} : { type: spec.type }), k: spec.k, limit: spec.limit },
   }
 }
 
 /** "other": every value not named, merged in the warehouse so a visitor of several of them counts once. */
-export function breakdownRestQuery(scope: Scope, table: RollupTable, spec: BreakdownSpec, kept: readonly string[], limits: QueryLimits = DEFAULT_LIMITS): BuiltQuery {
-  const column = dimensionColumn(spec.dimension)
+export function breakdownRestQuery(scope: Scope, table: StatsTable, spec: BreakdownSpec, kept: readonly string[], limits: QueryLimits = DEFAULT_LIMITS): BuiltQuery {
+  const column = dimensionColumn(table, spec.dimension)
+  const m = measures(table)
   return {
-    query: `SELECT uniqMerge(visitors) AS visitors, sum(events) AS events
+    query: `SELECT ${m.visitors} AS visitors, ${m.events} AS events
 FROM ${DB}.${table}
-WHERE ${rollupWhere(table)}${spec.type === undefined ? '' : ' AND type = {type:String}'} AND toString(${column}) NOT IN {kept:Array(String)}
+WHERE ${scopeWhere(table)}${dimensionWhere(table, spec.dimension)}${spec.type === undefined ? '' : ' AND type = {type:String}'} AND ${column} NOT IN {kept:Array(String)}
 ${settings(limits)}`,
-    query_params: { ...scopeParams(scope), ...(spec.type === undefined ? {} : { type: spec.type }), kept: [...kept] },
+    query_params: { ...scopeParams(scope), ...dimensionParam(table, spec.dimension), ...(spec.type === undefined ? {} : { type: spec.type }), kept: [...kept] },
   }
 }
 

@@ -58,6 +58,47 @@ GROUP BY org_id, site_id, bucket, ${dims}`,
   ]
 }
 
+/**
+ * A per-dimension rollup and its view (migration 8): every event becomes one input row per dimension
+ * (ARRAY JOIN) plus one under the totals pseudo-dimension '', so a row is (bucket, is_bot, type, one
+ * dimension's value), never a combination. The key leads with the dimension: a read of one dimension
+ * (or of the totals) touches only its rows.
+ */
+function dimensionRollupStatements(table: string, bucketType: string, bucketExpr: string): string[] {
+  const dims = ['url_path', 'referrer_host', 'country', 'browser', 'os', 'device_type', 'name']
+  return [
+    `CREATE TABLE IF NOT EXISTS ${DB}.${table}
+(
+    org_id LowCardinality(String),
+    site_id LowCardinality(String),
+    dimension LowCardinality(String),
+    is_bot Bool,
+    type LowCardinality(String),
+    bucket ${bucketType},
+    value String,
+    events SimpleAggregateFunction(sum, UInt64),
+    visitors AggregateFunction(uniq, String),
+    sessions AggregateFunction(uniq, String),
+    accounts AggregateFunction(uniq, String)
+)
+ENGINE = AggregatingMergeTree
+PARTITION BY toYYYYMM(bucket)
+ORDER BY (org_id, site_id, dimension, is_bot, type, bucket, value)
+TTL toDateTime(bucket) + INTERVAL ${ROLLUP_TTL_MONTHS} MONTH
+SETTINGS ttl_only_drop_parts = 1, non_replicated_deduplication_window = 10000`,
+    `CREATE MATERIALIZED VIEW IF NOT EXISTS ${DB}.${table}_mv TO ${DB}.${table} AS
+SELECT
+    org_id, site_id, dimension, is_bot, type, ${bucketExpr} AS bucket, value,
+    toUInt64(count()) AS events,
+    uniqStateIf(anon_id, anon_id != '') AS visitors,
+    uniqStateIf(session_id, session_id != '') AS sessions,
+    uniqStateIf(user_pid, user_pid != '') AS accounts
+FROM ${DB}.events
+ARRAY JOIN ['', ${dims.map((d) => `'${d}'`).join(', ')}] AS dimension, ['', ${dims.join(', ')}] AS value
+GROUP BY org_id, site_id, dimension, is_bot, type, bucket, value`,
+  ]
+}
+
 /** Append-only: never edit a released migration, add the next version. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -200,6 +241,21 @@ ORDER BY (org_id, subject_kind, subject)`,
     name: 'rollup_daily',
     // Days are UTC; the hourly table serves other time zones.
     statements: rollupStatements('rollup_daily', 'Date', 'toDate(ts)'),
+  },
+  {
+    version: 8,
+    name: 'rollup_dims',
+    // Replaces 6 and 7, whose every-dimension key made about one row per event. New views first, so no insert made meanwhile
+    // misses the new tables; then the old views and tables go (pre-release: nothing in them that raw events cannot rebuild).
+    // History is filled from raw events by the backfill (warehouse/rollups.ts), as for 6 and 7.
+    statements: [
+      ...dimensionRollupStatements('rollup_dims_hourly', "DateTime('UTC')", 'toStartOfHour(toDateTime(ts))'),
+      ...dimensionRollupStatements('rollup_dims_daily', 'Date', 'toDate(ts)'),
+      `DROP VIEW IF EXISTS ${DB}.rollup_hourly_mv`,
+      `DROP VIEW IF EXISTS ${DB}.rollup_daily_mv`,
+      `DROP TABLE IF EXISTS ${DB}.rollup_hourly`,
+      `DROP TABLE IF EXISTS ${DB}.rollup_daily`,
+    ],
   },
 ]
 

@@ -1,33 +1,48 @@
 import { randomUUID } from 'node:crypto'
-import { WAREHOUSE_DATABASE as DB } from '@atspark/schemas'
+import { WAREHOUSE_DATABASE as DB, StatsDimension } from '@atspark/schemas'
 import type { ClickHouseClient } from '@clickhouse/client'
 import { z } from 'zod'
 
-/** The grouping columns both rollups share with `events` (migrations 6 and 7); no identifier among them. */
-export const ROLLUP_DIMENSIONS = ['type', 'name', 'url_path', 'referrer_host', 'country', 'browser', 'os', 'device_type', 'is_bot'] as const
+/**
+ * The dimensions the rollups of migration 8 keep one row per value of: exactly what a breakdown may
+ * group by. Each event also counts once under the totals pseudo-dimension (`dimension = ''`, `value = ''`).
+ */
+export const ROLLUP_DIMENSIONS = StatsDimension.options
+/** The pseudo-dimension every event is counted under once: what a timeseries reads. */
+export const ROLLUP_TOTALS = ''
 
 /** Each rollup table with the expression that turns `events.ts` into its bucket (UTC). */
 export const ROLLUP_TABLES = {
-  rollup_hourly: 'toStartOfHour(toDateTime(ts))',
-  rollup_daily: 'toDate(ts)',
+  rollup_dims_hourly: 'toStartOfHour(toDateTime(ts))',
+  rollup_dims_daily: 'toDate(ts)',
 } as const
 export type RollupTable = keyof typeof ROLLUP_TABLES
+
+/** The views' WHERE-less SELECT: one input row per (event, dimension) by ARRAY JOIN, then one state per key. */
+export function rollupViewSelect(table: RollupTable): string {
+  return rollupSelectWith(table, '')
+}
 
 /**
  * The SELECT the materialized views run, with a `ts` range: a backfill must build exactly the
  * states the views would have written, so the measures are the views' own -State functions.
  */
 export function rollupSelect(table: RollupTable): string {
-  const keys = ['org_id', 'site_id', 'bucket', ...ROLLUP_DIMENSIONS].join(', ')
+  return rollupSelectWith(table, "WHERE ts >= toDateTime64({from:Date}, 3, 'UTC') AND ts < toDateTime64({to:Date}, 3, 'UTC')\n")
+}
+
+function rollupSelectWith(table: RollupTable, where: string): string {
+  // Mixed String and LowCardinality(String) elements make an Array(String): no casts needed.
+  const names = [ROLLUP_TOTALS, ...ROLLUP_DIMENSIONS].map((d) => `'${d}'`).join(', ')
   return `SELECT
-    org_id, site_id, ${ROLLUP_TABLES[table]} AS bucket, ${ROLLUP_DIMENSIONS.join(', ')},
+    org_id, site_id, dimension, is_bot, type, ${ROLLUP_TABLES[table]} AS bucket, value,
     toUInt64(count()) AS events,
     uniqStateIf(anon_id, anon_id != '') AS visitors,
     uniqStateIf(session_id, session_id != '') AS sessions,
     uniqStateIf(user_pid, user_pid != '') AS accounts
 FROM ${DB}.events
-WHERE ts >= toDateTime64({from:Date}, 3, 'UTC') AND ts < toDateTime64({to:Date}, 3, 'UTC')
-GROUP BY ${keys}`
+ARRAY JOIN [${names}] AS dimension, ['', ${ROLLUP_DIMENSIONS.join(', ')}] AS value
+${where}GROUP BY org_id, site_id, dimension, is_bot, type, bucket, value`
 }
 
 const Day = z.iso.date()
@@ -75,7 +90,7 @@ export interface BackfillResult {
 }
 
 /**
- * Rebuilds both rollups for the days [from, to] from `events`: per site, deletes the rollup rows
+ * Rebuilds both rollups (migration 8) for the days [from, to] from `events`: per site, deletes the rollup rows
  * of those days (a synchronous mutation) and inserts the views' SELECT over the same days, so
  * running it twice gives the same rollups. Days before a site's oldest raw event are left alone:
  * once raw events have expired, the rollups are all that is left. Run it when nothing writes
@@ -83,7 +98,7 @@ export interface BackfillResult {
  * counted twice, by the view and by the backfill.
  */
 export async function backfillRollups(client: ClickHouseClient, args: BackfillArgs = {}): Promise<BackfillResult> {
-  const written: Record<RollupTable, number> = { rollup_hourly: 0, rollup_daily: 0 }
+  const written: Record<RollupTable, number> = { rollup_dims_hourly: 0, rollup_dims_daily: 0 }
   const bounds = await (
     await client.query({
       query: `SELECT org_id, site_id, toString(toDate(min(ts))) AS first, toString(toDate(max(ts))) AS last

@@ -1,0 +1,115 @@
+// Stats API latency over generated events: rollup path against raw path, p50/p95 with the data size.
+// Run: npm run bench:stats (builds first). STATS_BENCH_EVENTS (default 10,000,000), STATS_BENCH_RUNS (20),
+// STATS_BENCH_WARMUP (2) and STATS_BENCH_CHUNK (2,500,000 events per INSERT) change the run; a small count tests the harness.
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { it } from 'vitest'
+import { summarizeAnswer } from './src/stats-latency/answers.js'
+import { runsOf, statsCases } from './src/stats-latency/cases.js'
+import { compareTimeseries } from './src/stats-latency/consistency.js'
+import { generate } from './src/stats-latency/generate.js'
+import { dimensionTable, type LatencyRow, latencyTable, machine, markdown, profileLine, sizeTable } from './src/stats-latency/report.js'
+import { recordingClient, rowsRead, startStatsServer } from './src/stats-latency/server.js'
+import { dimensionRows, tableSizes } from './src/stats-latency/sizes.js'
+import { getJson, percentile, timeRequests } from './src/stats-latency/timing.js'
+import { profileData, verifyRollups } from './src/stats-latency/verify.js'
+import { freshWarehouse } from './src/stats-latency/warehouse.js'
+
+function positiveInt(name: string, fallback: number): number {
+  const raw = process.env[name]
+  if (raw === undefined || raw === '') return fallback
+  const n = Number(raw.replace(/[_,]/g, ''))
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${name} must be a positive integer, got ${raw}`)
+  return n
+}
+
+const EVENTS = positiveInt('STATS_BENCH_EVENTS', 10_000_000)
+const RUNS = positiveInt('STATS_BENCH_RUNS', 20)
+const WARMUP = positiveInt('STATS_BENCH_WARMUP', 2)
+const CHUNK = positiveInt('STATS_BENCH_CHUNK', 2_500_000)
+const DAYS = 90
+const ORG = 'bench-org'
+const SITES = { web: 'web', app: 'app' }
+/** The most adopted feature of the demo's list, so its buckets clear k. */
+const FEATURE = 'sql_editor'
+const RESULTS = new URL('./results/stats-latency.md', import.meta.url)
+
+const log = (line: string) => console.log(line)
+
+it('times every stats endpoint over generated events', async () => {
+  const loadAtStart = machine().load
+  // Data ends at today's UTC midnight: every range below is whole days the rollups and the raw table both hold.
+  const endDayMs = Math.floor(Date.now() / 86_400_000) * 86_400_000
+  const warehouse = await freshWarehouse()
+  try {
+    const { client } = warehouse
+    const [engine] = await (await client.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' })).json<{ v: string }>()
+    log(`\nstats latency: ${EVENTS.toLocaleString('en-US')} events over ${DAYS} days into chDB ${engine?.v} at ${warehouse.dataDir}`)
+
+    const gen = await generate(client, { org: ORG, sites: SITES, events: EVENTS, endDayMs, days: DAYS, chunkEvents: CHUNK }, log)
+    log(`generated in ${gen.insertSeconds.toFixed(1)} s (views included), merged in ${gen.mergeSeconds.toFixed(1)} s`)
+    const { days } = await verifyRollups(client, ORG, gen.events)
+    const profile = await profileData(client, ORG, { events: gen.events, receipts: gen.receipts, days: DAYS })
+    log(`checked: rollups equal raw events on all ${days} UTC days with events; ${profileLine(profile)}`)
+    const sizes = await tableSizes(client)
+    const dimensions = await dimensionRows(client)
+    log(`\n${sizeTable(sizes, gen.events)}\n\n${dimensionTable(dimensions, gen.events)}\n`)
+
+    const recorder = recordingClient(client)
+    const server = await startStatsServer(recorder.client, { org: ORG, sites: [SITES.web, SITES.app], k: 5 })
+    try {
+      const cases = statsCases({ endDayMs, ...SITES, feature: FEATURE })
+      // Same answer first, then speed: the 30-day and hourly series agree across both paths.
+      for (const c of cases.filter((c) => c.endpoint === 'timeseries')) await compareTimeseries(server.url, server.key, c.query)
+      log('checked: rollup and raw timeseries agree (events and pageviews exact, visitors within 2 %)')
+
+      const latency: LatencyRow[] = []
+      for (const run of runsOf(cases)) {
+        const url = `${server.url}${run.path}`
+        // The first warm-up request is recorded: its queries, replayed with FORMAT JSON, tell the rows one request reads.
+        const { result: first, queries } = await recorder.record(() => getJson(url, server.key))
+        const answer = summarizeAnswer(run.case.endpoint, first)
+        const read = await rowsRead(client, queries)
+        const timed = await timeRequests(url, server.key, WARMUP - 1, RUNS)
+        const row: LatencyRow = {
+          endpoint: run.case.endpoint,
+          label: run.case.label,
+          source: run.source,
+          readFrom: String(timed.body.source ?? '—'),
+          answer,
+          p50: percentile(timed.samples, 0.5),
+          p95: percentile(timed.samples, 0.95),
+          runs: timed.samples.length,
+          rowsRead: read.rows,
+          bytesRead: read.bytes,
+          byTable: read.byTable,
+        }
+        latency.push(row)
+        log(`  /${row.endpoint} ${row.label} [${row.source ?? '-'} → ${row.readFrom}] ${row.answer}: p50 ${row.p50.toFixed(1)} ms, p95 ${row.p95.toFixed(1)} ms, ${row.rowsRead} rows read`)
+      }
+      log(`\n${latencyTable(latency)}\n`)
+      const report = markdown({
+        engine: `chDB ${engine?.v}`,
+        events: gen.events,
+        days: DAYS,
+        receipts: gen.receipts,
+        chunks: Math.ceil(gen.events / CHUNK),
+        insertSeconds: gen.insertSeconds,
+        mergeSeconds: gen.mergeSeconds,
+        profile,
+        sizes,
+        dimensions,
+        latency,
+        warmup: WARMUP,
+        loadAtStart,
+        loadAtEnd: machine().load,
+      })
+      mkdirSync(new URL('.', RESULTS), { recursive: true })
+      writeFileSync(RESULTS, report)
+      log(`written to bench/results/stats-latency.md`)
+    } finally {
+      await server.close()
+    }
+  } finally {
+    await warehouse.dispose()
+  }
+})

@@ -1,0 +1,72 @@
+import { readFile } from 'node:fs/promises'
+import { Hono } from 'hono'
+import { createMiddleware } from 'hono/factory'
+
+/** The page's policy: its own bundle and the stats API, nothing inline, nothing third-party, never framed. */
+export const DASHBOARD_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "connect-src 'self'",
+  "img-src 'self' data:",
+  "frame-ancestors 'none'",
+  "base-uri 'none'",
+  // The sign-in form is handled by script; a fallback submit must never carry the key anywhere.
+  "form-action 'none'",
+].join('; ')
+
+/** What the build (dashboard/build.ts) writes to dist/dashboard/static, by the path it is served at. */
+const ASSETS: Readonly<Record<string, { file: string; type: string }>> = {
+  '/dashboard': { file: 'index.html', type: 'text/html; charset=utf-8' },
+  '/dashboard/app.js': { file: 'app.js', type: 'text/javascript; charset=utf-8' },
+  '/dashboard/app.css': { file: 'app.css', type: 'text/css; charset=utf-8' },
+  '/dashboard/licenses.txt': { file: 'licenses.txt', type: 'text/plain; charset=utf-8' },
+}
+
+export interface DashboardOptions {
+  /** Where the built page lives; default dist/dashboard/static beside this module. */
+  assetsDir?: URL
+}
+
+/** The analyst dashboard: a static page (bundled by the build) that signs in with an API key and reads the stats API. */
+export function createDashboardApp(options: DashboardOptions = {}): Hono {
+  const dir = options.assetsDir ?? new URL('./static/', import.meta.url)
+  // Read once on first use, so a back office built without the page still serves its APIs.
+  const cache = new Map<string, Promise<Buffer>>()
+  const load = (file: string): Promise<Buffer> => {
+    let body = cache.get(file)
+    if (!body) {
+      body = readFile(new URL(file, dir))
+      cache.set(file, body)
+      body.catch(() => cache.delete(file))
+    }
+    return body
+  }
+
+  const app = new Hono()
+  app.use('/dashboard/*', securityHeaders)
+  app.use('/dashboard', securityHeaders)
+  app.get('/', (c) => c.redirect('/dashboard', 302))
+  app.get('/dashboard/', (c) => c.redirect('/dashboard', 301))
+  for (const [path, asset] of Object.entries(ASSETS)) {
+    app.get(path, async (c) => {
+      const body = await load(asset.file).catch(() => undefined)
+      if (!body) return c.json({ error: 'not_built', message: 'the dashboard is not built: run npm run build' }, 503)
+      c.header('Content-Type', asset.type)
+      return c.body(new Uint8Array(body))
+    })
+  }
+  return app
+}
+
+/** Every dashboard response: the strict CSP and the usual hardening headers. */
+const securityHeaders = createMiddleware(async (c, next) => {
+  await next()
+  c.header('Content-Security-Policy', DASHBOARD_CSP)
+  c.header('X-Content-Type-Options', 'nosniff')
+  c.header('Referrer-Policy', 'no-referrer')
+  c.header('Cross-Origin-Opener-Policy', 'same-origin')
+  c.header('Cross-Origin-Resource-Policy', 'same-origin')
+  // Small files that change with every build: revalidate rather than serve a stale bundle.
+  c.header('Cache-Control', 'no-cache')
+})

@@ -1,0 +1,30 @@
+import { demoTenants } from '@atspark/ingest'
+import type { TenantsConfigInput } from '@atspark/schemas'
+import { DEMO_DOCS_SITE, DEMO_ORG, docsOrigin } from './sites.js'
+
+export interface DemoTenantKeys {
+  hmacSecret: string
+  /** SHA-256 hex of the minted privacy key (role privacy). */
+  privacyKeyHash?: string
+  /** SHA-256 hex of the minted analyst key (role analyst), for the dashboard and the stats API. */
+  analystKeyHash?: string
+}
+
+/** ingest's demo tenant plus what the dashboard demo needs: an analyst key and a docs site. */
+export function demoOrgTenants(demoPort: number, keys: DemoTenantKeys): TenantsConfigInput {
+  const base = demoTenants(demoPort, { hmacSecret: keys.hmacSecret, ...(keys.privacyKeyHash ? { privacyKeyHash: keys.privacyKeyHash } : {}) })
+  return {
+    orgs: base.orgs.map((org) =>
+      org.id !== DEMO_ORG
+        ? org
+        : {
+            ...org,
+            api_keys: [...(org.api_keys ?? []), ...(keys.analystKeyHash ? [{ id: 'demo-analyst', hash: keys.analystKeyHash, role: 'analyst' as const }] : [])],
+            sites: [
+              ...org.sites,
+              { id: DEMO_DOCS_SITE, write_key: 'pk_demo_docs', allowed_origins: [docsOrigin(demoPort)], consent_mode: 'opt-out' as const, policy_revision: '1' },
+            ],
+          },
+    ),
+  }
+}
