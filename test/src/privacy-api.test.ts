@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
-import type { WireEvent } from '@atspark/schemas'
+import { toWarehouseTime, type WireEvent } from '@atspark/schemas'
 import type { ClickHouseClient } from '@clickhouse/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { batch, event, post } from './support/batches.js'
@@ -132,13 +132,33 @@ const carol = [event({ uid: USERS.carol, a: 'anon_carol' }), event({ uid: USERS.
 const DAY = 86_400_000
 const shortSite = { old: event({ a: 'anon_short', ts: Date.now() - 40 * DAY }), fresh: event({ a: 'anon_short' }) }
 
+/**
+ * Ingest refuses events more than 30 days older than their batch, so a 40-day-old row can only be one that aged in
+ * the warehouse: written here, by a separate process (one engine per directory at a time), before the pipeline starts.
+ */
+async function seedAgedEvent(dataDir: string, e: WireEvent): Promise<void> {
+  const row = { org_id: 'org-a', site_id: 'short', event_id: e.id, type: e.t, anon_id: e.a, ts: toWarehouseTime(e.ts) }
+  const script = `import { createWarehouseClient, migrate } from '@atspark/processor'
+const c = createWarehouseClient({ dataDir: process.env.DIR })
+await migrate(c)
+await c.insert({ table: 'atspark.events', values: [JSON.parse(process.env.ROW)], format: 'JSONEachRow' })
+await c.close()`
+  await promisify(execFile)(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    env: { PATH: process.env.PATH, DIR: dataDir, ROW: JSON.stringify(row) },
+  })
+}
+
 beforeAll(async () => {
   tenantsFile = join(mkdtempSync(join(tmpdir(), 'atspark-privacy-')), 'tenants.json')
   writeFileSync(tenantsFile, JSON.stringify(tenants()))
-  pipeline = await startPipeline({ ATSPARK_TENANTS_FILE: tenantsFile })
+  const dataDir = mkdtempSync(join(tmpdir(), 'atspark-privacy-data-'))
+  await seedAgedEvent(dataDir, shortSite.old)
+  sent.a.push(shortSite.old)
+  pipeline = await startPipeline({ ATSPARK_TENANTS_FILE: tenantsFile, ATSPARK_DATA_DIR: dataDir })
   await send('a', [...alice.a, ...visitorA, ...carol])
   await send('b', [...aliceInB, ...bob])
-  await send('a', [shortSite.old, shortSite.fresh], WRITE.short)
+  await send('a', [shortSite.fresh], WRITE.short)
 })
 
 afterAll(async () => {

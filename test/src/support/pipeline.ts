@@ -19,7 +19,7 @@ export interface RunningPipeline {
 /** Starts the built embedded pipeline (`node processor/dist/main-embedded.js`) on free ports and a temp data dir. */
 export async function startPipeline(extraEnv: Record<string, string> = {}): Promise<RunningPipeline> {
   const [ingestPort, backofficePort, demoPort] = [await freePort(), await freePort(), await freePort()]
-  const dataDir = mkdtempSync(join(tmpdir(), 'atspark-e2e-'))
+  const dataDir = extraEnv.ATSPARK_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'atspark-e2e-'))
   const urls = { ingest: `http://localhost:${ingestPort}`, backoffice: `http://localhost:${backofficePort}`, demo: `http://localhost:${demoPort}` }
   const service = await spawnService(
     ENTRY.embedded,
