@@ -1,7 +1,7 @@
 import { Partitioners } from 'kafkajs'
 import { collectDefaultMetrics, Gauge } from 'prom-client'
 import { createIngestApp } from './app.js'
-import { compileTrust } from './client-ip.js'
+import { edgeDepsFromEnv } from './edge-deps.js'
 import { parseIngestEnv } from './env.js'
 import { loadServiceIpKeys } from './ip-keys.js'
 import { createKafka, ensureTopics } from './kafka/client.js'
@@ -9,7 +9,6 @@ import { KafkaHealth } from './kafka/health.js'
 import { KafkaBus } from './kafka/kafka-bus.js'
 import { createLogger } from './logger.js'
 import { createIngestMetrics } from './metrics.js'
-import { rateLimitsFromEnv } from './rate-limit-env.js'
 import { listen } from './server.js'
 import { exitOnSignals } from './shutdown.js'
 import { demoTenants, reloadOnSighup, TenantStore } from './tenants.js'
@@ -63,13 +62,10 @@ metrics.watchQueue(() => bus.queued)
 const app = createIngestApp({
   tenants: () => tenants.current(),
   bus,
-  trust: compileTrust(env.TRUSTED_PROXIES),
   ipKeyring: () => ipKeys.keyring,
   metrics,
   logger,
-  bodyLimitBytes: env.INGEST_BODY_LIMIT,
-  rateLimits: rateLimitsFromEnv(env),
-  maxInFlight: env.INGEST_MAX_INFLIGHT,
+  ...edgeDepsFromEnv(env),
 })
 app.get('/metrics', async (c) => {
   c.header('Content-Type', metrics.registry.contentType)

@@ -1,12 +1,11 @@
 import {
   BatchingWriter,
-  compileTrust,
+  edgeDepsFromEnv,
   createIngestApp,
   createIngestMetrics,
   createLogger,
   IpKeys,
   listen,
-  rateLimitsFromEnv,
   reloadIpKeys,
   type RunningServer,
   sealIp,
@@ -138,13 +137,10 @@ export async function startEmbedded(env: ProcessorEnv): Promise<EmbeddedPipeline
         return tenants.current()
       },
       bus,
-      trust: compileTrust(env.TRUSTED_PROXIES),
       ipKeyring: () => ipKeys.keyring,
       metrics,
       logger,
-      bodyLimitBytes: env.INGEST_BODY_LIMIT,
-      rateLimits: rateLimitsFromEnv(env),
-      maxInFlight: env.INGEST_MAX_INFLIGHT,
+      ...edgeDepsFromEnv(env),
     })
     const ingest = await listen(ingestApp, env.INGEST_PORT, env.INGEST_HOST, {
       requestTimeoutMs: env.INGEST_REQUEST_TIMEOUT_MS,
