@@ -121,7 +121,7 @@ function section(title, how, result) {
 
 export default {
   name: 'profile',
-  about: 'CPU profiles (--cpu-prof) under load → bench/results/profile-notes.md (run on demand, not in the default set)',
+  about: 'CPU profiles (--cpu-prof) under load → bench/results/profile-notes.md (run on demand, not in the default set; PROFILE_TARGETS=a,b for some, printed only)',
   async run(ctx) {
     const stamp = new Date().toISOString().replaceAll(':', '-').slice(0, 19)
     const base = join(OUT, stamp)
@@ -153,6 +153,11 @@ export default {
       },
     ]
     targets.push({ id: 'kafka-processor', title: 'Kafka processor (consume, decode, dedup, enrich, insert), batches of 50', run: (dir) => kafkaProcessor(ctx, dir) })
+    // PROFILE_TARGETS=ingest-batch,ingest-single profiles only those and prints them, leaving profile-notes.md alone.
+    const only = process.env.PROFILE_TARGETS?.split(',').filter(Boolean)
+    const unknown = only?.filter((id) => !targets.some((t) => t.id === id)) ?? []
+    if (unknown.length) throw new Error(`PROFILE_TARGETS: unknown ${unknown.join(', ')}; known: ${targets.map((t) => t.id).join(', ')}`)
+    if (only) targets.splice(0, targets.length, ...targets.filter((t) => only.includes(t.id)))
     const sections = []
     const summary = []
     for (const t of targets) {
@@ -168,6 +173,7 @@ export default {
       const top = result.self[0]
       summary.push([t.id, 'top self', '—', '—', '—', '—', `${top.fn} ${fixed(top.pct, 1)}%`])
     }
+    if (only) return { summary, markdown: sections.join('\n') }
     const notesFile = new URL('profile-notes.md', RESULTS_DIR)
     const kept = existsSync(notesFile) ? readFileSync(notesFile, 'utf8').split(MARKER)[0].trimEnd() : '# Profile notes\n\nHand-written notes above the marker survive a re-run.'
     const m = machineInfo()

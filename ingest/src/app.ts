@@ -1,18 +1,19 @@
 import { BATCH_PATH, type BusMessage, CONSENT_PATH, type Envelope, LIMITS } from '@atspark/schemas'
-import { IncomingMessage } from 'node:http'
-import { getConnInfo } from '@hono/node-server/conninfo'
+import type { IncomingMessage } from 'node:http'
 import { type Context, Hono } from 'hono'
-import { assertBatchMediaType, noValidEvent, parseBatch, parseReceipt, type RejectedEvent, readJson } from './body.js'
+import { assertBatchMediaType, noValidEvent, parseBatch, parseReceipt, type RejectedEvent, readJson, readJsonBody } from './body.js'
+import { assembleEnvelopeJson, topLevelArrayText } from './bus-json.js'
 import type { Bus } from './bus.js'
-import { clientIp, type TrustFn } from './client-ip.js'
+import type { TrustFn } from './client-ip.js'
 import { enforceConsent } from './consent-gate.js'
 import { mountEdgeGuards } from './edge-guards.js'
-import { edgeHeaders, siteCors } from './edge-headers.js'
+import { answerJson, edgeHeaders, siteCors } from './edge-headers.js'
 import { BusUnavailableError, ForbiddenError, IngestError, UnauthorizedError } from './errors.js'
 import { type IpKeyring, SEALED_IP_PLAINTEXT_BYTES, sealIp } from './ip-seal.js'
 import type { Logger } from './logger.js'
 import type { IngestMetrics } from './metrics.js'
 import { limitWriteKey, type RateLimits } from './rate-limit.js'
+import { nodeIncoming, requestClientIp, requestHeader } from './request-info.js'
 import { SDK_BUNDLES, sdkScriptRoute } from './sdk-script.js'
 import type { SiteRef, TenantDirectory } from './tenants.js'
 
@@ -64,7 +65,7 @@ export function createIngestApp(deps: IngestDeps): Hono {
   const authorize = (c: Context, writeKey: string): SiteRef => {
     const ref = deps.tenants().site(writeKey)
     if (!ref) throw new UnauthorizedError('unknown write key')
-    const origin = c.req.header('origin')?.toLowerCase()
+    const origin = requestHeader(c, 'origin')?.toLowerCase()
     if (!origin) throw new ForbiddenError('Origin header required')
     if (!ref.site.allowed_origins.includes(origin)) throw new ForbiddenError(`origin ${origin} is not allowed for this site`)
     return ref
@@ -82,19 +83,20 @@ export function createIngestApp(deps: IngestDeps): Hono {
   }
 
   app.post(BATCH_PATH, async (c) => {
-    assertBatchMediaType(c.req.header('content-type'))
+    assertBatchMediaType(requestHeader(c, 'content-type'))
     // Size, encoding, UTF-8 and depth limits apply while reading, before anything is parsed (body.ts).
-    const { batch, events, rejected } = parseBatch(await readJson(bodySource(c), limit))
+    const body = await readJsonBody(bodySource(c), limit)
+    const { batch, events, rejected, verbatim } = parseBatch(body.json)
     const ref = authorize(c, batch.k)
     metrics.eventsReceived.inc(events.length + rejected.length)
     const limited = limitWriteKey(c, deps, batch.k, events.length + rejected.length)
     if (limited) return limited
-    const gate = enforceConsent(events, batch.c, { dnt: c.req.header('dnt'), secGpc: c.req.header('sec-gpc') })
+    const gate = enforceConsent(events, batch.c, { dnt: requestHeader(c, 'dnt'), secGpc: requestHeader(c, 'sec-gpc') })
     for (const r of rejected) metrics.events.inc({ outcome: 'rejected', reason: r.code })
     if (events.length === 0) throw noValidEvent(rejected)
     if (gate.reason) metrics.events.inc({ outcome: `dropped_${gate.reason}` }, gate.dropped)
-    const body: BatchAccepted = { accepted: gate.kept.length, dropped: gate.dropped, rejected }
-    if (gate.reason) body.dropped_reason = gate.reason
+    const answer: BatchAccepted = { accepted: gate.kept.length, dropped: gate.dropped, rejected }
+    if (gate.reason) answer.dropped_reason = gate.reason
     if (gate.kept.length > 0) {
       const envelope: Envelope = {
         v: 1,
@@ -104,10 +106,15 @@ export function createIngestApp(deps: IngestDeps): Hono {
         received_at: now(),
         sent_at: batch.sa,
         ip_sealed: sealClientIp(c, deps, { orgId: ref.orgId, siteId: ref.site.id }),
-        ua: (c.req.header('user-agent') ?? '').slice(0, LIMITS.userAgentLength),
+        ua: (requestHeader(c, 'user-agent') ?? '').slice(0, LIMITS.userAgentLength),
         events: gate.kept,
       }
       if (batch.c.r !== undefined) envelope.policy_revision = batch.c.r
+      // Every event kept as sent: the bus can send the request's own bytes for them instead of re-serializing.
+      if (bus.sendsJson && body.exact && verbatim && gate.dropped === 0) {
+        const eventsText = topLevelArrayText(body.text, 'e')
+        if (eventsText !== undefined) assembleEnvelopeJson(envelope, eventsText)
+      }
       try {
         await publish([envelope])
       } catch (err) {
@@ -116,19 +123,19 @@ export function createIngestApp(deps: IngestDeps): Hono {
       }
       metrics.events.inc({ outcome: 'accepted' }, gate.kept.length)
     }
-    return c.json(body, 202)
+    return answerJson(c, 202, answer)
   })
 
   // Receipts are essential: no analytics gate, no DNT/GPC drop, and nothing about the visitor is stamped.
   app.post(CONSENT_PATH, async (c) => {
-    assertBatchMediaType(c.req.header('content-type'))
+    assertBatchMediaType(requestHeader(c, 'content-type'))
     const { k, ...receipt } = parseReceipt(await readJson(bodySource(c), limit))
     const ref = authorize(c, k)
     const limited = limitWriteKey(c, deps, k, 0)
     if (limited) return limited
     await publish([{ v: 1, kind: 'consent', org_id: ref.orgId, site_id: ref.site.id, received_at: now(), receipt }])
     metrics.receipts.inc()
-    return c.json({ accepted: 1 }, 202)
+    return answerJson(c, 202, { accepted: 1 })
   })
 
   app.notFound((c) => c.json({ error: 'not_found', message: `${c.req.method} ${c.req.path} does not exist` }, 404))
@@ -146,7 +153,7 @@ export function createIngestApp(deps: IngestDeps): Hono {
 
 /** The client address, sealed at once: the plain address never leaves this function. */
 function sealClientIp(c: Context, deps: IngestDeps, tenant: { orgId: string; siteId: string }): string {
-  const ip = clientIp(socketAddress(c), c.req.header('x-forwarded-for'), deps.trust)
+  const ip = requestClientIp(c, deps.trust)
   // No socket or proxy yields longer; anything else is not an address and is sealed as unknown.
   const usable = Buffer.byteLength(ip) <= SEALED_IP_PLAINTEXT_BYTES && !ip.includes('\0') ? ip : ''
   return sealIp(usable, deps.ipKeyring(), tenant)
@@ -157,16 +164,6 @@ function sealClientIp(c: Context, deps: IngestDeps, tenant: { orgId: string; sit
  * directly skips the undici Request that `c.req.raw.body` would build. Else (app.request()) the web Request.
  */
 function bodySource(c: Context): Request | IncomingMessage {
-  const incoming = (c.env as { incoming?: unknown } | undefined)?.incoming
-  // Unit tests pass a bare { socket } as incoming (for the peer address only): they read the Request.
-  return incoming instanceof IncomingMessage && !incoming.readableDidRead ? incoming : c.req.raw
-}
-
-/** Socket peer of the request; empty under `app.request()` without node bindings. */
-function socketAddress(c: Context): string {
-  try {
-    return getConnInfo(c).remote.address ?? ''
-  } catch {
-    return ''
-  }
+  const incoming = nodeIncoming(c)
+  return incoming && !incoming.readableDidRead ? incoming : c.req.raw
 }

@@ -19,6 +19,8 @@ export interface ParsedBatch {
   batch: WireBatchShell
   events: WireEvent[]
   rejected: RejectedEvent[]
+  /** Every event of the body passed the fast check as it was: `events` is the body's array, value for value. */
+  verbatim: boolean
 }
 
 /** application/json from fetch, text/plain from sendBeacon (a CORS-safelisted type, so no preflight). */
@@ -35,23 +37,39 @@ export function assertBatchMediaType(contentType: string | undefined): void {
  * `source`: node's IncomingMessage when served (the cheap read), else the web Request (app.request()).
  */
 export async function readJson(source: Request | IncomingMessage, limit: number): Promise<unknown> {
+  return (await readJsonBody(source, limit)).json
+}
+
+/** A parsed body with its text; `exact`: the value is JSON.parse(text) unchanged (no lone surrogate was replaced). */
+export interface JsonBody {
+  json: unknown
+  text: string
+  exact: boolean
+}
+
+/** readJson, keeping the text (the bus can reuse its bytes: bus-json.ts). */
+export async function readJsonBody(source: Request | IncomingMessage, limit: number): Promise<JsonBody> {
   const bytes = source instanceof Request ? await readBody(source, limit) : await readIncoming(source, limit)
-  return jsonOf(decodeUtf8(bytes))
+  return jsonBodyOf(decodeUtf8(bytes))
 }
 
 /** JSON.parse plus the checks around it, paid only by the texts that can need them. */
 export function jsonOf(text: string): unknown {
+  return jsonBodyOf(text).json
+}
+
+function jsonBodyOf(text: string): JsonBody {
   let value: unknown
   try {
     value = JSON.parse(text)
   } catch {
     assertJsonDepth(text)
-    return parseJson(text)
+    return { json: parseJson(text), text, exact: true }
   }
-  if (!mayHoldLoneSurrogate(text)) return value
+  if (!mayHoldLoneSurrogate(text)) return { json: value, text, exact: true }
   // The walk recurses, so the depth bound comes first.
   assertJsonDepth(text)
-  return wellFormed(value)
+  return { json: wellFormed(value), text, exact: false }
 }
 
 /** Validates a consent receipt. */
@@ -82,12 +100,14 @@ function validateBatch(json: unknown, fast: boolean): ParsedBatch {
   const events: WireEvent[] = []
   const rejected: RejectedEvent[] = []
   const raws = batch.e
+  let verbatim = fast && batch === json
   for (let index = 0; index < raws.length; index++) {
     const raw = raws[index]
     // The compiled check passes what zod passes (wire-check.test.ts); zod names the reason of the rest.
     let event: WireEvent
     if (fast && isWireEvent(raw)) event = raw
     else {
+      verbatim = false
       // Events sit at depth 3 of the body (batch, e, event): the body's depth bound, where the fast check did not vouch for it.
       assertValueDepth(raw, LIMITS.jsonDepth - 2)
       const parsed = WireEvent.safeParse(raw)
@@ -98,10 +118,12 @@ function validateBatch(json: unknown, fast: boolean): ParsedBatch {
       event = parsed.data
     }
     const late = eventTimeIssue(event.ts, sentAt)
-    if (late) rejected.push({ index, code: InputErrorCode.timestampOutOfRange, reason: late })
-    else events.push(event)
+    if (late) {
+      rejected.push({ index, code: InputErrorCode.timestampOutOfRange, reason: late })
+      verbatim = false
+    } else events.push(event)
   }
-  return { batch, events, rejected }
+  return { batch, events, rejected, verbatim }
 }
 
 /** The slow path for a batch the compiled check refused: the depth bound, then zod's verdict and reasons. */

@@ -6,6 +6,8 @@ import type { BusMessage } from '@atspark/schemas'
  */
 export interface Bus {
   publish(messages: readonly BusMessage[]): Promise<void>
+  /** The bus sends JSON text (Kafka): ingest then assembles envelopes from the request's bytes (bus-json.ts). */
+  readonly sendsJson?: boolean
   /** False while the bus cannot accept writes; drives /readyz. */
   ready(): boolean
   close(): Promise<void>

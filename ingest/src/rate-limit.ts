@@ -1,8 +1,8 @@
-import { getConnInfo } from '@hono/node-server/conninfo'
 import type { Context, MiddlewareHandler } from 'hono'
 import ipaddr from 'ipaddr.js'
-import { clientIp, compileTrust, type TrustFn } from './client-ip.js'
+import { compileTrust, type TrustFn } from './client-ip.js'
 import { EventOutcome, type IngestMetrics } from './metrics.js'
+import { requestClientIp } from './request-info.js'
 import { markReason } from './request-metrics.js'
 import { TokenBuckets } from './token-bucket.js'
 
@@ -79,7 +79,7 @@ export function limitAddress(deps: RateLimitDeps): MiddlewareHandler {
   return async (c, next) => {
     const limits = deps.rateLimits
     if (!limits) return next()
-    const ip = clientIp(socketAddress(c), c.req.header('x-forwarded-for'), deps.trust)
+    const ip = requestClientIp(c, deps.trust)
     const waitMs = limits.takeAddress(ip)
     if (waitMs === undefined) return next()
     return tooManyRequests(c, deps.metrics, RateLimitName.clientAddress, waitMs)
@@ -105,13 +105,4 @@ function tooManyRequests(c: Context, metrics: IngestMetrics, limit: RateLimitNam
   return c.json({ error: 'rate_limited', limit, message: `too many requests for this ${limit.replace('_', ' ')}; retry after ${seconds} s` }, 429, {
     'Retry-After': String(seconds),
   })
-}
-
-/** Socket peer of the request; empty under `app.request()` without node bindings. */
-function socketAddress(c: Context): string {
-  try {
-    return getConnInfo(c).remote.address ?? ''
-  } catch {
-    return ''
-  }
 }

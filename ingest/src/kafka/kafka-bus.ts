@@ -2,6 +2,7 @@ import { type BusMessage, messageKey } from '@atspark/schemas'
 import type { Message, Producer } from 'kafkajs'
 import { BatchingWriter } from '../batching-writer.js'
 import type { Bus } from '../bus.js'
+import { busJson } from '../bus-json.js'
 import { BusUnavailableError, IngestError } from '../errors.js'
 import type { IngestMetrics } from '../metrics.js'
 
@@ -25,6 +26,7 @@ export interface KafkaBusOptions {
  * flight, so per-key order holds), acks=all, and each publish resolves only with the ack.
  */
 export class KafkaBus implements Bus {
+  readonly sendsJson = true
   private readonly writer: BatchingWriter<Message>
   private lastFailure = 0
   private lastSuccess = 0
@@ -56,7 +58,7 @@ export class KafkaBus implements Bus {
     const site = first ? `${first.org_id}/${first.site_id}` : undefined
     try {
       await this.writer.add(
-        messages.map((m) => ({ key: messageKey(m), value: JSON.stringify(m) })),
+        messages.map((m) => ({ key: messageKey(m), value: busJson(m) })),
         site,
       )
     } catch (err) {
