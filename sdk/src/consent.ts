@@ -60,7 +60,7 @@ function blockedBy(): PrivacySignal | undefined {
  * whose receipt was sent under this revision. Returns the fields of a valid cookie for this revision, else [].
  */
 function fields(): string[] {
-  const f = (document.cookie.match(/(?:^|; )atspark_consent=([^;]*)/)?.[1] ?? written).split('|')
+  const f = (document.cookie.match(/(^|; )atspark_consent=([^;]*)/)?.[2] ?? written).split('|')
   return f[0] === '1' && f[4] === encodeURIComponent(revision) && +f[5]! > Date.now() && f[3] ? f : []
 }
 

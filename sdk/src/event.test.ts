@@ -31,10 +31,10 @@ describe('cleanProps', () => {
 })
 
 describe('createEvent', () => {
-  test('stamps id, type, time, the page URL without query and the device fields, and nothing else', () => {
+  test('stamps id, type, time and the page URL without query, and nothing else (device fields and ids come per batch)', () => {
     setUrl('https://app.example/path?q=1#h')
     const event = createEvent('custom', { n: 'signup' }, { plan: 'pro' })
     expect(event).toMatchObject({ t: 'custom', n: 'signup', p: { plan: 'pro' }, u: 'https://app.example/path' })
-    expect(Object.keys(event).sort()).toEqual(['id', 'l', 'n', 'p', 'sh', 'sw', 't', 'ts', 'tz', 'u'])
+    expect(Object.keys(event).sort()).toEqual(['id', 'n', 'p', 't', 'ts', 'u'])
   })
 })

@@ -1,6 +1,5 @@
 // What goes into one event: id, type, time, page, device, and bounded scalar props.
 import type { EventType, WireEvent, WireProps } from '@atspark/schemas'
-import { device } from './device.js'
 import { uuid } from './ids.js'
 
 /** Free-form props as page code passes them; cleaned to the wire's bounds before queueing. */
@@ -27,7 +26,7 @@ export function cleanProps(props?: Props): WireProps | undefined {
   return out
 }
 
-/** Per event, so cheap: the time zone is left to the batch (see device), the id takes one getRandomValues call. */
+/** Per event, so cheap: one random id, the URL, no other DOM read; the device fields are stamped per batch (see device). */
 export function createEvent(t: EventType, fields: Pick<WireEvent, 'n' | 'r'>, props?: Props): WireEvent {
-  return { id: uuid(), t, ts: Date.now(), u: stripUrl(location.href), p: cleanProps(props), ...fields, ...device(true) }
+  return { id: uuid(), t, ts: Date.now(), u: stripUrl(location.href), p: cleanProps(props), ...fields }
 }

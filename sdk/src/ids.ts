@@ -31,8 +31,8 @@ export const uuid = (): string =>
 
 type Area = 'localStorage' | 'sessionStorage'
 
-/** Reads `key` (no `value`) or writes it; blocked storage falls back to memory for the page. */
-export function store(key: string, value?: string, area: Area = 'localStorage'): string | null | undefined {
+/** Reads `key` (no or a null `value`) or writes it; blocked storage falls back to memory for the page. */
+export function store(key: string, value?: string | null, area: Area = 'localStorage'): string | null | undefined {
   try {
     const storage = window[area]
     if (value == null) return storage.getItem(key)

@@ -29,7 +29,7 @@ export function stubNetwork(statuses: number[] = [], headers: Record<string, str
     if (status === 0) throw new TypeError('Failed to fetch')
     return new Response(null, { status, headers })
   })
-  const beaconMock = vi.fn((_url: string, _data: Blob) => true)
+  const beaconMock = vi.fn((_url: string, _data: string) => true)
   vi.stubGlobal('fetch', fetchMock)
   setNavigator('sendBeacon', beaconMock)
   const bodies = (path: string) => fetchMock.mock.calls.filter(([url]) => url.endsWith(path)).map(([, init]) => JSON.parse(String(init.body)))
@@ -42,7 +42,7 @@ export function stubNetwork(statuses: number[] = [], headers: Record<string, str
     receipts: () => bodies(CONSENT_PATH).map((body) => WireConsentReceipt.parse(body)),
     /** Raw receipt bodies, to check what they do not carry. */
     rawReceipts: () => bodies(CONSENT_PATH) as Record<string, unknown>[],
-    beacons: () => Promise.all(beaconMock.mock.calls.map(async ([, blob]) => WireBatch.parse(JSON.parse(await blob.text())))),
+    beacons: async () => beaconMock.mock.calls.map(([, body]) => WireBatch.parse(JSON.parse(body))),
     /** Analytics requests: batch fetches and beacons (receipts are essential and not counted). */
     requests: () => fetchMock.mock.calls.filter(([url]) => !url.endsWith(CONSENT_PATH)).length + beaconMock.mock.calls.length,
   }

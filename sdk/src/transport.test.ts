@@ -12,6 +12,35 @@ describe('post', () => {
     expect(init).toEqual({ method: 'POST', body: '{"x":1}', keepalive: true, credentials: 'omit' })
   })
 
+  test('cancels every answer body: unread, each held its share of the 64 KiB keepalive budget until GC (~10 batches in, fetch failed)', async () => {
+    const answers = [new Response('{"error":"busy"}', { status: 503 }), new Response('{"accepted":1}', { status: 202 })]
+    const cancels = answers.map((res) => vi.spyOn(res.body!, 'cancel'))
+    vi.useFakeTimers()
+    vi.stubGlobal('fetch', vi.fn(async () => answers.shift()))
+    const done = post(BATCH_URL, () => 'body')
+    await vi.runAllTimersAsync()
+    expect(await done).toBe(false)
+    for (const cancel of cancels) expect(cancel).toHaveBeenCalledOnce()
+  })
+
+  test('keepalive while the bodies in flight fit 64 KiB (over it the browser fails the fetch); the rest go without', async () => {
+    const answers: ((res: Response) => void)[] = []
+    const fetchMock = vi.fn((_url: string, _init: RequestInit) => new Promise<Response>((answer) => answers.push(answer)))
+    vi.stubGlobal('fetch', fetchMock)
+    const big = 'x'.repeat(30_000)
+    const sends = [post(BATCH_URL, () => big), post(BATCH_URL, () => big), post(BATCH_URL, () => '{"receipt":1}'), post(BATCH_URL, () => big)]
+    const keepalive = () => fetchMock.mock.calls.map(([, init]) => init.keepalive)
+    // 30 + 30 kB fit, and a receipt beside them; a third batch does not.
+    expect(keepalive()).toEqual([true, true, true, false])
+    for (const answer of answers.splice(0)) answer(new Response(null, { status: 202 }))
+    await Promise.all(sends)
+    // Answered, they free the budget.
+    void post(BATCH_URL, () => big)
+    void post(BATCH_URL, () => big)
+    expect(keepalive().slice(4)).toEqual([true, true])
+    for (const answer of answers.splice(0)) answer(new Response(null, { status: 202 }))
+  })
+
   test.each([503, 500, 429, 0])('retries after %i (0 = network error) with exponential backoff, rebuilding the body', async (status) => {
     vi.useFakeTimers()
     vi.spyOn(Math, 'random').mockReturnValue(0.99)
@@ -100,20 +129,19 @@ describe('retryAfterMs', () => {
 })
 
 describe('beacon', () => {
-  test('sends the body as a text/plain Blob', async () => {
+  test('sends the body as a string (text/plain;charset=UTF-8, as fetch does: no preflight), not a Blob', () => {
     const net = stubNetwork()
+    const blob = vi.spyOn(globalThis, 'Blob')
     expect(beacon(BATCH_URL, '{"x":1}')).toBe(true)
-    const [url, blob] = net.beacon.mock.calls[0]!
-    expect(url).toBe(BATCH_URL)
-    expect(blob.type).toBe('text/plain')
-    expect(await blob.text()).toBe('{"x":1}')
+    expect(net.beacon.mock.calls).toEqual([[BATCH_URL, '{"x":1}']])
+    expect(blob).not.toHaveBeenCalled()
   })
 
-  test('reports false when the browser refuses or lacks sendBeacon', () => {
+  test('reports a falsy value when the browser refuses or lacks sendBeacon', () => {
     const net = stubNetwork()
     net.beacon.mockReturnValue(false)
-    expect(beacon(BATCH_URL, 'x')).toBe(false)
+    expect(beacon(BATCH_URL, 'x')).toBeFalsy()
     Object.defineProperty(navigator, 'sendBeacon', { value: undefined, configurable: true })
-    expect(beacon(BATCH_URL, 'x')).toBe(false)
+    expect(beacon(BATCH_URL, 'x')).toBeFalsy()
   })
 })
