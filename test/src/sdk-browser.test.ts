@@ -200,6 +200,30 @@ describe('the built SDK in Debian Chromium', () => {
     await context.close()
   })
 
+  it('a long burst is delivered whole: 1,200 events in 60 tasks, none held back by the 64 KiB keepalive budget', async () => {
+    const context = await browser.newContext()
+    let answered = 0
+    context.on('response', (r) => {
+      if (new URL(r.url()).pathname === '/v1/batch' && r.status() === 202) answered++
+    })
+    const { page, seen } = await open(context, `${optOut.origin}/burst`)
+    await page.evaluate(async () => {
+      for (let i = 0; i < 60; i++) {
+        for (let k = 0; k < 20; k++) window.atspark.track('burst', { i, k })
+        await new Promise((r) => setTimeout(r, 5))
+      }
+      await window.atspark.flush()
+    })
+    // Unread answers used to hold their bodies against the budget: after ~10 batches every fetch failed at once.
+    const burst = () => new Set(seen.batches.flatMap((b) => b.e.filter((e) => e.n === 'burst').map((e) => e.id))).size
+    await expect.poll(burst, { timeout: 15_000 }).toBe(1200)
+    // Each event left once: no request failed and had to be retried.
+    expect(seen.batches.flatMap((b) => b.e.filter((e) => e.n === 'burst')).length).toBe(1200)
+    // And every request was acknowledged (closing the page would cancel any still in flight).
+    await expect.poll(() => answered, { timeout: 15_000 }).toBe(seen.batches.length)
+    await context.close()
+  })
+
   it('a 400 is not retried', async () => {
     const context = await browser.newContext()
     let attempts = 0
@@ -287,6 +311,11 @@ describe('what reached the warehouse', () => {
   it('stored nothing that was refused, withdrawn or blocked by a signal', async () => {
     expect(await count("name IN ('refused_1', 'refused_2', 'queued_then_withdrawn', 'after_withdrawal', 'blocked_by_signal')")).toBe(0)
     expect(await count("name = 'before_withdrawal'")).toBe(1)
+  })
+
+  it('stored the whole burst exactly once', async () => {
+    const [r] = await rows<{ n: string; u: string }>(warehouse!, "SELECT count() AS n, uniqExact(event_id) AS u FROM atspark.events WHERE name = 'burst'")
+    expect(r).toEqual({ n: '1200', u: '1200' })
   })
 
   it('stored the retried events exactly once', async () => {
