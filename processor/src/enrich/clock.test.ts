@@ -1,5 +1,7 @@
+import { toWarehouseTime } from '@atspark/schemas'
+import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { correctTimestamp } from './clock.js'
+import { correctTimestamp, warehouseTime } from './clock.js'
 
 const RECEIVED = Date.UTC(2026, 10, 28, 12, 0, 0)
 const HOUR = 3_600_000
@@ -27,5 +29,23 @@ describe('correctTimestamp', () => {
   it('never lands after receipt, even when the client claims the event happened after sending', () => {
     expect(correctTimestamp(RECEIVED + HOUR, RECEIVED, RECEIVED)).toBe(RECEIVED)
     expect(correctTimestamp(RECEIVED + 60_000, RECEIVED - HOUR, RECEIVED)).toBe(RECEIVED)
+  })
+})
+
+describe('warehouseTime', () => {
+  it('formats exactly as toWarehouseTime, on every edge and on random instants', () => {
+    const edges = [0, 1, 999, 1_000, 59_999, 86_399_999, 86_400_000, Date.UTC(2000, 0, 1), Date.UTC(2000, 1, 29, 23, 59, 59, 999), Date.UTC(2024, 1, 29), Date.UTC(2026, 11, 31, 23, 59, 59, 999), Date.UTC(2100, 0, 1), Date.UTC(9999, 11, 31, 23, 59, 59, 999)]
+    for (const ms of edges) expect(warehouseTime(ms)).toBe(toWarehouseTime(ms))
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: Date.UTC(10_000, 0, 1) - 1 }), (ms) => {
+        expect(warehouseTime(ms)).toBe(toWarehouseTime(ms))
+      }),
+      { numRuns: 20_000 },
+    )
+  })
+
+  it('leaves what its fast path does not cover to toWarehouseTime', () => {
+    for (const ms of [-1, -86_400_001, Date.UTC(10_000, 0, 1), 1.5, -0.5, 8.64e15]) expect(warehouseTime(ms)).toBe(toWarehouseTime(ms))
+    expect(() => warehouseTime(Number.MAX_SAFE_INTEGER)).toThrow(RangeError)
   })
 })

@@ -1,5 +1,5 @@
-import { type ConsentEnvelope, type ConsentRow, toWarehouseTime } from '@atspark/schemas'
-import { correctTimestamp } from './clock.js'
+import type { ConsentEnvelope, ConsentRow } from '@atspark/schemas'
+import { correctTimestamp, warehouseTime } from './clock.js'
 
 /** A receipt becomes one consent_log row: what was chosen, where, under which policy, and when. */
 export function toConsentRow(envelope: ConsentEnvelope): ConsentRow {
@@ -12,7 +12,7 @@ export function toConsentRow(envelope: ConsentEnvelope): ConsentRow {
     preferences: r.p,
     source: r.src,
     policy_revision: r.r,
-    ts: toWarehouseTime(correctTimestamp(r.ts, r.sa, envelope.received_at)),
-    received_at: toWarehouseTime(envelope.received_at),
+    ts: warehouseTime(correctTimestamp(r.ts, r.sa, envelope.received_at)),
+    received_at: warehouseTime(envelope.received_at),
   }
 }

@@ -1,8 +1,8 @@
 import { createHmac } from 'node:crypto'
 import { type IpKeyring, type IpSealContext, IpSealError, openIp } from '@atspark/ingest'
-import { type Envelope, type EventRow, toWarehouseTime, type WireProps } from '@atspark/schemas'
+import type { Envelope, EventRow, WireProps } from '@atspark/schemas'
 import { PoisonMessageError, ProcessorError } from '../errors.js'
-import { correctTimestamp } from './clock.js'
+import { correctTimestamp, warehouseTime } from './clock.js'
 import type { Geo } from './geo.js'
 import { truncateIp } from './ip-prefix.js'
 import { referrerHost, urlParts } from './url.js'
@@ -51,7 +51,11 @@ export function pseudonymizer(secretForOrg: (orgId: string) => Buffer | string):
 function stringifyProps(props: WireProps | undefined): Record<string, string> {
   const out: Record<string, string> = {}
   if (!props) return out
-  for (const [key, value] of Object.entries(props)) out[key] = value === null ? '' : String(value)
+  // for…in instead of Object.entries (no entry array per prop): a parsed JSON object has no inherited enumerable keys.
+  for (const key in props) {
+    const value = props[key]
+    out[key] = value === null ? '' : typeof value === 'string' ? value : String(value)
+  }
   return out
 }
 
@@ -83,7 +87,7 @@ function locate(envelope: Envelope, deps: EventRowDeps): { country: string; ipPr
 export function toEventRows(envelope: Envelope, deps: EventRowDeps): EventRow[] {
   const { country, ipPrefix } = locate(envelope, deps)
   const ua = parseUserAgent(envelope.ua)
-  const receivedAt = toWarehouseTime(envelope.received_at)
+  const receivedAt = warehouseTime(envelope.received_at)
 
   return envelope.events.map((e) => {
     const page = urlParts(e.u)
@@ -93,7 +97,7 @@ export function toEventRows(envelope: Envelope, deps: EventRowDeps): EventRow[] 
       site_id: envelope.site_id,
       type: e.t,
       name: e.n ?? '',
-      ts: toWarehouseTime(correctTimestamp(e.ts, envelope.sent_at, envelope.received_at)),
+      ts: warehouseTime(correctTimestamp(e.ts, envelope.sent_at, envelope.received_at)),
       received_at: receivedAt,
       anon_id: e.a ?? '',
       session_id: e.s ?? '',

@@ -80,7 +80,8 @@ export async function startConsumer(options: ConsumerOptions, deps: ConsumerDeps
     if (!recovering) await consumer.commitOffsets([{ topic, partition, offset: String(start), metadata: encodeBatchEnd(end) }])
     const records: WarehouseRecord[] = []
     const poison = []
-    const inBatch = new Set<string>()
+    // org → event ids of this batch: a retry can repeat an event inside one batch, before either is written.
+    const inBatch = new Map<string, Set<string>>()
     const receivedAt: number[] = []
     let duplicates = 0
     for (const m of sealed.messages) {
@@ -101,12 +102,17 @@ export async function startConsumer(options: ConsumerOptions, deps: ConsumerDeps
       receivedAt.push(decoded.message.received_at)
       for (const record of messageRecords) {
         if (record.table === 'events') {
-          const key = `${record.row.org_id}\u0000${record.row.event_id}`
-          if (inBatch.has(key) || deps.recentIds.has(record.row.org_id, record.row.event_id)) {
+          const { org_id: orgId, event_id: eventId } = record.row
+          let batchIds = inBatch.get(orgId)
+          if (!batchIds) {
+            batchIds = new Set()
+            inBatch.set(orgId, batchIds)
+          }
+          if (batchIds.has(eventId) || deps.recentIds.has(orgId, eventId)) {
             duplicates++
             continue
           }
-          inBatch.add(key)
+          batchIds.add(eventId)
         }
         records.push(record)
       }
