@@ -49,7 +49,7 @@ function keyObject(key: Buffer): KeyObject {
   return object
 }
 
-// The AAD of the (few) tenants this process seals for, bounded in case a directory churns.
+// The AAD of the (few) tenants this process seals or opens for, bounded in case a directory churns.
 const aads = new Map<string, Buffer>()
 const MAX_AADS = 10_000
 
@@ -129,8 +129,8 @@ export function openIp(sealed: string, keyring: Pick<IpKeyring, 'keys'>, context
   const [, kid, iv, ciphertext, tag] = parts as unknown as [string, string, string, string, string]
   const key = keyring.keys.get(kid)
   if (!key) throw new IpSealError('unknown_key', `unknown key id "${kid}"`)
-  const decipher = createDecipheriv('aes-256-gcm', key, canonical(iv), { authTagLength: TAG_BYTES })
-  decipher.setAAD(aadFor(kid, context))
+  const decipher = createDecipheriv('aes-256-gcm', keyObject(key), canonical(iv), { authTagLength: TAG_BYTES })
+  decipher.setAAD(cachedAad(kid, context))
   decipher.setAuthTag(canonical(tag))
   let plaintext: Buffer
   try {
