@@ -11,13 +11,14 @@ import {
   sealIp,
   TenantStore,
 } from '@atspark/ingest'
-import { collectDefaultMetrics, Registry } from 'prom-client'
+import { collectDefaultMetrics, Histogram, Registry } from 'prom-client'
 import { createBackofficeApp } from './backoffice.js'
 import { publishInChunks, type SeedResult, warehouseHasNoEvents } from './demo/seed.js'
 import { createDemoApp } from './demo/site.js'
 import { DEMO_ORG, type DemoTrafficSite, demoTrafficSites } from './demo/sites.js'
 import { demoOrgTenants } from './demo/tenants.js'
 import { demoTraffic } from './demo/traffic.js'
+import { RecentEventIds, rememberWritten, withoutSeenEvents } from './dedup/recent-ids.js'
 import { ipOpener } from './enrich/event-rows.js'
 import { openGeo } from './enrich/geo.js'
 import type { ProcessorEnv } from './env.js'
@@ -80,12 +81,30 @@ export async function startEmbedded(env: ProcessorEnv): Promise<EmbeddedPipeline
     recordWriter(warehouse, (table, seconds) => processorMetrics.insertSeconds.observe({ table }, seconds)),
     { metrics: processorMetrics, health: writeHealth },
   )
-  const writer = new BatchingWriter<WarehouseRecord>((records) => writeRecords(records), {
-    maxItems: env.WRITE_BATCH_MAX_ROWS,
-    lingerMs: env.WRITE_LINGER_MS,
-    maxQueuedItems: env.WRITE_MAX_QUEUED_ROWS,
-    maxQueuedPerKey: Math.max(1, Math.floor(env.WRITE_MAX_QUEUED_ROWS * env.BUS_SITE_QUEUE_SHARE)),
-  })
+  // SDK retries reuse event ids: as the Kafka consumer does, drop ids already written (rebuilt from the warehouse at
+  // start). One insert at a time, so a retry that arrives while its original is being written is checked after it.
+  const recentIds = new RecentEventIds(env.RECENT_IDS_MAX, env.RECENT_IDS_WINDOW_SECONDS)
+  logger.info({ ids: await recentIds.rebuild(warehouse) }, 'recent event ids rebuilt')
+  const waitSeconds = writePhaseHistogram(processorRegistry)
+  const writer = new BatchingWriter<WarehouseRecord>(
+    async (records) => {
+      const { kept, duplicates } = withoutSeenEvents(records, recentIds)
+      await writeRecords(kept)
+      rememberWritten(kept, recentIds)
+      if (duplicates) processorMetrics.duplicates.inc(duplicates)
+    },
+    {
+      maxItems: env.WRITE_BATCH_MAX_ROWS,
+      lingerMs: env.WRITE_LINGER_MS,
+      maxQueuedItems: env.WRITE_MAX_QUEUED_ROWS,
+      maxQueuedPerKey: Math.max(1, Math.floor(env.WRITE_MAX_QUEUED_ROWS * env.BUS_SITE_QUEUE_SHARE)),
+      onSettle: ({ lingerSeconds, blockedSeconds, writeSeconds }) => {
+        waitSeconds.observe({ phase: 'linger' }, lingerSeconds)
+        waitSeconds.observe({ phase: 'blocked' }, blockedSeconds)
+        waitSeconds.observe({ phase: 'write' }, writeSeconds)
+      },
+    },
+  )
   const bus = new EmbeddedBus(
     (message) => toRecords(message, { geo, pseudonymize: pipelinePrivacy().pseudonymize, openIp, ...pipelinePrivacy().recordDeps }),
     writer,
@@ -221,6 +240,17 @@ export async function startEmbedded(env: ProcessorEnv): Promise<EmbeddedPipeline
     await warehouse.close()
     throw err
   }
+}
+
+/** Per request in embedded mode, where the wait for its insert went: the bench reads it to attribute ingest latency. */
+function writePhaseHistogram(registry: Registry): Histogram<'phase'> {
+  return new Histogram({
+    name: 'atspark_embedded_write_wait_seconds',
+    help: "Per request's rows in embedded mode, by phase: linger (gathering a batch with a write slot free), blocked (every write slot busy), write (the insert that carried them)",
+    labelNames: ['phase'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5],
+    registers: [registry],
+  })
 }
 
 async function closeWithin(server: RunningServer, ms: number): Promise<void> {

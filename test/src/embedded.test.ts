@@ -39,6 +39,9 @@ let warehouse: ClickHouseClient
 let exitCode: number | null
 const accepted = { v4: event({ uid: 'user-42', t: 'custom', n: 'export_csv', p: { format: 'csv', rows: 120 } }), v4b: event(), v6: event(), mapped: event(), afterBad: event() }
 const refused = { consent: event(), dnt: event(), gpc: event() }
+// SDK retries reuse event ids: sent again after a 202, twice at once, and again after a restart.
+const retried = { later: event(), together: event() }
+const retryStatuses: number[] = []
 const statuses: Record<string, number> = {}
 const receiptId = crypto.randomUUID()
 const bodies: Record<string, unknown> = {}
@@ -72,8 +75,16 @@ beforeAll(async () => {
     body: JSON.stringify({ v: 1, k: 'pk_demo', id: receiptId, ts: Date.now() - 500, sa: Date.now(), a: false, p: true, src: 'gpc', r: '1' }),
   })
   statuses.receipt = res.status
+  const again = async (e: ReturnType<typeof event>) => retryStatuses.push((await post(pipeline.ingest, batch([e]), { origin: pipeline.demo })).status)
+  await again(retried.later)
+  await again(retried.later)
+  await Promise.all([again(retried.together), again(retried.together), again(retried.together)])
   metricsText = await (await fetch(`${pipeline.backoffice}/metrics`)).text()
   exitCode = await pipeline.stop()
+  // Restarted on the same data: the recent ids come back from the warehouse.
+  pipeline = await startPipeline({ ATSPARK_DATA_DIR: pipeline.dataDir })
+  await again(retried.later)
+  expect(await pipeline.stop()).toBe(0)
   warehouse = openWarehouse(pipeline.dataDir)
 })
 
@@ -97,6 +108,16 @@ describe('embedded pipeline, end to end over the built artifacts', () => {
     const ids = Object.values(accepted).map((e) => `'${e.id}'`)
     const [counts] = await rows<{ n: string; u: string }>(warehouse, `SELECT count() AS n, uniqExact(event_id) AS u FROM atspark.events WHERE event_id IN (${ids.join(',')})`)
     expect(counts).toEqual({ n: '5', u: '5' })
+  })
+
+  it('stored a retried event once: sent again after its 202, three times at once, and again after a restart', async () => {
+    expect(retryStatuses).toEqual([202, 202, 202, 202, 202, 202])
+    const [counts] = await rows<{ later: string; together: string }>(
+      warehouse,
+      `SELECT countIf(event_id = '${retried.later.id}') AS later, countIf(event_id = '${retried.together.id}') AS together FROM atspark.events`,
+    )
+    expect(counts).toEqual({ later: '1', together: '1' })
+    expect(metricsText).toMatch(/^atspark_processor_duplicate_events_total 3$/m)
   })
 
   it('anonymized IPv4 to /24 with the country from the full address', async () => {

@@ -2,7 +2,7 @@ import type { ClickHouseClient } from '@clickhouse/client'
 import fc from 'fast-check'
 import { LRUCache } from 'lru-cache'
 import { describe, expect, it } from 'vitest'
-import { RecentEventIds } from './recent-ids.js'
+import { RecentEventIds, rememberWritten, withoutSeenEvents } from './recent-ids.js'
 
 /** What RecentEventIds replaced: an LRU keyed by org and id, bumped on set only. Its answers are the reference. */
 class LruReference {
@@ -109,5 +109,21 @@ describe('RecentEventIds', () => {
     expect(ids.has('p', 'e2')).toBe(true)
     expect(ids.has('o', 'e3')).toBe(true)
     expect(queries).toMatchObject([{ query_params: { window: 900 }, format: 'JSONCompactEachRow' }])
+  })
+})
+
+describe('withoutSeenEvents / rememberWritten', () => {
+  const ev = (org: string, id: string) => ({ table: 'events', row: { org_id: org, event_id: id } })
+  const other = { table: 'consent_log', row: { org_id: 'a', event_id: 'x' } }
+
+  it('drops events written before and repeats within the write, per org, and leaves other tables alone', () => {
+    const recent = new RecentEventIds(100, 60)
+    rememberWritten([ev('a', '1'), other], recent)
+    const { kept, duplicates } = withoutSeenEvents([ev('a', '1'), ev('a', '2'), ev('a', '2'), ev('b', '1'), other, other], recent)
+    expect(kept).toEqual([ev('a', '2'), ev('b', '1'), other, other])
+    expect(duplicates).toBe(2)
+    // Only events count as written; a write that failed (not remembered) leaves its ids free.
+    expect(recent.has('a', 'x')).toBe(false)
+    expect(recent.has('a', '2')).toBe(false)
   })
 })

@@ -111,3 +111,46 @@ export class RecentEventIds {
     return this.count
   }
 }
+
+/** An events row's identity for deduplication; other tables' rows have none. */
+interface Deduplicable {
+  table: string
+  row: unknown
+}
+
+/**
+ * The records of one write without events already written (per `recent`) or repeated inside the write
+ * (a retry can land beside its original before either is written), and how many were dropped.
+ */
+export function withoutSeenEvents<R extends Deduplicable>(records: readonly R[], recent: RecentEventIds): { kept: R[]; duplicates: number } {
+  // org → event ids of this write.
+  const inWrite = new Map<string, Set<string>>()
+  const kept: R[] = []
+  let duplicates = 0
+  for (const record of records) {
+    if (record.table === 'events') {
+      const { org_id: orgId, event_id: eventId } = record.row as { org_id: string; event_id: string }
+      let ids = inWrite.get(orgId)
+      if (!ids) {
+        ids = new Set()
+        inWrite.set(orgId, ids)
+      }
+      if (ids.has(eventId) || recent.has(orgId, eventId)) {
+        duplicates++
+        continue
+      }
+      ids.add(eventId)
+    }
+    kept.push(record)
+  }
+  return { kept, duplicates }
+}
+
+/** Remembers the events of a write that succeeded. */
+export function rememberWritten(records: readonly Deduplicable[], recent: RecentEventIds): void {
+  for (const r of records) {
+    if (r.table !== 'events') continue
+    const { org_id: orgId, event_id: eventId } = r.row as { org_id: string; event_id: string }
+    recent.add(orgId, eventId)
+  }
+}

@@ -1,7 +1,7 @@
 import type { ClickHouseClient } from '@clickhouse/client'
 import { type Admin, type Consumer, type EachBatchPayload, type Kafka, type KafkaMessage, Partitioners, type Producer } from 'kafkajs'
 import type { Logger } from '@atspark/ingest'
-import type { RecentEventIds } from '../dedup/recent-ids.js'
+import { type RecentEventIds, rememberWritten, withoutSeenEvents } from '../dedup/recent-ids.js'
 import { PoisonMessageError } from '../errors.js'
 import type { ProcessorMetrics } from '../metrics.js'
 import { backoffDelay, RetryAbandonedError, retry } from '../retry.js'
@@ -78,21 +78,17 @@ export async function startConsumer(options: ConsumerOptions, deps: ConsumerDeps
   async function writeSealed(topic: string, partition: number, sealed: SealedBatch<KafkaMessage>, recovering: boolean, payload: EachBatchPayload): Promise<boolean> {
     const { start, end } = sealed
     if (!recovering) await consumer.commitOffsets([{ topic, partition, offset: String(start), metadata: encodeBatchEnd(end) }])
-    const records: WarehouseRecord[] = []
+    const received: WarehouseRecord[] = []
     const poison = []
-    // org → event ids of this batch: a retry can repeat an event inside one batch, before either is written.
-    const inBatch = new Map<string, Set<string>>()
     const receivedAt: number[] = []
-    let duplicates = 0
     for (const m of sealed.messages) {
       const decoded = decodeMessage(m.value)
       if (!decoded.ok) {
         poison.push(dlqMessage({ topic, partition, offset: m.offset, value: m.value }, decoded.reason))
         continue
       }
-      let messageRecords: WarehouseRecord[]
       try {
-        messageRecords = deps.toRecords(decoded.message)
+        for (const record of deps.toRecords(decoded.message)) received.push(record)
       } catch (err) {
         // E.g. a sealed IP no key of ours opens: it never will, so it goes to the DLQ like bad JSON.
         if (!(err instanceof PoisonMessageError)) throw err
@@ -100,23 +96,8 @@ export async function startConsumer(options: ConsumerOptions, deps: ConsumerDeps
         continue
       }
       receivedAt.push(decoded.message.received_at)
-      for (const record of messageRecords) {
-        if (record.table === 'events') {
-          const { org_id: orgId, event_id: eventId } = record.row
-          let batchIds = inBatch.get(orgId)
-          if (!batchIds) {
-            batchIds = new Set()
-            inBatch.set(orgId, batchIds)
-          }
-          if (batchIds.has(eventId) || deps.recentIds.has(orgId, eventId)) {
-            duplicates++
-            continue
-          }
-          batchIds.add(eventId)
-        }
-        records.push(record)
-      }
     }
+    const { kept: records, duplicates } = withoutSeenEvents(received, deps.recentIds)
     if (poison.length) {
       await producer.send({ topic: options.dlqTopic, acks: -1, messages: poison })
       metrics.dlq.inc(poison.length)
@@ -150,7 +131,7 @@ export async function startConsumer(options: ConsumerOptions, deps: ConsumerDeps
         metrics.pausedPartitions.dec()
       }
     }
-    for (const r of records) if (r.table === 'events') deps.recentIds.add(r.row.org_id, r.row.event_id)
+    rememberWritten(records, deps.recentIds)
     if (duplicates) metrics.duplicates.inc(duplicates)
     const now = Date.now()
     for (const t of receivedAt) metrics.freshness.observe((now - t) / 1000)
