@@ -11,7 +11,7 @@ import { runNodeJson, sampleRss } from '../lib/procs.mjs'
 import { summaryRow, table } from '../lib/report.mjs'
 import { startEmbedded } from '../lib/services.mjs'
 import { fixed, int, median, pct, quantile, runs } from '../lib/stats.mjs'
-import { requests } from '../lib/traffic.mjs'
+import { freshIdPasses, requests } from '../lib/traffic.mjs'
 import { bareBatchCeiling, batchSpec } from './ingest.mjs'
 import { rawInsertCeiling } from './processor.mjs'
 
@@ -33,6 +33,7 @@ function runPaced({ url, spec, rate, seconds }) {
 
 async function pacedChild(cfg) {
   const pool = requests(cfg.spec)
+  const fresh = freshIdPasses()
   const target = new URL(cfg.url)
   const agent = new Agent({ keepAlive: true, maxSockets: 256 })
   const total = Math.round(cfg.rate * cfg.seconds)
@@ -68,7 +69,8 @@ async function pacedChild(cfg) {
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait))
     // Everything due by now goes out, late or not: the schedule, not the answers, sets the pace.
     while (sent < total && start + (sent * 1000) / cfg.rate <= performance.now() + 0.5) {
-      inFlight.push(send(start + (sent * 1000) / cfg.rate, pool[sent % pool.length]))
+      const r = pool[sent % pool.length]
+      inFlight.push(send(start + (sent * 1000) / cfg.rate, { headers: r.headers, body: fresh(r.body, Math.floor(sent / pool.length)) }))
       sent++
     }
   }

@@ -175,7 +175,7 @@ export default {
           met: ratio >= 0.5 && failed === 0,
           gap: failed
             ? `${failed} failed requests`
-            : `${pct(0.5 - ratio)} short; ingest answered ${int(median(measured.map((r) => r.ingestEventsPerSecond)))} events/s using ${fixed(median(measured.map((r) => r.cpu.ingest)), 2)} cores, the processor used ${fixed(median(measured.map((r) => r.cpu.processor)), 2)}; the processor alone drains ${int(alone)} events/s`,
+            : `${pct(0.5 - ratio)} short; ingest answered ${int(median(measured.map((r) => r.ingestEventsPerSecond)))} events/s using ${fixed(median(measured.map((r) => r.cpu.ingest)), 2)} cores, the processor used ${fixed(median(measured.map((r) => r.cpu.processor)), 2)}; the processor alone drains ${int(alone)} events/s${ctx.memo.has('raw-insert') ? `, and the warehouse's raw insert ceiling in this run, ${int(ctx.memo.get('raw-insert').rowsPerSecond)} rows/s, is ${pct(ctx.memo.get('raw-insert').rowsPerSecond / top)} of the kafkajs ceiling: the warehouse bounds it` : ''}`,
         }),
       ],
       markdown: [

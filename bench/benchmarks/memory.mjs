@@ -24,7 +24,7 @@ export default {
     const ingestRss = sampleRss(ingest.service.pid, 250)
     let ingestLoad
     try {
-      ingestLoad = await runLoad({ url: ingest.url, spec: batchSpec(ctx, 101), connections: 64, seconds: ctx.pick(10, 6), maxRequests: 500_000, cpu: LOAD_CPU })
+      ingestLoad = await runLoad({ url: ingest.url, spec: batchSpec(ctx, 101), connections: 64, seconds: ctx.pick(10, 6), maxRequests: 500_000, cpu: LOAD_CPU, freshIds: false })
     } finally {
       await ingest.service.stop()
     }

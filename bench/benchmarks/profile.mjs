@@ -76,7 +76,7 @@ const newest = (dir) =>
 
 async function underLoad(ctx, which, dir, spec, connections) {
   const server = await startBenchServer(which, profileArgs(dir))
-  const load = await runLoad({ url: server.url, spec, connections, seconds: ctx.pick(10, 4), maxRequests: 1_000_000, warmupSeconds: 1, cpu: LOAD_CPU })
+  const load = await runLoad({ url: server.url, spec, connections, seconds: ctx.pick(10, 4), maxRequests: 1_000_000, warmupSeconds: 1, cpu: LOAD_CPU, freshIds: false })
   await server.service.stop()
   return {
     load: `${int(load.okPerSecond * spec.eventsPerBody)} events/s (${int(load.okPerSecond)} req/s), ${connections} connections, ${ctx.pick(10, 4)} s after 1 s warm-up (start-up and warm-up left out)`,

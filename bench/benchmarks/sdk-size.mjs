@@ -77,7 +77,7 @@ export default {
         ratio: pct(core.gzip / CORE_GZIP_BUDGET),
         target: '≤ 2,048 B gzip',
         met: core.gzip <= CORE_GZIP_BUDGET,
-        gap: `${int(core.gzip - CORE_GZIP_BUDGET)} B over budget`,
+        gap: `${int(core.gzip - CORE_GZIP_BUDGET)} B over budget with every issue-3 feature: public names, DOM APIs and wire keys alone are ≈ 880 B, and a golfed single-file rewrite floored near 2,680 B (issue 3)`,
       }),
       summaryRow({
         benchmark: 'SDK size',

@@ -1,7 +1,7 @@
 // The load generator, always its own process (`node lib/loadgen.mjs '<json>'`): autocannon against one loopback URL,
 // bounded by both a duration and a request count, printing one JSON line with what came back.
 import autocannon from 'autocannon'
-import { digest, requests } from './traffic.mjs'
+import { digest, freshIdPasses, requests } from './traffic.mjs'
 
 const cfg = JSON.parse(process.argv[2] ?? '{}')
 const url = new URL(cfg.url)
@@ -9,6 +9,8 @@ if (!['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname)) throw new Error
 
 const pool = requests(cfg.spec)
 let next = 0
+const fresh = freshIdPasses()
+const withPass = (body, pass) => (cfg.freshIds ? fresh(body, pass) : body)
 const instance = autocannon({
   url: cfg.url,
   method: 'POST',
@@ -23,8 +25,9 @@ const instance = autocannon({
   requests: [
     {
       setupRequest: (req) => {
-        const r = pool[next++ % pool.length]
-        return { ...req, body: r.body, headers: r.headers }
+        const n = next++
+        const r = pool[n % pool.length]
+        return { ...req, body: withPass(r.body, Math.floor(n / pool.length)), headers: r.headers }
       },
     },
   ],

@@ -1,7 +1,7 @@
 // Deterministic, realistic traffic: visitors with a spread of real-world user agents (bots included) and public
 // IPv4/IPv6 addresses, and the SDK's wire batches they send. The same seed gives the same bytes, so a service and
 // its ceiling receive identical bodies.
-import { createHash } from 'node:crypto'
+import { createHash, randomInt } from 'node:crypto'
 
 /** mulberry32: small, fast, seedable; good enough to pick traffic. */
 export function prng(seed) {
@@ -29,6 +29,19 @@ function weighted(rand, entries) {
 }
 
 /** A UUID v4 from the generator, so event ids are valid and reproducible. */
+// Every event object opens with its id (wireEvent below), whose first 8 hex digits a pass can then rewrite.
+const ID_HEAD = /\{"id":"[0-9a-f]{8}/g
+
+/**
+ * For one load run: `(body, pass)` → the pooled body with event ids of that pass's own, its number (from a random
+ * start, so other runs against the same pipeline differ too) in the ids' first 8 hex digits. A pipeline that stores
+ * events drops repeated ids (SDK retries), so a pool sent twice must not repeat them.
+ */
+export function freshIdPasses() {
+  const first = randomInt(2 ** 32 - 2 ** 20)
+  return (body, pass) => body.replace(ID_HEAD, `{"id":"${(first + pass).toString(16).padStart(8, '0')}`)
+}
+
 function uuid(rand) {
   const h = Array.from({ length: 32 }, () => Math.floor(rand() * 16).toString(16))
   h[12] = '4'
