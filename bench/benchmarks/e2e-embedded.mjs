@@ -309,7 +309,7 @@ export default {
         'Where a request’s time went (ms, mean / p99, medians over the runs; from the process’s own metrics scraped around each run, p99s from histogram buckets):',
         '',
         table(
-          ['phase', 'client', 'in ingest (handler)', 'before publish (read, parse, checks, seal)', 'enrichment + hand-off', 'linger', 'blocked (every write slot busy)', 'own insert', 'event-loop delay'],
+          ['phase', 'client', 'in ingest (handler)', 'before publish (read, parse, checks, seal)', 'enrichment + hand-off', 'linger', 'behind the insert under way', 'own insert', 'event-loop delay'],
           variants.flatMap((v) => phases(v).map(([name, rs]) => whereRow(v, name, rs))),
           ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'],
         ),

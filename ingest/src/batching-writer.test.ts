@@ -145,25 +145,20 @@ describe('BatchingWriter fairness', () => {
   })
 })
 
-/** A write per call that ends only when the test says so (or fails), recording which slot carried it. */
+/** A write per call that ends only when the test says so (or fails). */
 function controlled() {
-  const calls: { items: number[]; slot: number; end: () => void; fail: (err: Error) => void }[] = []
+  const calls: { items: number[]; end: () => void }[] = []
   let active = 0
   let maxActive = 0
-  const write = (items: number[], slot: number) =>
-    new Promise<void>((resolve, reject) => {
+  const write = (items: number[]) =>
+    new Promise<void>((resolve) => {
       active++
       maxActive = Math.max(maxActive, active)
       calls.push({
         items,
-        slot,
         end: () => {
           active--
           resolve()
-        },
-        fail: (err) => {
-          active--
-          reject(err)
         },
       })
     })
@@ -178,8 +173,8 @@ async function until(done: () => boolean): Promise<void> {
   expect(done()).toBe(true)
 }
 
-describe('BatchingWriter with concurrent writes', () => {
-  it('keeps one write in flight by default (the Kafka bus relies on it)', async () => {
+describe('BatchingWriter write order and wait attribution', () => {
+  it('keeps one write in flight (Kafka per-key order and the embedded dedup rely on it)', async () => {
     const c = controlled()
     const w = new BatchingWriter(c.write, { maxItems: 1, lingerMs: 1, maxQueuedItems: 100 })
     const all = [w.add([1]), w.add([2]), w.add([3])]
@@ -193,54 +188,11 @@ describe('BatchingWriter with concurrent writes', () => {
     c.calls[2]?.end()
     await Promise.all(all)
     expect(c.maxActive()).toBe(1)
-    expect(c.calls.map((x) => x.slot)).toEqual([0, 0, 0])
-  })
-
-  it('starts a second write while the first is in flight, never more than the bound, each on a free slot', async () => {
-    const c = controlled()
-    const w = new BatchingWriter(c.write, { maxItems: 2, lingerMs: 1, maxQueuedItems: 100, maxConcurrentWrites: 2 })
-    const first = w.add([1, 2])
-    const second = w.add([3, 4])
-    const rest = [w.add([5]), w.add([6]), w.add([7, 8])]
-    await until(() => c.calls.length === 2)
-    expect(c.calls.map((x) => [x.items, x.slot])).toEqual([
-      [[1, 2], 0],
-      [[3, 4], 1],
-    ])
-    expect(w.writesInFlight).toBe(2)
-    // Slot 1 frees first: what waited goes out on it, up to maxItems.
-    c.calls[1]?.end()
-    await second
-    await until(() => c.calls.length === 3)
-    expect(c.calls.map((x) => [x.items, x.slot])[2]).toEqual([[5, 6], 1])
-    c.calls[0]?.end()
-    await first
-    await until(() => c.calls.length === 4)
-    expect(c.calls.map((x) => [x.items, x.slot])[3]).toEqual([[7, 8], 0])
-    for (const call of c.calls.slice(2)) call.end()
-    await Promise.all(rest)
-    expect(c.maxActive()).toBe(2)
-    expect(w.queuedItems).toBe(0)
-  })
-
-  it('acks each caller with its own write: a later write that ends first acks first', async () => {
-    const c = controlled()
-    const w = new BatchingWriter(c.write, { maxItems: 1, lingerMs: 1, maxQueuedItems: 100, maxConcurrentWrites: 2 })
-    const order: number[] = []
-    const a = w.add([1]).then(() => order.push(1))
-    const b = w.add([2]).then(() => order.push(2))
-    await until(() => c.calls.length === 2)
-    c.calls[1]?.end()
-    await b
-    expect(order).toEqual([2])
-    c.calls[0]?.end()
-    await a
-    expect(order).toEqual([2, 1])
   })
 
   it('acks callers of one write in the order they were added', async () => {
     const c = controlled()
-    const w = new BatchingWriter(c.write, { maxItems: 100, lingerMs: 1, maxQueuedItems: 100, maxConcurrentWrites: 2 })
+    const w = new BatchingWriter(c.write, { maxItems: 100, lingerMs: 1, maxQueuedItems: 100 })
     const order: number[] = []
     const all = [1, 2, 3].map((n) => w.add([n]).then(() => order.push(n)))
     await until(() => c.calls.length === 1)
@@ -251,53 +203,7 @@ describe('BatchingWriter with concurrent writes', () => {
     expect(order).toEqual([1, 2, 3])
   })
 
-  it('fails only the callers of the write that failed; the concurrent one and later ones succeed', async () => {
-    const c = controlled()
-    const w = new BatchingWriter(c.write, { maxItems: 2, lingerMs: 1, maxQueuedItems: 100, maxConcurrentWrites: 2 })
-    const failing = [w.add([1]), w.add([2])]
-    const fine = [w.add([3]), w.add([4])]
-    await until(() => c.calls.length === 2)
-    expect(c.calls.map((x) => x.items)).toEqual([
-      [1, 2],
-      [3, 4],
-    ])
-    c.calls[0]?.fail(new Error('insert failed'))
-    c.calls[1]?.end()
-    const results = await Promise.allSettled([...failing, ...fine])
-    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'fulfilled', 'fulfilled'])
-    const later = w.add([5])
-    await until(() => c.calls.length === 3)
-    c.calls[2]?.end()
-    await later
-    expect(w.queuedItems).toBe(0)
-  })
-
-  it('drain waits for every write in flight and for what queued behind them', async () => {
-    const c = controlled()
-    const w = new BatchingWriter(c.write, { maxItems: 1, lingerMs: 60_000, maxQueuedItems: 100, maxConcurrentWrites: 2 })
-    const accepted = [w.add([1]), w.add([2]), w.add([3])]
-    let drained = false
-    const draining = w.drain().then(() => (drained = true))
-    await until(() => c.calls.length === 2)
-    c.calls[1]?.end()
-    await until(() => c.calls.length === 3)
-    expect(drained).toBe(false)
-    // The queued item took the freed slot; the first write is still in flight.
-    expect(c.calls[2]?.items).toEqual([3])
-    c.calls[2]?.end()
-    await tick()
-    expect(drained).toBe(false)
-    c.calls[0]?.end()
-    await draining
-    await Promise.all(accepted)
-    await expect(w.add([4])).rejects.toBeInstanceOf(ShuttingDownError)
-  })
-
-  it('refuses a bound below one', () => {
-    expect(() => new BatchingWriter(async () => {}, { maxItems: 1, lingerMs: 1, maxQueuedItems: 1, maxConcurrentWrites: 0 })).toThrow(RangeError)
-  })
-
-  it('splits each caller’s wait into linger and time blocked behind full slots (onSettle)', async () => {
+  it('splits each caller’s wait into linger and time behind the write under way (onSettle)', async () => {
     const c = controlled()
     const settled: { items: number; linger: number; blocked: number; ok: boolean }[] = []
     const w = new BatchingWriter(c.write, {

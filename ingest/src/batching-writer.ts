@@ -3,18 +3,12 @@ import { BackpressureError, ShuttingDownError } from './errors.js'
 export interface BatchingOptions {
   /** Flush as soon as this many items wait. */
   maxItems: number
-  /** Flush at most this long after the first item of a batch arrived (while a write slot is free). */
+  /** Flush at most this long after the first item of a batch arrived (while no write is under way). */
   lingerMs: number
   /** Refuse new items beyond this many waiting or being written, so memory stays bounded. */
   maxQueuedItems: number
   /** Fairness: one key (a site) may hold at most this many of the queued items, so a noisy site cannot fill the queue for all. */
   maxQueuedPerKey?: number
-  /**
-   * Writes in flight at once (default 1). One keeps today's order: each write starts after the last one ended, which
-   * Kafka's per-key order needs. More lets a batch start while another is being written, so no caller waits for a
-   * whole earlier write; each caller still settles with the write that carried its items.
-   */
-  maxConcurrentWrites?: number
   /** Told of every write: its size, how long it took, and whether it failed (metrics). */
   onWrite?: (info: WriteInfo) => void
   /** Told of every caller's items once their write ended: where their wait went (latency attribution). */
@@ -29,9 +23,9 @@ export interface WriteInfo {
 
 export interface SettleInfo {
   items: number
-  /** Waiting for the batch to fill or its linger to pass while a write slot was free. */
+  /** Waiting for the batch to fill or its linger to pass while no write was under way. */
   lingerSeconds: number
-  /** Waiting while every write slot was busy (behind writes in flight). */
+  /** Waiting behind the write under way. */
   blockedSeconds: number
   /** The write that carried the items. */
   writeSeconds: number
@@ -55,48 +49,38 @@ interface Group<T> {
 }
 
 /**
- * Group commit: concurrent callers' items are written together, at most `maxConcurrentWrites` writes at a time, and
- * each caller's promise settles with the write that carried its items. Items arriving while every slot is busy wait
- * for a slot and then go out together as the next write (up to `maxItems`), so writes grow with load instead of
- * queueing one small write per linger.
+ * Group commit: concurrent callers' items are written together, one write at a time (Kafka's per-key order and the
+ * embedded dedup of retried event ids both need it; a second write in flight was measured and did not pay), and each
+ * caller's promise settles with the write that carried its items. Items arriving during a write wait for it to finish
+ * and then go out together as the next write (up to `maxItems`), so writes grow with load instead of queueing one
+ * small write per linger.
  */
 export class BatchingWriter<T> {
   private pending: Group<T>[] = []
   private pendingItems = 0
   private timer: NodeJS.Timeout | undefined
-  private inFlight = 0
-  private readonly slots: boolean[]
+  private inFlight = false
   private idle: Promise<void> = Promise.resolve()
   private settleIdle: (() => void) | undefined
   private queued = 0
   private readonly queuedByKey = new Map<string, number>()
   private closed = false
-  /** Total time every slot was busy, up to `blockedSince` (set while they are): waits are split by it. */
+  /** Total time a write was under way, up to `blockedSince` (set while one is): waits are split by it. */
   private blockedMs = 0
   private blockedSince: number | undefined
 
   constructor(
-    /** `slot` (0 … maxConcurrentWrites − 1) is free for this write alone: a caller can keep one connection per slot. */
-    private readonly write: (items: T[], slot: number) => Promise<void>,
+    private readonly write: (items: T[]) => Promise<void>,
     private readonly options: BatchingOptions,
-  ) {
-    const max = options.maxConcurrentWrites ?? 1
-    if (!Number.isInteger(max) || max < 1) throw new RangeError(`maxConcurrentWrites must be an integer ≥ 1, got ${max}`)
-    this.slots = Array.from({ length: max }, () => false)
-  }
+  ) {}
 
   get isClosed(): boolean {
     return this.closed
   }
 
-  /** Items accepted and not yet written (waiting or in a write under way). */
+  /** Items accepted and not yet written (waiting or in the write under way). */
   get queuedItems(): number {
     return this.queued
-  }
-
-  /** Writes under way right now. */
-  get writesInFlight(): number {
-    return this.inFlight
   }
 
   /**
@@ -124,8 +108,8 @@ export class BatchingWriter<T> {
     })
     this.pendingItems += items.length
     this.markBusy()
-    // With every slot busy nothing is scheduled: the next write to end starts one with everything that arrived meanwhile.
-    if (this.inFlight >= this.slots.length) return done
+    // During a write nothing is scheduled: its end starts the next write with everything that arrived meanwhile.
+    if (this.inFlight) return done
     if (this.pendingItems >= this.options.maxItems) this.startWrites()
     else this.timer ??= setTimeout(() => this.startWrites(), this.options.lingerMs)
     return done
@@ -147,18 +131,16 @@ export class BatchingWriter<T> {
     return this.blockedMs + (this.blockedSince === undefined ? 0 : now - this.blockedSince)
   }
 
-  /** Starts writes of whole groups (up to maxItems each, at least one group however large) while slots are free. */
+  /** Takes whole groups up to maxItems (at least one, however large) and writes them, unless a write is under way. */
   private startWrites(): void {
     clearTimeout(this.timer)
     this.timer = undefined
-    while (this.pending.length > 0 && this.inFlight < this.slots.length) this.startWrite()
-    if (this.pending.length === 0 && this.inFlight === 0) {
+    if (this.inFlight) return
+    if (this.pending.length === 0) {
       this.settleIdle?.()
       this.settleIdle = undefined
+      return
     }
-  }
-
-  private startWrite(): void {
     let take = 0
     let count = 0
     while (take < this.pending.length) {
@@ -171,20 +153,18 @@ export class BatchingWriter<T> {
     this.pendingItems -= count
     const items: T[] = []
     for (const g of groups) for (const item of g.items) items.push(item)
-    const slot = this.slots.indexOf(false)
-    this.slots[slot] = true
-    this.inFlight++
+    this.inFlight = true
     const now = performance.now()
     const blockedNow = this.blockedClock(now)
-    if (this.inFlight === this.slots.length) this.blockedSince = now
-    void this.run(items, groups.map((g) => g.waiter), slot, now, blockedNow)
+    this.blockedSince = now
+    void this.run(items, groups.map((g) => g.waiter), now, blockedNow)
   }
 
-  private async run(items: T[], waiters: Waiter[], slot: number, started: number, blockedAtStart: number): Promise<void> {
+  private async run(items: T[], waiters: Waiter[], started: number, blockedAtStart: number): Promise<void> {
     let ok = false
     let error: unknown
     try {
-      await this.write(items, slot)
+      await this.write(items)
       ok = true
     } catch (err) {
       error = err
@@ -197,10 +177,9 @@ export class BatchingWriter<T> {
       this.blockedMs += ended - this.blockedSince
       this.blockedSince = undefined
     }
-    this.slots[slot] = false
-    this.inFlight--
+    this.inFlight = false
     this.report(() => this.options.onWrite?.({ items: items.length, seconds, ok }))
-    // Callers settle in the order they were added, within their write; writes in flight together may end in any order.
+    // Callers settle in the order they were added.
     for (const w of waiters) {
       if (ok) w.resolve()
       else w.reject(error)
@@ -208,7 +187,7 @@ export class BatchingWriter<T> {
       const blocked = Math.min(waited, Math.max(0, blockedAtStart - w.blockedAtAdd))
       this.report(() => this.options.onSettle?.({ items: w.count, lingerSeconds: (waited - blocked) / 1000, blockedSeconds: blocked / 1000, writeSeconds: seconds, ok }))
     }
-    // What waited for this slot has waited at least as long as a write: no further linger.
+    // What arrived during this write has waited at least as long as the write took: no further linger.
     this.startWrites()
   }
 

@@ -246,7 +246,7 @@ export async function startEmbedded(env: ProcessorEnv): Promise<EmbeddedPipeline
 function writePhaseHistogram(registry: Registry): Histogram<'phase'> {
   return new Histogram({
     name: 'atspark_embedded_write_wait_seconds',
-    help: "Per request's rows in embedded mode, by phase: linger (gathering a batch with a write slot free), blocked (every write slot busy), write (the insert that carried them)",
+    help: "Per request's rows in embedded mode, by phase: linger (gathering a batch while no insert ran), blocked (behind the insert under way), write (the insert that carried them)",
     labelNames: ['phase'] as const,
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.015, 0.02, 0.025, 0.03, 0.04, 0.05, 0.075, 0.1, 0.15, 0.25, 0.5, 1, 2.5],
     registers: [registry],
