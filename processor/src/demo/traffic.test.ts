@@ -6,7 +6,7 @@ import { correctTimestamp } from '../enrich/clock.js'
 import { openGeo } from '../enrich/geo.js'
 import { parseUserAgent } from '../enrich/user-agent.js'
 import { publishInChunks } from './seed.js'
-import { demoTraffic } from './traffic.js'
+import { demoTraffic, demoVisits } from './traffic.js'
 import { DEVICES, REGIONS } from './traffic-profiles.js'
 
 const keyring: IpKeyring = { active: 'k1', keys: new Map([['k1', randomBytes(32)]]) }
@@ -86,6 +86,18 @@ describe('demoTraffic', () => {
     expect(receipts.some((r) => !r.a)).toBe(true)
     expect(new Set(receipts.map((r) => r.src))).toEqual(new Set(['banner', 'api', 'gpc', 'dnt']))
     expect(new Set(receipts.map((r) => r.id)).size).toBe(receipts.length)
+    const visits = [...demoVisits(options)]
+    // The visit-by-visit view is the same traffic, message for message.
+    expect(visits.flatMap((v) => v.messages).map(unsealed)).toEqual(messages.map(unsealed))
+    const refusers = visits.filter((v) => v.consent.kind === 'refuse')
+    expect(refusers.length).toBeGreaterThan(100)
+    for (const visit of refusers) {
+      // At most the refusal's receipt (none when it would fall after `now`): not one event envelope.
+      expect(visit.messages.map((m) => m.kind)).toEqual(visit.messages.length ? ['consent'] : [])
+    }
+    // And the others do send events, so the check above can tell right from wrong.
+    const granters = visits.filter((v) => v.consent.kind === 'grant')
+    expect(granters.filter((v) => v.messages.some((m) => m.kind === 'events')).length).toBeGreaterThan(granters.length * 0.9)
   })
 
   it('carries no raw IP: addresses only as sealed values for the demo org and site', () => {

@@ -37,7 +37,7 @@ const HOUR_MS = 3_600_000
 /** An envelope never carries more events than ingest would accept in one batch. */
 const MAX_EVENTS_PER_ENVELOPE = 100
 
-type ConsentChoice = { kind: 'none' } | { kind: 'grant' | 'refuse'; source: ConsentSource; preferences: boolean }
+export type ConsentChoice = { kind: 'none' } | { kind: 'grant' | 'refuse'; source: ConsentSource; preferences: boolean }
 
 /** Human visitors' consent: most never touch the opt-out banner; refusals and browser signals send no analytics at all. */
 const CONSENT_CHOICES: readonly (readonly [ConsentChoice, number])[] = [
@@ -67,6 +67,12 @@ interface Visitor {
   account?: { uid: string; plan: string; features: string[] }
 }
 
+/** One generated visitor: the consent they chose and every bus message they caused, in order. */
+export interface DemoVisit {
+  consent: ConsentChoice
+  messages: BusMessage[]
+}
+
 /**
  * Realistic demo traffic, deterministic for a seed and `now`: visitors over the last `days` UTC
  * days with a weekly and daily rhythm, sessions of a few pageviews with clicks, queries,
@@ -75,6 +81,11 @@ interface Visitor {
  * leave through `seal`.
  */
 export function* demoTraffic(options: DemoTrafficOptions): Generator<BusMessage> {
+  for (const visit of demoVisits(options)) yield* visit.messages
+}
+
+/** The same traffic visitor by visitor, so a test can check what each consent choice caused. */
+export function* demoVisits(options: DemoTrafficOptions): Generator<DemoVisit> {
   const visitors = options.visitors ?? DEMO_TRAFFIC_DEFAULTS.visitors
   const days = options.days ?? DEMO_TRAFFIC_DEFAULTS.days
   const seed = options.seed ?? DEMO_TRAFFIC_DEFAULTS.seed
@@ -90,6 +101,7 @@ export function* demoTraffic(options: DemoTrafficOptions): Generator<BusMessage>
     const { prng } = visitor
     const bot = visitor.device.device === 'bot'
     const consent: ConsentChoice = bot ? { kind: 'none' } : prng.weighted(CONSENT_CHOICES)
+    const messages: BusMessage[] = []
     const firstDayIndex = prng.weighted(dayWeights)
     // Accounts come back often; anonymous visitors mostly once.
     const sessions = bot ? 1 : visitor.account ? prng.int(3, 9) : prng.chance(0.3) ? prng.int(2, 4) : 1
@@ -99,13 +111,14 @@ export function* demoTraffic(options: DemoTrafficOptions): Generator<BusMessage>
       const start = dayStart + localHourToUtcMs(prng, visitor.region) + prng.int(0, HOUR_MS - 1)
       if (s === 0 && consent.kind !== 'none') {
         const at = start + prng.int(1_500, 20_000)
-        if (at + 1_000 < options.now) yield receipt(options, prng, visitor, consent, at, policyRevision)
+        if (at + 1_000 < options.now) messages.push(receipt(options, prng, visitor, consent, at, policyRevision))
       }
       // Refusals and browser signals stop analytics before any event is sent.
       if (consent.kind === 'refuse') break
-      yield* sessionMessages(options, profile, visitor, start, policyRevision)
+      messages.push(...sessionMessages(options, profile, visitor, start, policyRevision))
       dayIndex += prng.int(1, visitor.account ? 5 : 9)
     }
+    yield { consent, messages }
   }
 
   function newVisitor(prng: Prng, index: number): Visitor {
