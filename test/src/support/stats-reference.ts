@@ -12,9 +12,20 @@ export interface SentEvent {
   session: string
   user: string
   bot: boolean
+  referrer: string
+  /** What enrichment derives from the request (user agent, client address): '' where the test did not say. */
+  device: Device
 }
 
-export function sentEvents(events: readonly WireEvent[], bot = false): SentEvent[] {
+/** The derived dimensions of an event, as the test knows them from the user agent and address it sent. */
+export interface Device {
+  browser: string
+  os: string
+  device_type: string
+  country: string
+}
+
+export function sentEvents(events: readonly WireEvent[], bot = false, device: Partial<Device> = {}): SentEvent[] {
   return events.map((e) => ({
     type: e.t,
     name: e.n ?? '',
@@ -24,6 +35,8 @@ export function sentEvents(events: readonly WireEvent[], bot = false): SentEvent
     session: e.s ?? '',
     user: e.uid ?? '',
     bot,
+    referrer: e.r ? new URL(e.r).hostname : '',
+    device: { browser: '', os: '', device_type: '', country: '', ...device },
   }))
 }
 
@@ -99,9 +112,12 @@ function bounces(events: readonly SentEvent[], r: Range & { interval: Interval }
   return out
 }
 
-/** The timeseries answer; `bounce` as the request's bounce=true (without it, buckets carry no bounce_rate). */
-export function timeseries(events: readonly SentEvent[], r: Range & { interval: Interval; bounce?: boolean }, k: number) {
-  const rates = bounces(events, r, k)
+/**
+ * The timeseries answer; `bounce` as the request's bounce=true (without it, buckets carry no bounce_rate).
+ * `bounceFrom`: the events whose sessions give the bounce rates, when not `events` (to model a bounce query reading other rows).
+ */
+export function timeseries(events: readonly SentEvent[], r: Range & { interval: Interval; bounce?: boolean; bounceFrom?: readonly SentEvent[] }, k: number) {
+  const rates = bounces(r.bounceFrom ?? events, r, k)
   const withRate = <T extends object>(bucket: T, rate: number | null) => (r.bounce ? { ...bucket, bounce_rate: rate } : bucket)
   return [...groupBy(inRange(events, r), (e) => bucketLabel(e.ts, r.interval, r.tz ?? 'UTC')).entries()]
     .sort(([a], [b]) => (a < b ? -1 : 1))
@@ -120,10 +136,22 @@ export function timeseries(events: readonly SentEvent[], r: Range & { interval: 
     })
 }
 
-/** Breakdown by path or name: the top `limit` values with at least k visitors, then "other" when it has k. */
-export function breakdown(events: readonly SentEvent[], r: Range, q: { dimension: 'url_path' | 'name'; type?: string; limit: number }, k: number) {
+export type Dimension = 'url_path' | 'name' | 'referrer_host' | keyof Device
+
+const dimensionValue: Record<Dimension, (e: SentEvent) => string> = {
+  url_path: (e) => e.path,
+  name: (e) => e.name,
+  referrer_host: (e) => e.referrer,
+  browser: (e) => e.device.browser,
+  os: (e) => e.device.os,
+  device_type: (e) => e.device.device_type,
+  country: (e) => e.device.country,
+}
+
+/** Breakdown by one dimension: the top `limit` values with at least k visitors, then "other" when it has k. */
+export function breakdown(events: readonly SentEvent[], r: Range, q: { dimension: Dimension; type?: string; limit: number }, k: number) {
   const evs = inRange(events, r).filter((e) => q.type === undefined || e.type === q.type)
-  const value = (e: SentEvent) => (q.dimension === 'url_path' ? e.path : e.name)
+  const value = dimensionValue[q.dimension]
   const rows = [...groupBy(evs, value).entries()]
     .map(([v, group]) => ({ value: v, visitors: distinct(group.map((e) => e.anon)), events: group.length }))
     .filter((row) => row.visitors >= k)
