@@ -4,11 +4,68 @@ import { SiteMode } from './consent.js'
 /** Default k of the stats API's k-anonymity: fewer distinct visitors than this and a value is merged or hidden. */
 export const STATS_K_ANONYMITY_DEFAULT = 5
 
+/**
+ * Why a stats request was refused: the `error` of its 4xx. Parameter checks in the query schemas below
+ * carry theirs as the issue's `params.code`; an issue without one is `invalid_request`.
+ */
+export const StatsErrorCode = {
+  invalidRequest: 'invalid_request',
+  invalidDate: 'invalid_date',
+  invalidTimezone: 'invalid_timezone',
+  invalidRange: 'invalid_range',
+} as const
+export type StatsErrorCode = (typeof StatsErrorCode)[keyof typeof StatsErrorCode]
+
+/** Years a stats date may name: inside every engine type the queries touch (DateTime ends in 2106; earlier dates saturate silently). */
+export const STATS_MIN_YEAR = 2000
+export const STATS_MAX_YEAR = 2099
+
+const INSTANT = /^(\d{4})-(\d{2})-(\d{2})(?:T(\d{2}):00(?::00)?)?$/
+
+/** A real calendar day (2026-02-30 is not), optionally with an hour 00–23, within the supported years. */
+export function isStatsInstant(s: string): boolean {
+  const m = INSTANT.exec(s)
+  if (!m) return false
+  const [year, month, day, hour] = [Number(m[1]), Number(m[2]), Number(m[3]), Number(m[4] ?? 0)]
+  if (year < STATS_MIN_YEAR || year > STATS_MAX_YEAR || month < 1 || month > 12 || hour > 23) return false
+  return day >= 1 && day <= new Date(Date.UTC(year, month, 0)).getUTCDate()
+}
+
 /** A day (`2026-11-01`) or an hour-aligned wall time (`2026-11-01T13:00`) in the request's time zone. */
 export const StatsInstant = z
   .string()
-  .regex(/^\d{4}-\d{2}-\d{2}(T\d{2}:00(:00)?)?$/, 'YYYY-MM-DD or YYYY-MM-DDTHH:00')
+  .refine(isStatsInstant, {
+    message: `not a real date: YYYY-MM-DD or YYYY-MM-DDTHH:00 (hour 00–23), years ${STATS_MIN_YEAR}–${STATS_MAX_YEAR}`,
+    params: { code: StatsErrorCode.invalidDate },
+  })
+  // The refinement is invisible to JSON Schema: the pattern is said here for the OpenAPI document.
+  .meta({ pattern: INSTANT.source })
   .describe('a day or an hour-aligned wall time in tz')
+
+/** The shape of an IANA zone name: a letter first, so UTC offsets (`+01:00`, which the engine does not take) are out. */
+const ZONE_NAME = /^[A-Za-z][A-Za-z0-9_+\-/]{0,63}$/
+
+/**
+ * An IANA zone name the JavaScript runtime knows (any case: Intl matches names case-insensitively). The
+ * stats API then also requires the warehouse engine to know it and asks the engine in its own spelling:
+ * the two lists differ (a zone newer than the engine's tzdata), and the engine is case-sensitive.
+ */
+export function isRuntimeTimeZone(tz: string): boolean {
+  if (!ZONE_NAME.test(tz)) return false
+  try {
+    new Intl.DateTimeFormat('en', { timeZone: tz })
+    return true
+  } catch {
+    return false
+  }
+}
+
+export const StatsTimeZone = z
+  .string()
+  .refine(isRuntimeTimeZone, { message: 'not a known IANA time zone (e.g. Europe/Berlin, UTC)', params: { code: StatsErrorCode.invalidTimezone } })
+  .meta({ pattern: ZONE_NAME.source })
+  .default('UTC')
+  .describe('IANA time zone for buckets and for from/to, matched case-insensitively; the answer’s tz is the warehouse’s spelling of it')
 
 export const StatsInterval = z.enum(['hour', 'day', 'week', 'month'])
 export type StatsInterval = z.infer<typeof StatsInterval>
@@ -37,7 +94,7 @@ const RangeQuery = {
 export const TimeseriesQuery = z.object({
   ...RangeQuery,
   interval: StatsInterval.default('day'),
-  tz: z.string().min(1).max(64).default('UTC').describe('IANA time zone for buckets and for from/to'),
+  tz: StatsTimeZone,
   source: SourceParam,
   // An enum rather than z.stringbool(): the OpenAPI document then lists the values and the default.
   bounce: z
@@ -61,7 +118,7 @@ export const AdoptionQuery = z.object({
   ...RangeQuery,
   feature: z.string().min(1).max(200).describe('the feature event name (type feature)'),
   interval: StatsInterval.default('day'),
-  tz: z.string().min(1).max(64).default('UTC').describe('IANA time zone for buckets and for from/to'),
+  tz: StatsTimeZone,
   source: SourceParam,
 })
 export type AdoptionQuery = z.infer<typeof AdoptionQuery>
@@ -235,4 +292,9 @@ export const StatsSite = z.strictObject({ id: z.string(), allowed_origins: z.arr
 export const SitesResponse = z.strictObject({ org_id: z.string(), sites: z.array(StatsSite) })
 export type SitesResponse = z.infer<typeof SitesResponse>
 
-export const StatsError = z.strictObject({ error: z.string(), message: z.string() })
+export const StatsError = z.strictObject({
+  error: z.string().describe('a reason code: invalid_date, invalid_timezone, invalid_range, invalid_request, unauthorized, forbidden, not_found, timeout, warehouse_unavailable, internal'),
+  message: z.string(),
+  param: z.string().optional().describe('the query parameter at fault, for a 400'),
+  query_id: z.string().optional().describe('the warehouse query that failed, for a 5xx: operators find it in the warehouse’s query log'),
+}).describe('every refusal and failure of the stats API')

@@ -24,14 +24,20 @@ const tenants = TenantDirectory.from({
 })
 
 /** Answers by the table read; records every query so tests can see what reached the warehouse. */
-let calls: { query: string; query_params: Record<string, unknown> }[]
+let calls: { query: string; query_params: Record<string, unknown>; query_id?: string }[]
 let app: ReturnType<typeof createBackofficeApp>
-/** Per-test answers, tried before the defaults: [a text the query contains, its rows]. */
-let overrides: [string, unknown[]][]
+/** Per-test answers, tried before the defaults: [a text the query contains, its rows or the error the client throws]. */
+let overrides: [string, unknown[] | Error][]
+/** The engine's zone list as a test engine has it: no America/Coyhaique (newer than its tzdata, known to Intl). */
+const ENGINE_ZONES = ['UTC', 'Etc/UTC', 'America/New_York', 'Europe/Berlin', 'US/Eastern', 'Asia/Kolkata']
+/** Every line the stats API logged in this test. */
+let logged: string[]
 const NOW = Date.parse('2026-11-28T12:00:00Z')
 
-function answer(query: string): unknown[] {
+function answer(query: string): unknown[] | Error {
   for (const [text, rows] of overrides) if (query.includes(text)) return rows
+  if (query.includes('system.time_zones')) return ENGINE_ZONES.map((time_zone) => ({ time_zone }))
+  if (query.includes('ARRAY JOIN')) return []
   if (query.includes('n_bounces'))
     return [
       { t: '2026-11-01', n_bounces: '1', n_sessions: '3', n_visitors: '3' },
@@ -54,14 +60,18 @@ function answer(query: string): unknown[] {
 beforeEach(() => {
   calls = []
   overrides = []
+  logged = []
   const warehouse = {
     ping: async () => ({ success: true }),
-    query: async (q: { query: string; query_params: Record<string, unknown> }) => {
+    query: async (q: { query: string; query_params: Record<string, unknown>; query_id?: string }) => {
       calls.push(q)
-      return { json: async () => answer(q.query) }
+      const rows = answer(q.query)
+      if (rows instanceof Error) throw rows
+      return { json: async () => rows }
     },
   } as unknown as Parameters<typeof createBackofficeApp>[0]['warehouse']
-  app = createBackofficeApp({ warehouse, registries: [new Registry()], stats: { warehouse, tenants: () => tenants, logger: createLogger('stats-test', 'silent'), k: 5, now: () => NOW } })
+  const logger = createLogger('stats-test', 'info', { write: (line: string) => void logged.push(line) })
+  app = createBackofficeApp({ warehouse, registries: [new Registry()], stats: { warehouse, tenants: () => tenants, logger, k: 5, now: () => NOW } })
 })
 
 const get = (path: string, key?: string) => app.request(path, { headers: key ? { authorization: `Bearer ${key}` } : {} })
@@ -310,5 +320,168 @@ describe('stats API answers', () => {
     expect(params('/v1/stats/funnel')).toEqual(['site', 'from', 'to', 'steps', 'window'])
     expect(params('/v1/stats/adoption/cohorts')).toEqual(['site', 'from', 'to', 'feature', 'interval'])
     for (const path of ['/v1/stats/timeseries', '/v1/stats/breakdown', '/v1/stats/adoption']) expect(params(path)).toContain('source')
+  })
+})
+
+/** One valid request per stats endpoint that takes a range; source=raw where the endpoint has it. */
+const RANGED = [
+  '/v1/stats/timeseries?site=web',
+  '/v1/stats/timeseries?site=web&source=raw',
+  '/v1/stats/breakdown?site=web&dimension=country',
+  '/v1/stats/breakdown?site=web&dimension=country&source=raw',
+  '/v1/stats/adoption?site=web&feature=export',
+  '/v1/stats/adoption?site=web&feature=export&source=raw',
+  '/v1/stats/adoption/cohorts?site=web&feature=export',
+  '/v1/stats/funnel?site=web&steps=a,b',
+  '/v1/stats/consent?site=web',
+]
+/** The endpoints that take tz. */
+const ZONED = RANGED.filter((p) => p.includes('/timeseries') || p.includes('/adoption?'))
+
+const refusal = async (path: string) => {
+  const res = await get(path, keys.aAnalyst.key)
+  return { status: res.status, body: (await res.json()) as { error: string; param?: string; message: string } }
+}
+
+describe('stats API input: dates and time zones are checked before any query', () => {
+  it('every ranged endpoint answers 200 to a valid range (the fixtures below differ only in the bad value)', async () => {
+    for (const path of RANGED) expect((await get(`${path}&from=2026-11-01&to=2026-11-20`, keys.aAnalyst.key)).status, path).toBe(200)
+  })
+
+  it.each([
+    ['from', '2026-02-30'],
+    ['to', '2026-13-01'],
+    ['from', '2026-11-31'],
+    ['from', '2026-02-29'],
+    ['to', '2026-04-31T00:00'],
+    ['from', '2026-11-01T24:00'],
+    ['to', '2026-11-00'],
+    ['from', '1969-12-31'],
+    ['to', '2107-01-01'],
+    ['from', '2026-1-01'],
+    ['to', 'tomorrow'],
+  ])('%s=%s is 400 invalid_date naming the parameter, on every endpoint, with nothing sent to the warehouse', async (param, value) => {
+    const other = param === 'from' ? '&to=2026-11-20' : '&from=2026-11-01'
+    for (const path of RANGED) {
+      const { status, body } = await refusal(`${path}&${param}=${value}${other}`)
+      expect(status, path).toBe(400)
+      expect(body, path).toMatchObject({ error: 'invalid_date', param })
+    }
+    expect(calls).toEqual([])
+  })
+
+  it('a leap day is a date', async () => {
+    expect((await get('/v1/stats/timeseries?site=web&from=2028-02-29&to=2028-03-01', keys.aAnalyst.key)).status).toBe(200)
+  })
+
+  it('a range the wrong way round or too long is 400 invalid_range', async () => {
+    for (const path of RANGED) {
+      expect(await refusal(`${path}&from=2026-11-02&to=2026-11-01`), path).toMatchObject({ status: 400, body: { error: 'invalid_range', param: 'from' } })
+      expect(await refusal(`${path}&from=2020-01-01&to=2026-11-01`), path).toMatchObject({ status: 400, body: { error: 'invalid_range', param: 'from' } })
+    }
+  })
+
+  it.each(['Nowhere/Land', 'america/new_yorkk', '+01:00', 'UTC+1', '', '../etc/passwd', 'America/New York'])(
+    'tz=%j is 400 invalid_timezone wherever tz is taken, before any query',
+    async (tz) => {
+      for (const path of ZONED) expect(await refusal(`${path}&tz=${encodeURIComponent(tz)}`), path).toMatchObject({ status: 400, body: { error: 'invalid_timezone', param: 'tz' } })
+      expect(calls).toEqual([])
+    },
+  )
+
+  it('a zone the runtime knows but the engine does not is 400 invalid_timezone, checked against the engine’s own list', async () => {
+    expect(new Intl.DateTimeFormat('en', { timeZone: 'America/Coyhaique' }).resolvedOptions().timeZone).toBe('America/Coyhaique')
+    for (const path of ZONED) {
+      calls = []
+      expect(await refusal(`${path}&tz=America/Coyhaique`), path).toMatchObject({ status: 400, body: { error: 'invalid_timezone', param: 'tz' } })
+      // Only the zone list was read (once per app: the first path read it).
+      expect(calls.every((c) => c.query.includes('system.time_zones')), path).toBe(true)
+    }
+  })
+
+  it('a zone in another case is asked of the engine (case-sensitive) in the engine’s spelling, and answered so', async () => {
+    for (const [given, spelled] of [
+      ['america/new_york', 'America/New_York'],
+      ['AMERICA/NEW_YORK', 'America/New_York'],
+      ['us/eastern', 'US/Eastern'],
+      ['asia/kolkata', 'Asia/Kolkata'],
+      ['utc', 'UTC'],
+    ]) {
+      for (const path of ZONED) {
+        calls = []
+        const res = await get(`${path}&tz=${given}`, keys.aAnalyst.key)
+        expect(res.status, `${path} ${given}`).toBe(200)
+        expect(((await res.json()) as { tz: string }).tz).toBe(spelled)
+        const reads = calls.filter((c) => !c.query.includes('system.time_zones'))
+        expect(reads.length).toBeGreaterThan(0)
+        for (const c of reads) expect(c.query_params.tz, `${path} ${given}`).toBe(spelled)
+      }
+    }
+  })
+
+  it('the default zone UTC costs no zone-list read', async () => {
+    await get('/v1/stats/timeseries?site=web', keys.aAnalyst.key)
+    expect(calls.some((c) => c.query.includes('system.time_zones'))).toBe(false)
+  })
+
+  it('other bad parameters are 400 invalid_request naming the parameter; /sites ignores range parameters', async () => {
+    expect(await refusal('/v1/stats/breakdown?site=web&dimension=anon_id')).toMatchObject({ status: 400, body: { error: 'invalid_request', param: 'dimension' } })
+    expect(await refusal('/v1/stats/timeseries?site=web&interval=minute')).toMatchObject({ status: 400, body: { error: 'invalid_request', param: 'interval' } })
+    expect(await refusal('/v1/stats/funnel?site=web&steps=a')).toMatchObject({ status: 400, body: { error: 'invalid_request', param: 'steps' } })
+    expect(await refusal('/v1/stats/timeseries')).toMatchObject({ status: 400 })
+    expect((await get('/v1/stats/timeseries', keys.aAdmin.key)).status).toBe(400)
+    expect((await get('/v1/stats/sites?from=2026-02-30&tz=america/new_york', keys.aAnalyst.key)).status).toBe(200)
+  })
+})
+
+/** What the engine throws: its message quotes the SQL with the parameters inlined. */
+const engineError = (code: string, type: string) =>
+  Object.assign(new Error(`Cannot do it: In scope SELECT uniqMerge(visitors) FROM atspark.rollup_dims_hourly WHERE org_id = 'org-a' AND site_id = 'web' AND bucket >= parseDateTimeBestEffort('2026-11-01', 'UTC') AND value = 'export-secret-feature'. `), {
+    code,
+    type,
+  })
+
+describe('stats API warehouse failures: a query id and the engine code, never the SQL or its parameters', () => {
+  it.each([
+    ['a refused value (input’s fault)', '36', 'BAD_ARGUMENTS', 400, 'invalid_request', 'warn'],
+    ['an answer too large', '396', 'TOO_MANY_ROWS_OR_BYTES', 400, 'invalid_range', 'warn'],
+    ['the time limit', '159', 'TIMEOUT_EXCEEDED', 503, 'timeout', 'warn'],
+    ['memory', '241', 'MEMORY_LIMIT_EXCEEDED', 503, 'warehouse_unavailable', 'warn'],
+    ['a refused connection', 'ECONNREFUSED', '', 503, 'warehouse_unavailable', 'warn'],
+    ['an unknown table (our fault)', '60', 'UNKNOWN_TABLE', 500, 'internal', 'error'],
+  ])('%s: %s %s → %i %s', async (_name, code, type, status, error, level) => {
+    overrides = [['FROM atspark.', engineError(code, type)]]
+    for (const path of RANGED) {
+      calls = []
+      logged = []
+      const res = await get(`${path}&from=2026-11-01&to=2026-11-20&tz=America/New_York`, keys.aAnalyst.key)
+      const body = (await res.json()) as { error: string; message: string; query_id?: string }
+      expect(res.status, path).toBe(status)
+      expect(body.error, path).toBe(error)
+      const failed = calls.find((c) => c.query.includes('FROM atspark.'))
+      // The id the warehouse was given is the one answered and the one logged.
+      expect(failed?.query_id, path).toMatch(/^[0-9a-f-]{36}$/)
+      expect(body.query_id, path).toBe(failed?.query_id)
+      expect(logged.length, path).toBe(1)
+      const line = JSON.parse(logged[0] as string) as Record<string, unknown>
+      expect(line, path).toMatchObject({ level: level === 'error' ? 50 : 40, msg: 'stats query failed', query_id: failed?.query_id, code, status })
+      for (const text of [logged[0] as string, JSON.stringify(body)]) {
+        expect(text, path).not.toMatch(/SELECT|FROM atspark|parseDateTime|In scope|export-secret-feature|'web'|2026-11-01|2026-11-20|America\/New_York/)
+      }
+    }
+  })
+
+  it('an error that is no warehouse answer stays a 500 without a query id', async () => {
+    overrides = [['FROM atspark.', [{ t: 7 }]]]
+    const res = await get('/v1/stats/timeseries?site=web', keys.aAnalyst.key)
+    expect(res.status).toBe(500)
+    expect(await res.json()).toEqual({ error: 'internal', message: 'internal error' })
+  })
+
+  it('a failed zone-list read is retried by the next request', async () => {
+    overrides = [['system.time_zones', engineError('210', 'NETWORK_ERROR')]]
+    expect((await get('/v1/stats/timeseries?site=web&tz=Europe/Berlin', keys.aAnalyst.key)).status).toBe(503)
+    overrides = []
+    expect((await get('/v1/stats/timeseries?site=web&tz=Europe/Berlin', keys.aAnalyst.key)).status).toBe(200)
   })
 })

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto'
 import type { ApiKeyRef, Logger, TenantDirectory } from '@atspark/ingest'
 import {
   AdoptionQuery,
@@ -13,6 +14,7 @@ import {
   FunnelResponse,
   funnelStepLabel,
   SitesResponse,
+  StatsErrorCode,
   type StatsInterval,
   TimeseriesQuery,
   TimeseriesResponse,
@@ -41,7 +43,9 @@ import {
   StatsRequestError,
   timeseriesQuery,
 } from './queries.js'
+import { answerQueryFailure, StatsQueryError } from './query-failure.js'
 import { assertRawCovers, horizonBucket, rawHorizon, wallTimeToUtc } from './raw-retention.js'
+import { EngineTimeZones, TIME_ZONES_QUERY } from './time-zones.js'
 
 export interface StatsApiDeps {
   warehouse: ClickHouseClient
@@ -90,16 +94,30 @@ export function createStatsApp(deps: StatsApiDeps): Hono<StatsEnv> {
     const sites = deps.tenants().org(org)?.sites ?? []
     const found = requested === undefined ? (sites.length === 1 ? sites[0] : undefined) : sites.find((s) => s.id === requested)
     if (!found) {
-      if (requested === undefined) throw new StatsRequestError(`site is required: this org has ${sites.length} sites`)
+      if (requested === undefined) throw new StatsRequestError(`site is required: this org has ${sites.length} sites`, StatsErrorCode.invalidRequest, 'site')
       throw new NotFound(`no site ${requested} in this org`)
     }
     // Raw events reach back only as far as the site's retention (13 months at most).
     return { org, site: found.id, horizon: rawHorizon(now(), found.retention_months) }
   }
 
+  /** Every warehouse read: under a query id of its own, and a failure keeps only that id and the engine's code (query-failure.ts). */
   const rows = async <T>(q: BuiltQuery): Promise<T[]> => {
-    const rs = await deps.warehouse.query({ query: q.query, query_params: q.query_params, format: 'JSONEachRow' })
-    return rs.json<T>()
+    const queryId = randomUUID()
+    try {
+      const rs = await deps.warehouse.query({ query: q.query, query_params: q.query_params, format: 'JSONEachRow', query_id: queryId })
+      return await rs.json<T>()
+    } catch (err) {
+      throw StatsQueryError.from(queryId, err)
+    }
+  }
+
+  const zones = new EngineTimeZones(async () => (await rows<{ time_zone: string }>({ query: TIME_ZONES_QUERY, query_params: {} })).map((r) => r.time_zone))
+  /** The zone as the engine spells it: the schema checked the runtime knows it, this that the engine does too. */
+  const engineZone = async (tz: string): Promise<string> => {
+    const spelled = await zones.spelling(tz)
+    if (spelled === undefined) throw new StatsRequestError('a time zone the warehouse does not know', StatsErrorCode.invalidTimezone, 'tz')
+    return spelled
   }
 
   /** Per shown bucket, from raw events (whatever the series' source); a range wholly past the raw retention has none to read. */
@@ -126,8 +144,9 @@ export function createStatsApp(deps: StatsApiDeps): Hono<StatsEnv> {
   app.get('/timeseries', async (c) => {
     const q = parseQuery(TimeseriesQuery, c.req.query())
     const { org, site, horizon } = siteOf(c, q.site)
-    const range = resolveRange(q, q.tz, now())
-    if (q.interval === 'hour' && range.days > MAX_HOURLY_INTERVAL_DAYS) throw new StatsRequestError(`interval=hour covers at most ${MAX_HOURLY_INTERVAL_DAYS} days`)
+    const range = resolveRange(q, await engineZone(q.tz), now())
+    if (q.interval === 'hour' && range.days > MAX_HOURLY_INTERVAL_DAYS)
+      throw new StatsRequestError(`interval=hour covers at most ${MAX_HOURLY_INTERVAL_DAYS} days`, StatsErrorCode.invalidRange, 'interval')
     const scope: Scope = { org, site, range }
     const table = chooseSource(range, q.interval, q.source)
     if (table === 'events') assertRawCovers(range, horizon, 'source=raw')
@@ -159,8 +178,9 @@ export function createStatsApp(deps: StatsApiDeps): Hono<StatsEnv> {
   app.get('/adoption', async (c) => {
     const q = parseQuery(AdoptionQuery, c.req.query())
     const { org, site, horizon } = siteOf(c, q.site)
-    const range = resolveRange(q, q.tz, now())
-    if (q.interval === 'hour' && range.days > MAX_HOURLY_INTERVAL_DAYS) throw new StatsRequestError(`interval=hour covers at most ${MAX_HOURLY_INTERVAL_DAYS} days`)
+    const range = resolveRange(q, await engineZone(q.tz), now())
+    if (q.interval === 'hour' && range.days > MAX_HOURLY_INTERVAL_DAYS)
+      throw new StatsRequestError(`interval=hour covers at most ${MAX_HOURLY_INTERVAL_DAYS} days`, StatsErrorCode.invalidRange, 'interval')
     const table = chooseSource(range, q.interval, q.source)
     if (table === 'events') assertRawCovers(range, horizon, 'source=raw')
     const raw = await rows<Record<string, string | number>>(adoptionQuery({ org, site, range }, table, q.interval, q.feature, limits))
@@ -251,19 +271,31 @@ export function createStatsApp(deps: StatsApiDeps): Hono<StatsEnv> {
   })
 
   app.onError((err, c) => {
-    if (err instanceof StatsRequestError) return c.json({ error: 'invalid_request', message: err.message }, 400)
+    if (err instanceof StatsRequestError) return c.json({ error: err.code, message: err.message, ...(err.param ? { param: err.param } : {}) }, 400)
     if (err instanceof NotFound) return c.json({ error: 'not_found', message: err.message }, 404)
-    const code = (err as { code?: unknown }).code
-    if (code === '159' || code === 159) return c.json({ error: 'timeout', message: 'the query took too long; narrow the range' }, 503)
+    if (err instanceof StatsQueryError) {
+      const answer = answerQueryFailure(err)
+      // The id and the engine's code only: never the error's message, which quotes the SQL and its parameters.
+      const line = { query_id: err.queryId, code: err.code, type: err.type, status: answer.status, path: c.req.path }
+      if (answer.status === 500) deps.logger.error(line, 'stats query failed')
+      else deps.logger.warn(line, 'stats query failed')
+      return c.json({ error: answer.error, message: answer.message, query_id: err.queryId }, answer.status)
+    }
     deps.logger.error({ err, path: c.req.path }, 'stats API failed')
     return c.json({ error: 'internal', message: 'internal error' }, 500)
   })
   return app
 }
 
-/** Query strings are parsed here so a bad one is a 400; a response failing its schema (a ZodError) stays a 500. */
+/**
+ * Query strings are parsed here so a bad one is a 400 naming the parameter, with the code its schema check
+ * carries (`params.code`, e.g. invalid_date) or invalid_request; a response failing its schema (a ZodError) stays a 500.
+ */
 function parseQuery<T extends z.ZodType>(schema: T, query: Record<string, string>): z.infer<T> {
   const parsed = schema.safeParse(query)
-  if (!parsed.success) throw new StatsRequestError(z.prettifyError(parsed.error))
-  return parsed.data
+  if (parsed.success) return parsed.data
+  const issue = parsed.error.issues[0]
+  const coded = issue?.code === 'custom' ? (issue.params as { code?: StatsErrorCode } | undefined)?.code : undefined
+  const param = issue?.path[0]
+  throw new StatsRequestError(z.prettifyError(parsed.error), coded ?? StatsErrorCode.invalidRequest, param === undefined ? undefined : String(param))
 }

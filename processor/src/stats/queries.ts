@@ -1,4 +1,4 @@
-import { type StatsDimension, type StatsInterval, type StatsSourceParam, WAREHOUSE_DATABASE as DB } from '@atspark/schemas'
+import { isRuntimeTimeZone, StatsErrorCode, type StatsDimension, type StatsInterval, type StatsSourceParam, WAREHOUSE_DATABASE as DB } from '@atspark/schemas'
 import type { RollupTable } from '../warehouse/rollups.js'
 
 /** Pure query builders: SQL text built only from whitelisted identifiers; every value travels as a query parameter. */
@@ -29,7 +29,16 @@ export const DEFAULT_RANGE_DAYS = 30
 /** Ranges up to this long read hourly states; longer UTC day-aligned ranges read daily ones. */
 export const HOURLY_THRESHOLD_DAYS = 7
 
-export class StatsRequestError extends Error {}
+/** A request the input is to blame for: a 400 with a reason code and, where one is, the parameter at fault. */
+export class StatsRequestError extends Error {
+  constructor(
+    message: string,
+    readonly code: StatsErrorCode = StatsErrorCode.invalidRequest,
+    readonly param?: string,
+  ) {
+    super(message)
+  }
+}
 
 export interface ResolvedRange {
   from: string
@@ -51,27 +60,21 @@ function dayString(ms: number): string {
 
 /** from/to as given, or the default: the 30 days ending tomorrow (UTC), `to` exclusive. */
 export function resolveRange(q: { from?: string | undefined; to?: string | undefined }, tz: string, now: number): ResolvedRange {
-  if (!validTimeZone(tz)) throw new StatsRequestError(`unknown time zone ${tz}`)
+  if (!validTimeZone(tz)) throw new StatsRequestError('not a known IANA time zone', StatsErrorCode.invalidTimezone, 'tz')
   const to = q.to ?? dayString(Math.floor(now / DAY_MS) * DAY_MS + DAY_MS)
   const toMs = approxMs(to)
   const from = q.from ?? dayString(toMs - DEFAULT_RANGE_DAYS * DAY_MS)
   const fromMs = approxMs(from)
-  if (!Number.isFinite(fromMs) || !Number.isFinite(toMs)) throw new StatsRequestError('from and to must be real dates')
-  if (fromMs >= toMs) throw new StatsRequestError('from must be before to')
+  if (!Number.isFinite(fromMs)) throw new StatsRequestError('not a real date', StatsErrorCode.invalidDate, 'from')
+  if (!Number.isFinite(toMs)) throw new StatsRequestError('not a real date', StatsErrorCode.invalidDate, 'to')
+  if (fromMs >= toMs) throw new StatsRequestError('from must be before to', StatsErrorCode.invalidRange, 'from')
   const days = (toMs - fromMs) / DAY_MS
-  if (days > MAX_RANGE_DAYS) throw new StatsRequestError(`ranges are at most ${MAX_RANGE_DAYS} days`)
+  if (days > MAX_RANGE_DAYS) throw new StatsRequestError(`ranges are at most ${MAX_RANGE_DAYS} days`, StatsErrorCode.invalidRange, 'from')
   return { from, to, tz, days }
 }
 
-export function validTimeZone(tz: string): boolean {
-  if (!/^[A-Za-z0-9_+\-/]{1,64}$/.test(tz)) return false
-  try {
-    new Intl.DateTimeFormat('en', { timeZone: tz })
-    return true
-  } catch {
-    return false
-  }
-}
+/** The runtime's half of the time-zone check (the schema's); the engine's half is EngineTimeZones. */
+export const validTimeZone = isRuntimeTimeZone
 
 /** Daily states only answer whole UTC days over more than a week; everything else merges hourly ones. */
 export function chooseRollup(range: ResolvedRange, interval: StatsInterval | undefined): RollupTable {

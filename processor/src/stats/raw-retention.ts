@@ -1,4 +1,4 @@
-import { EVENTS_TTL_MONTHS, type StatsInterval } from '@atspark/schemas'
+import { EVENTS_TTL_MONTHS, StatsErrorCode, type StatsInterval } from '@atspark/schemas'
 import { approxMs, type ResolvedRange, StatsRequestError } from './queries.js'
 
 /** What raw events still cover: answers from `events` must stay inside it, the rollups outlive it. */
@@ -52,7 +52,7 @@ const isoDay = (ms: number) => new Date(ms).toISOString().slice(0, 10)
 export function assertRawCovers(range: ResolvedRange, horizon: number, what: string): void {
   if (wallTimeToUtc(range.from, range.tz) >= horizon) return
   const firstDay = isoDay(Math.ceil(horizon / 86_400_000) * 86_400_000)
-  throw new StatsRequestError(`${what} reads raw events, kept for the site's retention only: from must be ${firstDay} or later`)
+  throw new StatsRequestError(`${what} reads raw events, kept for the site's retention only: from must be ${firstDay} or later`, StatsErrorCode.invalidRange, 'from')
 }
 
 /**
