@@ -1,6 +1,7 @@
 import { IngestEnv, ipKeyEnvRules } from '@atspark/ingest'
 import { AUDIT_LOG_TTL_MONTHS, PRIVACY_REQUESTS_TTL_MONTHS, ROLLUP_TTL_MONTHS, STATS_K_ANONYMITY_DEFAULT } from '@atspark/schemas'
 import { z } from 'zod'
+import { KillAtSetting } from './kafka/commit-failpoint.js'
 
 const Port = z.coerce.number().int().min(0).max(65_535)
 
@@ -32,6 +33,8 @@ export const ProcessorEnv = IngestEnv.extend({
   RECENT_IDS_WINDOW_SECONDS: z.coerce.number().int().min(60).default(3_600),
   /** Test-only: '1' lets the back office switch warehouse-write failpoints. */
   ATSPARK_FAILPOINTS: z.enum(['0', '1']).default('0'),
+  /** Test-only, with ATSPARK_FAILPOINTS=1: `before-insert:<n>` or `after-insert:<n>` kill -9s the Kafka processor at that side of its nth batch's insert. */
+  ATSPARK_FAILPOINT_KILL: KillAtSetting.optional(),
   /** Months audit_log and privacy_requests rows are kept; applied to the tables at start-up (and audited) when they differ. */
   AUDIT_LOG_TTL_MONTHS: z.coerce.number().int().min(1).max(120).default(AUDIT_LOG_TTL_MONTHS),
   PRIVACY_REQUESTS_TTL_MONTHS: z.coerce.number().int().min(1).max(120).default(PRIVACY_REQUESTS_TTL_MONTHS),

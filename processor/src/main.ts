@@ -6,6 +6,7 @@ import { ipOpener } from './enrich/event-rows.js'
 import { openGeo } from './enrich/geo.js'
 import { parseProcessorEnv } from './env.js'
 import { loadHmacSecret } from './hmac-secret.js'
+import { CommitFailpoint } from './kafka/commit-failpoint.js'
 import { startConsumer } from './kafka/consumer.js'
 import { consumerLagGauge, createProcessorMetrics } from './metrics.js'
 import { toRecords } from './pipeline/to-records.js'
@@ -99,6 +100,7 @@ const consumer = await startConsumer(
     recentIds: new RecentEventIds(env.RECENT_IDS_MAX, env.RECENT_IDS_WINDOW_SECONDS),
     logger,
     metrics,
+    failpoint: new CommitFailpoint(env.ATSPARK_FAILPOINTS === '1' ? env.ATSPARK_FAILPOINT_KILL : undefined),
   },
 )
 const backoffice = await listen(createBackofficeApp({

@@ -8,6 +8,7 @@ import { backoffDelay, RetryAbandonedError, retry } from '../retry.js'
 import type { WarehouseRecord, WriteRecords } from '../warehouse/record-writer.js'
 import type { BusMessage } from '@atspark/schemas'
 import { dedupToken, encodeBatchEnd, PartitionBatcher, type SealedBatch, decodeBatchEnd } from './batch-range.js'
+import { type CommitFailpoint, KillPoint } from './commit-failpoint.js'
 import { decodeMessage } from './decode.js'
 import { dlqMessage } from './dlq.js'
 
@@ -28,6 +29,8 @@ export interface ConsumerDeps {
   recentIds: RecentEventIds
   logger: Logger
   metrics: ProcessorMetrics
+  /** Test-only kill -9 on either side of the insert (ATSPARK_FAILPOINTS=1 and ATSPARK_FAILPOINT_KILL). */
+  failpoint?: CommitFailpoint
 }
 
 export interface RunningConsumer {
@@ -103,10 +106,12 @@ export async function startConsumer(options: ConsumerOptions, deps: ConsumerDeps
       metrics.dlq.inc(poison.length)
       logger.warn({ partition, count: poison.length }, 'poison messages sent to the DLQ')
     }
+    const token = dedupToken(topic, partition, start, end)
+    deps.failpoint?.reached(KillPoint.beforeInsert, token)
     let resume: (() => void) | undefined
     try {
       await retry(
-        () => deps.writeRecords(records, dedupToken(topic, partition, start, end)),
+        () => deps.writeRecords(records, token),
         {
           initialMs: 200,
           maxMs: 5_000,
@@ -131,6 +136,7 @@ export async function startConsumer(options: ConsumerOptions, deps: ConsumerDeps
         metrics.pausedPartitions.dec()
       }
     }
+    deps.failpoint?.reached(KillPoint.afterInsert, token)
     rememberWritten(records, deps.recentIds)
     if (duplicates) metrics.duplicates.inc(duplicates)
     const now = Date.now()
