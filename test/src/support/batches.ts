@@ -57,7 +57,8 @@ export interface LoadResult {
 export async function sendLoad(
   ingest: string,
   total: number,
-  options: { batchSize?: number; concurrency?: number; writeKey?: string; origin: string; pauseMs?: number },
+  /** `newEvent`: how each event is made (default `event()`), e.g. from a seeded generator. */
+  options: { batchSize?: number; concurrency?: number; writeKey?: string; origin: string; pauseMs?: number; newEvent?: () => WireEvent },
 ): Promise<LoadResult> {
   const batchSize = options.batchSize ?? 50
   const result: LoadResult = { acked: [], statuses: new Map(), requests: [] }
@@ -66,7 +67,7 @@ export async function sendLoad(
     while (next < total) {
       const count = Math.min(batchSize, total - next)
       next += count
-      const events = Array.from({ length: count }, () => event())
+      const events = Array.from({ length: count }, options.newEvent ?? (() => event()))
       const ids = events.map((e) => e.id)
       const at = Date.now()
       let status = 0

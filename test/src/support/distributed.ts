@@ -61,8 +61,8 @@ export interface Distributed {
   sealIp(ip: string, orgId: string, siteId: string): string
   /** Rewrites a service's keys file atomically and sends it SIGHUP; resolves once it logged the reload (needs `options.ipKeys`). */
   setIpKeys(service: DistributedService, keys: TestIpKeys): Promise<void>
-  /** Starts a new processor process on the same topics, group and data dir (after a kill or stop). */
-  restartProcessor(): Promise<Service>
+  /** Starts a new processor process on the same topics, group and data dir (after a kill or stop); `env` overrides the first start's. */
+  restartProcessor(env?: Record<string, string>): Promise<Service>
   /** Resolves when the group has committed every offset the raw topic holds. */
   waitDrained(timeoutMs?: number): Promise<void>
   /** Committed-offset lag summed over the raw topic's partitions. */
@@ -125,7 +125,7 @@ export async function startDistributed(brokers: string, extraProcessorEnv: Recor
     KAFKA_SESSION_TIMEOUT_MS: '6000',
     ...extraProcessorEnv,
   }
-  const startProcessor = () => spawnService(ENTRY.processor, processorEnv, [`${backofficeUrl}/readyz`])
+  const startProcessor = (env: Record<string, string> = {}) => spawnService(ENTRY.processor, { ...processorEnv, ...env }, [`${backofficeUrl}/readyz`])
   const kafka = new Kafka({ clientId: 'atspark-test', brokers: brokers.split(','), logLevel: logLevel.NOTHING })
   const admin = kafka.admin()
   await admin.connect()
@@ -161,8 +161,8 @@ export async function startDistributed(brokers: string, extraProcessorEnv: Recor
       }
       ipKeys[service] = keys
     },
-    restartProcessor: async () => {
-      d.processor = await startProcessor()
+    restartProcessor: async (env) => {
+      d.processor = await startProcessor(env)
       return d.processor
     },
     lag,

@@ -16,6 +16,8 @@ export interface Service {
   /** SIGKILL at once, no chance to clean up. */
   kill: () => Promise<void>
   pid: () => number | undefined
+  /** Resolves when the process has exited and its output is read, however it ended (e.g. a failpoint's own SIGKILL). */
+  exited: () => Promise<{ code: number | null; signal: NodeJS.Signals | null }>
 }
 
 /** Starts `node <script>` with exactly `env` (plus PATH) and waits until each health URL answers 2xx. */
@@ -24,6 +26,7 @@ export async function spawnService(script: string, env: Record<string, string>, 
   let output = ''
   child.stdout?.on('data', (d: Buffer) => (output += d.toString()))
   child.stderr?.on('data', (d: Buffer) => (output += d.toString()))
+  const exit = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.once('close', (code, signal) => resolve({ code, signal })))
   const service: Service = {
     output: () => output,
     stop: () => stopChild(child, 'SIGTERM'),
@@ -31,6 +34,7 @@ export async function spawnService(script: string, env: Record<string, string>, 
       await stopChild(child, 'SIGKILL')
     },
     pid: () => child.pid,
+    exited: () => exit,
   }
   await waitHealthy(child, healthUrls, () => output)
   return service
