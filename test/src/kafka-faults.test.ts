@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { migrate, recordWriter, toEventRows } from '@atspark/processor'
 import type { ClickHouseClient } from '@clickhouse/client'
 import { afterEach, describe, expect, inject, it } from 'vitest'
-import { sendLoad } from './support/batches.js'
+import { batch, event, post, sendLoad } from './support/batches.js'
 import { type Distributed, startDistributed, TEST_ORIGIN, WRITE_KEYS } from './support/distributed.js'
 import { type KafkaBroker, startKafka } from './support/kafka-broker.js'
 import { openWarehouse, rows } from './support/warehouse.js'
@@ -128,5 +128,33 @@ describe('faults on the Kafka path', () => {
     const [r] = await rows<{ n: string }>(warehouse, `SELECT count() AS n FROM atspark.events WHERE event_id IN (${acked.map((id) => `'${id}'`).join(',')})`)
     expect(r?.n).toBe(String(acked.length))
     console.log(`broker outage: ${outage.length} requests during it, all 503; ${acked.length} acknowledged events all stored`)
+  })
+
+  it('broker down: every publish answers within KAFKA_PRODUCE_TIMEOUT_MS, also those queued behind a failing send', async () => {
+    const timeoutMs = 3_000
+    ownBroker = await startKafka({ own: true })
+    d = await startDistributed(ownBroker.brokers.join(','), {}, { ingestEnv: { KAFKA_PRODUCE_TIMEOUT_MS: String(timeoutMs) } })
+    expect((await sendLoad(d.ingestUrl, 100, { writeKey: WRITE_KEYS.a, origin: TEST_ORIGIN })).acked).toHaveLength(100)
+    await ownBroker.kill()
+    // Four clients, each sending again as soon as answered, with staggered starts: requests keep arriving during every send.
+    const answers: { status: number; ms: number }[] = []
+    const until = Date.now() + 14_000
+    await Promise.all(
+      [0, 700, 1_400, 2_100].map(async (offset) => {
+        await new Promise((r) => setTimeout(r, offset))
+        while (Date.now() < until) {
+          const started = performance.now()
+          const res = await post(d!.ingestUrl, batch([event()], { k: WRITE_KEYS.a }), { origin: TEST_ORIGIN })
+          await res.arrayBuffer()
+          answers.push({ status: res.status, ms: performance.now() - started })
+        }
+      }),
+    )
+    const slowest = Math.max(...answers.map((a) => a.ms))
+    console.log(`broker down: ${answers.length} requests, statuses ${JSON.stringify([...new Set(answers.map((a) => a.status))])}, slowest ${slowest.toFixed(0)} ms against ${timeoutMs} ms`)
+    expect(answers.length).toBeGreaterThanOrEqual(8)
+    expect(new Set(answers.map((a) => a.status))).toEqual(new Set([503]))
+    // The bound plus scheduling slack on a loaded machine; a publish that waited out a send ahead of it took up to twice the bound.
+    expect(slowest).toBeLessThan(timeoutMs + 1_000)
   })
 })

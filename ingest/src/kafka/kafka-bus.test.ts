@@ -46,6 +46,21 @@ describe('KafkaBus', () => {
     expect(bus.ready()).toBe(false)
   })
 
+  it('answers a publish queued behind a hanging send within the timeout of its own start', async () => {
+    const { producer, sends } = fakeProducer({ hang: true })
+    const bus = new KafkaBus(producer, options)
+    const first = bus.publish([envelope('v1')]).catch((err: unknown) => err)
+    // Half-way through the first send, which will hang to its end.
+    await new Promise((r) => setTimeout(r, 100))
+    const started = performance.now()
+    await expect(bus.publish([envelope('v2')])).rejects.toBeInstanceOf(BusUnavailableError)
+    const waited = performance.now() - started
+    expect(await first).toBeInstanceOf(BusUnavailableError)
+    // Started 100 ms into a send bounded by 200 ms: the old clock (from the second send's start) answered at ~300 ms.
+    expect(waited).toBeLessThan(options.timeoutMs + 60)
+    expect(sends.map((s) => s.messages.map((m) => m.key))).toEqual([['v1'], ['v2']])
+  })
+
   it('turns a failed send into BusUnavailableError and recovers readiness on the next success', async () => {
     const behaviour = { fail: true }
     const { producer } = fakeProducer(behaviour)

@@ -21,13 +21,20 @@ export interface KafkaBusOptions {
   health?: { ready(): boolean }
 }
 
+/** A message and when its publish gives up (performance.now() ms): the send skips it once its caller has been answered. */
+interface Outgoing {
+  message: Message
+  deadline: number
+}
+
 /**
  * The distributed bus: messages from concurrent requests are produced together (one send in
  * flight, so per-key order holds), acks=all, and each publish resolves only with the ack.
+ * Every publish answers within `timeoutMs` of its start, time queued behind a failing send included.
  */
 export class KafkaBus implements Bus {
   readonly sendsJson = true
-  private readonly writer: BatchingWriter<Message>
+  private readonly writer: BatchingWriter<Outgoing>
   private lastFailure = 0
   private lastSuccess = 0
 
@@ -56,13 +63,27 @@ export class KafkaBus implements Bus {
   async publish(messages: readonly BusMessage[]): Promise<void> {
     const first = messages[0]
     const site = first ? `${first.org_id}/${first.site_id}` : undefined
+    const { timeoutMs } = this.options
+    // The clock starts now, not when a send picks the messages up: a send ahead of them may be failing slowly.
+    const deadline = performance.now() + timeoutMs
+    const written = this.writer.add(
+      messages.map((m) => ({ message: { key: messageKey(m), value: busJson(m) }, deadline })),
+      site,
+    )
+    // Settles after an answer given at the deadline: nobody is left to tell.
+    written.catch(() => {})
+    let timer: NodeJS.Timeout | undefined
+    const expired = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`produce not acknowledged within ${timeoutMs} ms of the publish`)), timeoutMs)
+    })
     try {
-      await this.writer.add(
-        messages.map((m) => ({ key: messageKey(m), value: busJson(m) })),
-        site,
-      )
+      await Promise.race([written, expired])
     } catch (err) {
+      // Not acknowledged in time is a failed produce, whichever timer fired first.
+      this.lastFailure = Date.now()
       throw err instanceof IngestError ? err : new BusUnavailableError('Kafka did not acknowledge the batch', { cause: err })
+    } finally {
+      clearTimeout(timer)
     }
   }
 
@@ -76,13 +97,22 @@ export class KafkaBus implements Bus {
     await this.producer.disconnect()
   }
 
-  private async send(messages: Message[]): Promise<void> {
+  private async send(outgoing: Outgoing[]): Promise<void> {
+    const now = performance.now()
+    // Answered 503 already (a stalled event loop can make a send start late): their clients retry them.
+    const live = outgoing.filter((o) => o.deadline > now)
+    if (live.length === 0) return
+    const messages = live.map((o) => o.message)
+    let latest = now
+    for (const o of live) latest = Math.max(latest, o.deadline)
+    // No longer than the last caller in this send still waits, so the sends queued behind it are not held up further.
+    const waitMs = Math.max(1, Math.ceil(latest - now))
     let timer: NodeJS.Timeout | undefined
     const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`produce not acknowledged within ${this.options.timeoutMs} ms`)), this.options.timeoutMs)
+      timer = setTimeout(() => reject(new Error(`produce not acknowledged within ${waitMs} ms`)), waitMs)
     })
     try {
-      await Promise.race([this.producer.send({ topic: this.options.topic, acks: -1, timeout: this.options.timeoutMs, messages }), deadline])
+      await Promise.race([this.producer.send({ topic: this.options.topic, acks: -1, timeout: waitMs, messages }), deadline])
       this.lastSuccess = Date.now()
     } catch (err) {
       this.lastFailure = Date.now()
