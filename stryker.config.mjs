@@ -1,0 +1,38 @@
+// Mutation testing over the modules that carry atSpark's guarantees (see docs/testing.md).
+// Run with `npm run mutation`; slow (tens of minutes on 2 cores), so not part of `npm test`/CI.
+
+/** @type {import('@stryker-mutator/api/core').PartialStrykerOptions} */
+export default {
+  mutate: [
+    'sdk/src/consent.ts',
+    'ingest/src/consent-gate.ts',
+    'ingest/src/ip-seal.ts',
+    'processor/src/enrich/ip-prefix.ts',
+    'processor/src/kafka/batch-range.ts',
+    'processor/src/dedup/recent-ids.ts',
+    'processor/src/stats/kanon.ts',
+    'processor/src/stats/queries.ts',
+    'processor/src/stats/funnel.ts',
+    'processor/src/stats/bounce.ts',
+    'processor/src/stats/cohorts.ts',
+    'processor/src/privacy/store.ts',
+    'processor/src/privacy/suppression.ts',
+  ],
+  testRunner: 'vitest',
+  // One vitest with each package's own config as a project, so the units run as `npm test` runs them.
+  vitest: { configFile: 'stryker.vitest.config.mjs', related: true },
+  coverageAnalysis: 'perTest',
+  // Mutate copies in .stryker-tmp/, never the work tree others build from.
+  inPlace: false,
+  tempDirName: '.stryker-tmp',
+  cleanTempDir: true,
+  ignorePatterns: ['/.vitest-reports', '/.turbo', '/reports', '/test/artifacts', '/bench/results'],
+  // The machine has 2 cores shared with builds and other suites.
+  concurrency: 1,
+  timeoutMS: 10000,
+  reporters: ['clear-text', 'progress', 'html', 'json'],
+  htmlReporter: { fileName: 'reports/mutation/index.html' },
+  jsonReporter: { fileName: 'reports/mutation/mutation.json' },
+  clearTextReporter: { allowColor: false, logTests: false },
+  thresholds: { high: 90, low: 80, break: null },
+}
