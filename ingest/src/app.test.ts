@@ -161,6 +161,59 @@ describe('POST /v1/batch', () => {
     expect(await outcome(`dropped_${reason}`)).toBe(2)
   })
 
+  it.each([
+    ['DNT sent twice', [['dnt', '1'], ['dnt', '1']], 'dnt'],
+    ['Sec-GPC sent twice', [['sec-gpc', '1'], ['sec-gpc', '1']], 'gpc'],
+    ['DNT 0 then 1', [['dnt', '0'], ['dnt', '1']], 'dnt'],
+    ['a Sec-GPC list with odd spacing', [['sec-gpc', '0 ,  1 ']], 'gpc'],
+    ['DNT 1,1 in one line', [['dnt', '1,1']], 'dnt'],
+  ])('treats %s as the signal: any list element equal to 1', async (_name, signal, reason) => {
+    const headers = new Headers({ 'content-type': 'application/json', origin: ORIGIN })
+    for (const [name, value] of signal as [string, string][]) headers.append(name, value)
+    const res = await app.request('/v1/batch', { method: 'POST', headers, body: JSON.stringify(wireBatch({ c: { a: true, p: true } })) }, { incoming: { socket: { remoteAddress: '203.0.113.77' } } })
+    expect(await res.json()).toEqual({ accepted: 0, dropped: 1, dropped_reason: reason, rejected: [] })
+    expect(bus.published).toHaveLength(0)
+  })
+
+  it('keeps events when no element of DNT or Sec-GPC is 1', async () => {
+    const res = await post(wireBatch(), { dnt: '0, 0', 'sec-gpc': '11, 01, 1.0' })
+    expect(await res.json()).toMatchObject({ accepted: 1, dropped: 0 })
+  })
+
+  it.each(['__proto__', 'constructor', 'prototype'])('rejects an event with the prop key %s as any invalid key, and its neighbours land', async (key) => {
+    const [before, after] = [wireEvent(), wireEvent({ t: 'click' })]
+    // Written as text: an object literal's __proto__ would set a prototype, not a key.
+    const bad = JSON.stringify(wireEvent({ p: { plan: 'pro' } })).replace('"plan"', `"${key}":"x","plan"`)
+    const body = JSON.stringify(wireBatch({ e: [before, { id: 'placeholder' } as never, after] })).replace('{"id":"placeholder"}', bad)
+    const res = await post(body)
+    expect(res.status).toBe(202)
+    const answer = (await res.json()) as { accepted: number; rejected: { index: number; code: string; reason: string }[] }
+    expect(answer.accepted).toBe(2)
+    expect(answer.rejected).toEqual([{ index: 1, code: 'invalid_string', reason: `p.${key}: prop keys may not be __proto__, constructor, prototype` }])
+    expect(bus.envelopes[0]!.events).toEqual([before, after])
+    expect(await outcome('rejected')).toBe(1)
+  })
+
+  it('answers 400 invalid_events for a batch whose only event has a __proto__ prop, never a silent {}', async () => {
+    const body = JSON.stringify(wireBatch({ e: [wireEvent({ p: { k: 1 } })] })).replace('"k":1', '"__proto__":{"nested":1}')
+    const res = await post(body)
+    expect(res.status).toBe(400)
+    expect(await res.json()).toMatchObject({ error: 'invalid_events', message: expect.stringContaining('invalid_string') })
+    expect(bus.published).toHaveLength(0)
+  })
+
+  it.each([
+    ['IPv4 with a port', '203.0.113.9:4711', '203.0.113.9'],
+    ['bracketed IPv6 with a port', '[2001:db8::1]:443', '2001:db8::1'],
+    ['bracketed IPv6', '[2001:db8::1]', '2001:db8::1'],
+    ['IPv4-mapped IPv6 with a port', '[::ffff:203.0.113.9]:80', '::ffff:203.0.113.9'],
+    ['a client port behind a trusted hop with a port', '198.51.100.9:5000, 10.0.0.2:8080', '198.51.100.9'],
+  ])('reads X-Forwarded-For from a trusted proxy down to the address: %s', async (_name, xff, client) => {
+    await post(wireBatch(), { 'x-forwarded-for': xff }, '10.1.2.3')
+    const e = bus.envelopes[0]!
+    expect(openIp(e.ip_sealed, TEST_IP_KEYRING, { orgId: e.org_id, siteId: e.site_id })).toBe(client)
+  })
+
   it('believes X-Forwarded-For only from trusted proxies', async () => {
     await post(wireBatch(), { 'x-forwarded-for': '198.51.100.9' }, '203.0.113.77')
     await post(wireBatch(), { 'x-forwarded-for': '198.51.100.9' }, '10.1.2.3')

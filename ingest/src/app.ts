@@ -89,9 +89,13 @@ export function createIngestApp(deps: IngestDeps): Hono {
     const { batch, events, rejected, verbatim } = parseBatch(body.json)
     const ref = authorize(c, batch.k)
     metrics.eventsReceived.inc(events.length + rejected.length)
-    const limited = limitWriteKey(c, deps, batch.k, events.length + rejected.length)
-    if (limited) return limited
     const gate = enforceConsent(events, batch.c, { dnt: requestHeader(c, 'dnt'), secGpc: requestHeader(c, 'sec-gpc') })
+    // Only a batch that stores something spends the site's budget: refused or wholly dropped ones cost it nothing,
+    // so nobody can exhaust a write key with batches that are never kept (the address limit still bounds them).
+    if (gate.kept.length > 0) {
+      const limited = limitWriteKey(c, deps, batch.k, events.length + rejected.length)
+      if (limited) return limited
+    }
     for (const r of rejected) metrics.events.inc({ outcome: 'rejected', reason: r.code })
     if (events.length === 0) throw noValidEvent(rejected)
     if (gate.reason) metrics.events.inc({ outcome: `dropped_${gate.reason}` }, gate.dropped)

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { enforceConsent } from './consent-gate.js'
+import { enforceConsent, signals } from './consent-gate.js'
 import { wireEvent } from './test-fixtures.js'
 
 const events = [wireEvent(), wireEvent()]
@@ -22,5 +22,17 @@ describe('enforceConsent', () => {
 
   it('ignores signal headers whose value is not 1', () => {
     expect(enforceConsent(events, { a: true, p: true }, { dnt: '0', secGpc: '0' }).kept).toHaveLength(2)
+  })
+})
+
+describe('signals', () => {
+  it.each(['1', ' 1', '1 ', '1, 1', '1,1', '0, 1', ' 0 ,\t1 ', '1, 0'])('reads %j as the signal', (value) => {
+    expect(signals(value)).toBe(true)
+    expect(enforceConsent(events, { a: true, p: true }, { dnt: value, secGpc: undefined }).reason).toBe('dnt')
+    expect(enforceConsent(events, { a: true, p: true }, { dnt: undefined, secGpc: value }).reason).toBe('gpc')
+  })
+
+  it.each([undefined, '', '0', '0, 0', '11', '01', '1.0', 'true', 'yes', ',', '1;q=1'])('reads %j as no signal', (value) => {
+    expect(signals(value)).toBe(false)
   })
 })

@@ -31,8 +31,18 @@ export function enforceConsent(events: WireEvent[], consent: WireConsent, header
 }
 
 function denialReason(consent: WireConsent, headers: PrivacyHeaders): DropReason | undefined {
-  if (headers.secGpc?.trim() === '1' || consent.b === 'gpc') return DropReason.gpc
-  if (headers.dnt?.trim() === '1' || consent.b === 'dnt') return DropReason.dnt
+  if (signals(headers.secGpc) || consent.b === 'gpc') return DropReason.gpc
+  if (signals(headers.dnt) || consent.b === 'dnt') return DropReason.dnt
   if (!consent.a) return DropReason.consent
   return undefined
+}
+
+/**
+ * A `DNT` or `Sec-GPC` value that says 1: any element of its comma-separated list, trimmed. A header sent
+ * twice arrives joined (`1, 1` from Node, from fetch's Headers alike) and must still count as the signal.
+ */
+export function signals(value: string | undefined): boolean {
+  if (value === undefined) return false
+  if (value === '1') return true
+  return value.split(',').some((element) => element.trim() === '1')
 }

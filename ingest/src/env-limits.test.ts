@@ -7,6 +7,7 @@ describe('ingest env: limits, overload and shutdown', () => {
     expect(env).toMatchObject({
       RATE_LIMIT_KEY_RPS: 1000,
       RATE_LIMIT_KEY_BURST: 2000,
+      RATE_LIMIT_KEY_ADDRESS_SHARE: 0.05,
       RATE_LIMIT_ADDRESS_RPS: 100,
       RATE_LIMIT_ADDRESS_BURST: 200,
       RATE_LIMIT_ADDRESS_EXEMPT: ['loopback'],
@@ -32,6 +33,8 @@ describe('ingest env: limits, overload and shutdown', () => {
     ['TRUSTED_PROXIES', 'not-a-proxy'],
     ['RATE_LIMIT_KEY_RPS', '-1'],
     ['RATE_LIMIT_KEY_BURST', '0'],
+    ['RATE_LIMIT_KEY_ADDRESS_SHARE', '0'],
+    ['RATE_LIMIT_KEY_ADDRESS_SHARE', '1.5'],
     ['BUS_SITE_QUEUE_SHARE', '0'],
     ['BUS_SITE_QUEUE_SHARE', '1.5'],
     ['INGEST_MAX_INFLIGHT', 'lots'],

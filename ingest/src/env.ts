@@ -77,6 +77,8 @@ export const IngestEnv = z.object({
   /** Token bucket per write key, per ingest process: sustained requests/s (0 = off) and burst. */
   RATE_LIMIT_KEY_RPS: Rate.default(1_000),
   RATE_LIMIT_KEY_BURST: Burst.default(2_000),
+  /** The share of a write key's bucket (rate and burst) one client address may spend; 1 = no per-address share. */
+  RATE_LIMIT_KEY_ADDRESS_SHARE: z.coerce.number().gt(0).max(1).default(0.05),
   /** Token bucket per client address (IPv4 address, IPv6 /64), after the trusted-proxy rules: requests/s (0 = off) and burst. */
   RATE_LIMIT_ADDRESS_RPS: Rate.default(100),
   RATE_LIMIT_ADDRESS_BURST: Burst.default(200),

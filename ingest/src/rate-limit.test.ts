@@ -7,7 +7,7 @@ import { createLogger } from './logger.js'
 import { createIngestMetrics, type IngestMetrics } from './metrics.js'
 import { addressKey, RateLimits } from './rate-limit.js'
 import { TenantDirectory } from './tenants.js'
-import { RecordingBus, TEST_IP_KEYRING, wireBatch, wireEvent } from './test-fixtures.js'
+import { RecordingBus, TEST_IP_KEYRING, wireBatch, wireEvent, wireReceipt } from './test-fixtures.js'
 import { TokenBuckets } from './token-bucket.js'
 
 const ORIGIN = 'https://app.example.com'
@@ -29,7 +29,7 @@ function setup(options: Partial<ConstructorParameters<typeof RateLimits>[0]> = {
   const bus = extra.bus ?? new RecordingBus()
   const metrics = createIngestMetrics(new Registry())
   const rateLimits = new RateLimits(
-    { keyRps: 0, keyBurst: 1, addressRps: 0, addressBurst: 1, addressExempt: [], maxTracked: 1000, ...options },
+    { keyRps: 0, keyBurst: 1, keyAddressShare: 1, addressRps: 0, addressBurst: 1, addressExempt: [], maxTracked: 1000, ...options },
     () => clock,
   )
   const app = createIngestApp({
@@ -139,6 +139,84 @@ describe('rate limits at the edge', () => {
     expect(statuses).toEqual([202, 202, 202])
     expect((await t.post('pk_noisy_site', '198.51.100.1')).status).toBe(202)
     expect((await t.post('pk_noisy_site', '198.51.100.1')).status).toBe(429)
+  })
+})
+
+describe('what a write key pays for', () => {
+  const refusedBatch = (k: string, c: { a: boolean; p: boolean; b?: 'dnt' | 'gpc' }) => wireBatch({ k, c, e: [wireEvent(), wireEvent()] })
+
+  it('charges nothing for batches that store nothing: refused by consent, DNT, GPC or wholly invalid', async () => {
+    const t = setup({ keyRps: 1, keyBurst: 2, addressRps: 0 })
+    const answers: number[] = []
+    // Twenty addresses behind the trusted proxy, each sending refused batches as fast as it likes.
+    for (let i = 0; i < 20; i++) {
+      const via = { 'x-forwarded-for': `198.51.100.${i + 1}` }
+      answers.push((await t.post('pk_noisy_site', '10.0.0.1', via, refusedBatch('pk_noisy_site', { a: false, p: false }))).status)
+      answers.push((await t.post('pk_noisy_site', '10.0.0.1', { ...via, dnt: '1' })).status)
+      answers.push((await t.post('pk_noisy_site', '10.0.0.1', via, refusedBatch('pk_noisy_site', { a: true, p: true, b: 'gpc' }))).status)
+      answers.push((await t.post('pk_noisy_site', '10.0.0.1', via, wireBatch({ k: 'pk_noisy_site', e: [{ ...wireEvent(), id: 'nope' }] }))).status)
+    }
+    expect(new Set(answers)).toEqual(new Set([202, 400]))
+    expect(answers.filter((s) => s === 400)).toHaveLength(20)
+    // The site's whole burst is still there for visitors who granted.
+    const granted = [await t.post('pk_noisy_site', '203.0.113.1'), await t.post('pk_noisy_site', '203.0.113.2'), await t.post('pk_noisy_site', '203.0.113.3')]
+    expect(granted.map((r) => r.status)).toEqual([202, 202, 429])
+    expect(await counter(t.metrics, 'rateLimited')).toEqual({ write_key: 1 })
+    expect(t.bus.envelopes.flatMap((e) => e.events)).toHaveLength(4)
+  })
+
+  it('gives one address only its share of a key, and the key refuses nobody else because of it', async () => {
+    // Share 0.2 of a burst of 10 at 10/s: 2 at once, then 2/s, per (key, address).
+    const t = setup({ keyRps: 10, keyBurst: 10, keyAddressShare: 0.2 })
+    const hog: number[] = []
+    for (let i = 0; i < 6; i++) hog.push((await t.post('pk_noisy_site', '203.0.113.9')).status)
+    expect(hog).toEqual([202, 202, 429, 429, 429, 429])
+    const refused = await t.post('pk_noisy_site', '203.0.113.9')
+    expect(await refused.json()).toMatchObject({ error: 'rate_limited', limit: 'key_address' })
+    expect(refused.headers.get('retry-after')).toBe('1')
+    // Its refused requests spent nothing of the key: four more addresses get their two each (2 + 8 = the burst of 10).
+    for (let a = 1; a <= 4; a++) {
+      expect([(await t.post('pk_noisy_site', `198.51.100.${a}`)).status, (await t.post('pk_noisy_site', `198.51.100.${a}`)).status]).toEqual([202, 202])
+    }
+    expect(await (await t.post('pk_noisy_site', '198.51.100.5')).json()).toMatchObject({ limit: 'write_key' })
+    // The share is per key: the same address still has its share of another site.
+    expect((await t.post('pk_quiet_site', '203.0.113.9')).status).toBe(202)
+    // And it refills at its share of the key's rate: 2/s.
+    t.advance(500)
+    expect((await t.post('pk_noisy_site', '203.0.113.9')).status).toBe(202)
+    expect(await counter(t.metrics, 'rateLimited')).toEqual({ key_address: 5, write_key: 1 })
+  })
+
+  it('gives the share back when the key itself refuses, so a 429 costs the address nothing', async () => {
+    // Key: burst 2 at 1/s; share 0.5: burst 1 at 0.5/s per address.
+    const t = setup({ keyRps: 1, keyBurst: 2, keyAddressShare: 0.5 })
+    expect((await t.post('pk_noisy_site', '198.51.100.1')).status).toBe(202)
+    expect((await t.post('pk_noisy_site', '198.51.100.2')).status).toBe(202)
+    expect(await (await t.post('pk_noisy_site', '198.51.100.3')).json()).toMatchObject({ limit: 'write_key' })
+    // A second later the key has a token again; .3's share must still be whole (half of it had it been spent).
+    t.advance(1000)
+    expect((await t.post('pk_noisy_site', '198.51.100.3')).status).toBe(202)
+  })
+
+  it('treats an IPv6 /64 as one address for the share, and skips it for exempt addresses', async () => {
+    const t = setup({ keyRps: 10, keyBurst: 10, keyAddressShare: 0.1, addressExempt: ['127.0.0.1'] })
+    expect([(await t.post('pk_noisy_site', '2001:db8:1:2::1')).status, (await t.post('pk_noisy_site', '2001:db8:1:2::2')).status]).toEqual([202, 429])
+    // An untrusted local proxy makes every visitor one address: exempt from the address limit, so from its share too.
+    const local: number[] = []
+    for (let i = 0; i < 5; i++) local.push((await t.post('pk_noisy_site', '127.0.0.1')).status)
+    expect(local).toEqual([202, 202, 202, 202, 202])
+  })
+
+  it('charges receipts, which are stored, to the key and the address share', async () => {
+    const t = setup({ keyRps: 10, keyBurst: 10, keyAddressShare: 0.1 })
+    const receipt = (peer: string) =>
+      t.app.request(
+        '/v1/consent',
+        { method: 'POST', headers: { 'content-type': 'application/json', origin: ORIGIN }, body: JSON.stringify(wireReceipt({ k: 'pk_noisy_site' })) },
+        { incoming: { socket: { remoteAddress: peer } } },
+      )
+    expect([(await receipt('198.51.100.1')).status, (await receipt('198.51.100.1')).status]).toEqual([202, 429])
+    expect((await receipt('198.51.100.2')).status).toBe(202)
   })
 })
 

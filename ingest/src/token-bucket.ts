@@ -45,6 +45,12 @@ export class TokenBuckets {
     return { ok: false, retryAfterMs: Math.ceil(((cost - bucket.tokens) / ratePerSecond) * 1000) }
   }
 
+  /** Gives back `cost` tokens taken from `key`'s bucket for a request that was refused after all (never past the burst). */
+  refund(key: string, cost = 1): void {
+    const bucket = this.buckets.get(key)
+    if (bucket) bucket.tokens = Math.min(this.options.burst, bucket.tokens + cost)
+  }
+
   get size(): number {
     return this.buckets.size
   }

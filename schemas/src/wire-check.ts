@@ -1,7 +1,7 @@
 import { LIMITS } from './constants.js'
 import { EventType } from './events.js'
 import { EpochMs } from './primitives.js'
-import { ID_PATTERN, NO_CONTROLS, WireEvent } from './wire.js'
+import { ID_PATTERN, isPropKey, NO_CONTROLS, WireEvent } from './wire.js'
 
 /*
  * Hand-tuned checks of the wire's shapes for the hot paths (ingest's body, the processor's bus messages):
@@ -50,8 +50,7 @@ function isProps(v: unknown): boolean {
   if (!isFields(v)) return false
   let count = 0
   for (const key in v) {
-    // zod's record output drops a `__proto__` key: leave that rare case to zod, so both hand on the same value.
-    if (key === '__proto__' || !isLabel(key, LIMITS.propKeyLength, 1) || !isPropValue(v[key])) return false
+    if (!isPropKey(key) || !isPropValue(v[key])) return false
     if (++count > LIMITS.propsKeys) return false
   }
   return true

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { LIMITS } from './constants.js'
 import { messageKey } from './envelope.js'
 import { toWarehouseTime } from './row.js'
-import { WireBatch, WireBatchShell, WireEvent } from './wire.js'
+import { isPropKey, RESERVED_PROP_KEYS, WireBatch, WireBatchShell, WireEvent, WireProps } from './wire.js'
 
 const event = {
   id: '0b5d7c1e-8f0a-4c4e-9d7e-2f1a3b4c5d6e',
@@ -53,6 +53,24 @@ describe('WireEvent', () => {
     ['a fractional screen size', { ...event, sw: 10.5 }],
   ])('rejects %s', (_name, bad) => {
     expect(WireEvent.safeParse(bad).success).toBe(false)
+  })
+})
+
+describe('WireProps', () => {
+  it.each(RESERVED_PROP_KEYS.map((key) => [key]))('refuses %s as a key with invalid_string, whatever its value, never a silent {}', (key) => {
+    for (const value of ['"x"', '1', 'null', '{"a":1}']) {
+      const parsed = WireProps.safeParse(JSON.parse(`{"${key}":${value},"plan":"pro"}`))
+      expect(parsed.success).toBe(false)
+      const messages = parsed.error?.issues.flatMap((i) => [i.message, ...('issues' in i ? i.issues.map((n) => n.message) : [])])
+      expect(messages).toContain('invalid_string: prop keys may not be __proto__, constructor, prototype')
+      expect(isPropKey(key)).toBe(false)
+    }
+  })
+
+  it('keeps keys that only resemble them', () => {
+    const props = { Constructor: 1, __proto_: 2, toString: 3, prototypes: 4, hasOwnProperty: 5 }
+    expect(WireProps.parse(props)).toEqual(props)
+    for (const key of Object.keys(props)) expect(isPropKey(key)).toBe(true)
   })
 })
 

@@ -105,17 +105,43 @@ const PropValue = z.union(
   },
 )
 
-/** Free-form event properties: flat, bounded, scalar values only. */
-export const WireProps = z
+/**
+ * Prop keys that name JavaScript's object machinery: `__proto__` as a key of a plain object sets its
+ * prototype instead of a prop, `constructor` and `prototype` shadow what code reading props expects.
+ * They are refused as any other invalid key is (`invalid_string`), never dropped silently; the SDK
+ * cleans prop keys by this same rule before it queues an event.
+ */
+export const RESERVED_PROP_KEYS: readonly string[] = ['__proto__', 'constructor', 'prototype']
+const RESERVED: ReadonlySet<string> = new Set(RESERVED_PROP_KEYS)
+const RESERVED_MESSAGE = coded(InputErrorCode.invalidString, `prop keys may not be ${RESERVED_PROP_KEYS.join(', ')}`)
+
+/** A prop key as the wire allows it; exported for the SDK's tests of its cleaning and for the fast check. */
+export function isPropKey(key: string): boolean {
+  return key.length >= 1 && key.length <= LIMITS.propKeyLength && NO_CONTROLS.test(key) && !RESERVED.has(key)
+}
+
+const PropRecord = z
   .record(
     z
       .string()
       .min(1)
       .max(LIMITS.propKeyLength, coded(InputErrorCode.propKeyTooLong, `prop keys are at most ${LIMITS.propKeyLength} characters`))
-      .regex(NO_CONTROLS, coded(InputErrorCode.invalidString, 'control characters are not allowed in prop keys')),
+      .regex(NO_CONTROLS, coded(InputErrorCode.invalidString, 'control characters are not allowed in prop keys'))
+      .refine((key) => !RESERVED.has(key), RESERVED_MESSAGE),
     PropValue,
   )
   .refine((p) => Object.keys(p).length <= LIMITS.propsKeys, { message: coded(InputErrorCode.tooManyProps, `at most ${LIMITS.propsKeys} props`) })
+
+/**
+ * Free-form event properties: flat, bounded, scalar values only. zod's record skips a `__proto__` key
+ * before its key schema sees it (and drops it from its output), so that key is refused on the input first.
+ */
+export const WireProps = z.preprocess((input, ctx) => {
+  if (typeof input === 'object' && input !== null && Object.hasOwn(input, '__proto__')) {
+    ctx.addIssue({ code: 'custom', message: RESERVED_MESSAGE, input, path: ['__proto__'] })
+  }
+  return input
+}, PropRecord)
 export type WireProps = z.infer<typeof WireProps>
 
 /**
