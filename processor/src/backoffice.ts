@@ -1,8 +1,9 @@
+import { edgeHeaders } from '@atspark/ingest'
 import type { ClickHouseClient } from '@clickhouse/client'
 import { Hono } from 'hono'
 import { Registry } from 'prom-client'
 import { z } from 'zod'
-import { createDashboardApp } from './dashboard/routes.js'
+import { createDashboardApp, type DashboardOptions } from './dashboard/routes.js'
 import { createPrivacyApp, type PrivacyApiDeps } from './privacy/api.js'
 import { createStatsApp, type StatsApiDeps } from './stats/api.js'
 import { openApiDocument } from './stats/openapi.js'
@@ -18,6 +19,8 @@ export interface BackofficeDeps {
   privacy?: PrivacyApiDeps
   /** The stats API (bearer key, role analyst/admin, org from the key, k-anonymous) at /v1/stats. */
   stats?: StatsApiDeps
+  /** Where the dashboard's built files are (tests); default beside the built module. */
+  dashboard?: DashboardOptions
 }
 
 /** One condition of /readyz, e.g. "Kafka answers" or "the consumer has joined its group". */
@@ -30,11 +33,17 @@ export interface ReadinessCheck {
 /** A warehouse that does not answer a ping within this long is unreachable, as far as readiness goes. */
 const PING_TIMEOUT_MS = 2_000
 
+/** The back office trusts no proxy's X-Forwarded-Proto: HSTS only when it serves TLS itself (a TLS proxy in front adds its own). */
+const NO_TRUSTED_PROXY = () => false
+
 const FailpointBody = z.strictObject({ mode: z.enum(Object.values(FailpointMode) as [FailpointMode, ...FailpointMode[]]) })
 
 /** The back office: health, readiness (the warehouse answers), metrics, the privacy and stats APIs, the analyst dashboard, and the stats API's OpenAPI document. */
 export function createBackofficeApp(deps: BackofficeDeps): Hono {
   const app = new Hono()
+  // Every answer (personal-data exports, errors, 404s, /metrics, /openapi.json) gets the edge's protective headers,
+  // no-store included; the dashboard's own CSP and caching, set first, are kept.
+  app.use('*', edgeHeaders(NO_TRUSTED_PROXY))
   const metrics = Registry.merge(deps.registries)
   app.get('/healthz', (c) => c.json({ ok: true }))
   app.get('/readyz', async (c) => {
@@ -59,7 +68,7 @@ export function createBackofficeApp(deps: BackofficeDeps): Hono {
   if (deps.privacy) app.route('/v1/privacy', createPrivacyApp(deps.privacy))
   if (deps.stats) app.route('/v1/stats', createStatsApp(deps.stats))
   // The analyst dashboard reads the stats API, so it is served wherever that is (and / leads to it).
-  if (deps.stats) app.route('/', createDashboardApp())
+  if (deps.stats) app.route('/', createDashboardApp(deps.dashboard))
   app.get('/openapi.json', (c) => c.json(openApiDocument()))
   app.notFound((c) => c.json({ error: 'not_found', message: `${c.req.method} ${c.req.path} does not exist` }, 404))
   return app

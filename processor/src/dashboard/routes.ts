@@ -67,6 +67,7 @@ const securityHeaders = createMiddleware(async (c, next) => {
   c.header('Referrer-Policy', 'no-referrer')
   c.header('Cross-Origin-Opener-Policy', 'same-origin')
   c.header('Cross-Origin-Resource-Policy', 'same-origin')
-  // Small files that change with every build: revalidate rather than serve a stale bundle.
-  c.header('Cache-Control', 'no-cache')
+  // The page's files change with every build: revalidate rather than serve a stale bundle. Anything else
+  // under /dashboard (a 404, not_built) is never stored, like every other back-office answer.
+  c.header('Cache-Control', c.res.ok ? 'no-cache' : 'no-store')
 })
