@@ -99,6 +99,9 @@ GROUP BY org_id, site_id, dimension, is_bot, type, bucket, value`,
   ]
 }
 
+/** A consent_log row with a time finer than the hour (stored before migration 9). */
+const FINE_RECEIPT = '(ts != toStartOfHour(ts) OR received_at != toStartOfHour(received_at))'
+
 /** Append-only: never edit a released migration, add the next version. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -255,6 +258,23 @@ ORDER BY (org_id, subject_kind, subject)`,
       `DROP VIEW IF EXISTS ${DB}.rollup_daily_mv`,
       `DROP TABLE IF EXISTS ${DB}.rollup_hourly`,
       `DROP TABLE IF EXISTS ${DB}.rollup_daily`,
+    ],
+  },
+  {
+    version: 9,
+    name: 'consent_log_hourly',
+    // Millisecond receipt times linked a receipt to the visitor's first event: stored rows keep the hour only, as new ones
+    // do (enrich/consent-row.ts). received_at is a key column, so rows are copied coarse, then the fine ones deleted by a
+    // mutation (it rewrites the parts; a lightweight DELETE would only mask them). Each step skips what is done, so a cut-short
+    // run repeats safely, and a fine row is deleted only once its coarse copy exists.
+    statements: [
+      `INSERT INTO ${DB}.consent_log
+SELECT receipt_id, org_id, site_id, analytics, preferences, source, policy_revision, toStartOfHour(ts), toStartOfHour(received_at)
+FROM ${DB}.consent_log
+WHERE ${FINE_RECEIPT} AND receipt_id NOT IN (SELECT receipt_id FROM ${DB}.consent_log WHERE NOT ${FINE_RECEIPT})`,
+      `ALTER TABLE ${DB}.consent_log DELETE
+WHERE ${FINE_RECEIPT} AND receipt_id IN (SELECT receipt_id FROM ${DB}.consent_log WHERE NOT ${FINE_RECEIPT})
+SETTINGS mutations_sync = 2`,
     ],
   },
 ]
