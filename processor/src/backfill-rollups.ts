@@ -1,6 +1,7 @@
 import { WAREHOUSE_DATABASE } from '@atspark/schemas'
 import { parseProcessorEnv } from './env.js'
 import { createWarehouseClient, warehouseKind } from './warehouse/client.js'
+import { privateDataDir } from './warehouse/data-dir.js'
 import { migrate } from './warehouse/migrations.js'
 import { type BackfillArgs, backfillRollups, parseBackfillArgs } from './warehouse/rollups.js'
 
@@ -16,6 +17,11 @@ try {
   process.exit(2)
 }
 const env = parseProcessorEnv()
+// chDB writes into the data dir even to read: its files stay private, and a wider directory is named.
+if (!env.CLICKHOUSE_URL) {
+  const dataDir = privateDataDir(env.ATSPARK_DATA_DIR)
+  if (dataDir.warning) console.error(`warning: ${dataDir.warning}`)
+}
 const target = { url: env.CLICKHOUSE_URL, username: env.CLICKHOUSE_USER, password: env.CLICKHOUSE_PASSWORD, dataDir: env.ATSPARK_DATA_DIR }
 const client = createWarehouseClient(target)
 try {

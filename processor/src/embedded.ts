@@ -1,5 +1,6 @@
 import {
   BatchingWriter,
+  compileTrust,
   edgeDepsFromEnv,
   createIngestApp,
   createIngestMetrics,
@@ -29,6 +30,7 @@ import { deriveOrgSecret, generateApiKey } from './privacy/keys.js'
 import { type PrivacyRuntime, startPrivacy } from './privacy/runtime.js'
 import { toRecords } from './pipeline/to-records.js'
 import { createWarehouseClient, warehouseKind } from './warehouse/client.js'
+import { privateDataDir } from './warehouse/data-dir.js'
 import { type WarehouseRecord, recordWriter } from './warehouse/record-writer.js'
 import { migrate } from './warehouse/migrations.js'
 import { instrumentWrites, WriteHealth } from './warehouse/write-health.js'
@@ -55,6 +57,9 @@ const CLOSE_GRACE_MS = 10_000
 /** The embedded default: ingest, processor, warehouse (chDB unless CLICKHOUSE_URL), back office and demo in one process. */
 export async function startEmbedded(env: ProcessorEnv): Promise<EmbeddedPipeline> {
   const logger = createLogger('atspark', env.LOG_LEVEL)
+  // Before chDB, the pseudonym key or the IP keys write anything there.
+  const dataDir = privateDataDir(env.ATSPARK_DATA_DIR)
+  if (dataDir.warning) logger.warn({ path: dataDir.path, mode: dataDir.mode.toString(8) }, dataDir.warning)
   const target = { url: env.CLICKHOUSE_URL, username: env.CLICKHOUSE_USER, password: env.CLICKHOUSE_PASSWORD, dataDir: env.ATSPARK_DATA_DIR }
   const warehouse = createWarehouseClient(target)
   const migration = await migrate(warehouse)
@@ -190,6 +195,9 @@ export async function startEmbedded(env: ProcessorEnv): Promise<EmbeddedPipeline
       privacyRequestsTtlMonths: env.PRIVACY_REQUESTS_TTL_MONTHS,
       rollupTtlMonths: env.ROLLUP_TTL_MONTHS,
       suppressionRefreshMs: env.SUPPRESSION_REFRESH_MS,
+      refusals: { ratePerSecond: env.BACKOFFICE_REFUSED_RPS, burst: env.BACKOFFICE_REFUSED_BURST, maxTracked: env.BACKOFFICE_REFUSED_MAX_TRACKED },
+      trust: compileTrust(env.TRUSTED_PROXIES),
+      registry: processorRegistry,
     })
     tenants = store
     const running = privacy
@@ -216,7 +224,7 @@ export async function startEmbedded(env: ProcessorEnv): Promise<EmbeddedPipeline
         await seeding
         await bus.close()
         await Promise.all([closeWithin(demo, grace), closeWithin(backoffice, grace)])
-        running.stop()
+        await running.stop()
         await warehouse.close()
         logger.info('stopped cleanly')
       })()
@@ -234,7 +242,7 @@ export async function startEmbedded(env: ProcessorEnv): Promise<EmbeddedPipeline
       seedingDemoTraffic: seeding !== undefined,
     }
   } catch (err) {
-    privacy?.stop()
+    await privacy?.stop().catch(() => undefined)
     await Promise.allSettled(servers.map((s) => s.close()))
     await bus.close()
     await warehouse.close()

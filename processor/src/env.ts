@@ -13,6 +13,11 @@ export const ProcessorEnv = IngestEnv.extend({
   CLICKHOUSE_PASSWORD: z.string().default(''),
   BACKOFFICE_PORT: Port.default(8081),
   BACKOFFICE_HOST: z.string().default('127.0.0.1'),
+  /** Refused privacy calls (401/403) an address earns back per second; past its burst it gets 429 until one is earned. */
+  BACKOFFICE_REFUSED_RPS: z.coerce.number().positive().max(10_000).default(1),
+  BACKOFFICE_REFUSED_BURST: z.coerce.number().int().min(1).max(100_000).default(60),
+  /** Addresses (IPv6 by /64) whose refusal buckets are kept (LRU), and per-minute refusal tallies held before a flush. */
+  BACKOFFICE_REFUSED_MAX_TRACKED: z.coerce.number().int().min(100).max(10_000_000).default(100_000),
   DEMO_PORT: Port.default(3000),
   DEMO_HOST: z.string().default('127.0.0.1'),
   /** '1': with the demo tenant (no ATSPARK_TENANTS_FILE) and no demo events yet, `npm start` generates 30 days of demo traffic. */

@@ -15,7 +15,7 @@ export async function loadHmacSecret(configured: string | undefined, dataDir: st
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
   }
   const secret = randomBytes(32)
-  await mkdir(dataDir, { recursive: true })
+  await mkdir(dataDir, { recursive: true, mode: 0o700 })
   await writeFile(file, secret.toString('hex'), { mode: 0o600, flag: 'wx' })
   return secret
 }

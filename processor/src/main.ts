@@ -1,4 +1,4 @@
-import { createKafka, createLogger, demoTenants, ensureTopics, exitOnSignals, KafkaHealth, listen, loadServiceIpKeys, TenantStore } from '@atspark/ingest'
+import { compileTrust, createKafka, createLogger, demoTenants, ensureTopics, exitOnSignals, KafkaHealth, listen, loadServiceIpKeys, TenantStore } from '@atspark/ingest'
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client'
 import { createBackofficeApp } from './backoffice.js'
 import { RecentEventIds } from './dedup/recent-ids.js'
@@ -13,6 +13,7 @@ import { toRecords } from './pipeline/to-records.js'
 import { deriveOrgSecret } from './privacy/keys.js'
 import { startPrivacy } from './privacy/runtime.js'
 import { createWarehouseClient, warehouseKind } from './warehouse/client.js'
+import { privateDataDir } from './warehouse/data-dir.js'
 import { WarehouseFailpoint } from './warehouse/failpoints.js'
 import { migrate } from './warehouse/migrations.js'
 import { recordWriter } from './warehouse/record-writer.js'
@@ -28,6 +29,11 @@ if (env.KAFKA_BROKERS.length === 0) {
 // Rotation: add the new key here first; drop an old one only once the raw topic's retention has passed.
 const ipKeys = await loadServiceIpKeys(env, logger)
 const openIp = ipOpener(() => ipKeys.keyring)
+// The data dir holds chDB's files and the generated pseudonym key: private before anything writes there.
+if (!env.CLICKHOUSE_URL || !env.ATSPARK_HMAC_SECRET) {
+  const dataDir = privateDataDir(env.ATSPARK_DATA_DIR)
+  if (dataDir.warning) logger.warn({ path: dataDir.path, mode: dataDir.mode.toString(8) }, dataDir.warning)
+}
 const target = { url: env.CLICKHOUSE_URL, username: env.CLICKHOUSE_USER, password: env.CLICKHOUSE_PASSWORD, dataDir: env.ATSPARK_DATA_DIR }
 const warehouse = createWarehouseClient(target)
 const migration = await migrate(warehouse)
@@ -35,6 +41,8 @@ logger.info({ warehouse: warehouseKind(target), applied: migration.applied, vers
 const [geo, secret] = await Promise.all([openGeo(env.GEOIP_DB), loadHmacSecret(env.ATSPARK_HMAC_SECRET, env.ATSPARK_DATA_DIR)])
 const tenants = await TenantStore.open(env.ATSPARK_TENANTS_FILE, () => demoTenants(3000, { hmacSecret: deriveOrgSecret(secret, 'demo').toString('base64') }))
 if (!env.ATSPARK_TENANTS_FILE) logger.warn('ATSPARK_TENANTS_FILE is not set: the demo tenant only, and no privacy API key')
+const registry = new Registry()
+collectDefaultMetrics({ register: registry, prefix: 'atspark_processor_' })
 const privacy = await startPrivacy({
   warehouse,
   tenants,
@@ -44,6 +52,9 @@ const privacy = await startPrivacy({
   privacyRequestsTtlMonths: env.PRIVACY_REQUESTS_TTL_MONTHS,
   rollupTtlMonths: env.ROLLUP_TTL_MONTHS,
   suppressionRefreshMs: env.SUPPRESSION_REFRESH_MS,
+  refusals: { ratePerSecond: env.BACKOFFICE_REFUSED_RPS, burst: env.BACKOFFICE_REFUSED_BURST, maxTracked: env.BACKOFFICE_REFUSED_MAX_TRACKED },
+  trust: compileTrust(env.TRUSTED_PROXIES),
+  registry,
 })
 // Parsed whole before the swap; a bad file keeps the current tenants. Logged and audited either way.
 process.on('SIGHUP', () => void privacy.reloadTenants())
@@ -54,8 +65,6 @@ await admin.connect()
 await ensureTopics(admin, env)
 await admin.disconnect()
 
-const registry = new Registry()
-collectDefaultMetrics({ register: registry, prefix: 'atspark_processor_' })
 const metrics = createProcessorMetrics(registry)
 const failpoint = new WarehouseFailpoint(env.ATSPARK_FAILPOINTS === '1')
 const writeHealth = new WriteHealth()
@@ -122,7 +131,7 @@ exitOnSignals(
   async () => {
     await consumer.stop()
     await Promise.all([backoffice.close(1_000), health.stop(), lagAdmin.disconnect()])
-    privacy.stop()
+    await privacy.stop()
     await warehouse.close()
   },
   { timeoutMs: env.SHUTDOWN_TIMEOUT_MS, logger },

@@ -1,4 +1,4 @@
-import { createLogger, TenantDirectory } from '@atspark/ingest'
+import { compileTrust, createLogger, TenantDirectory } from '@atspark/ingest'
 import type { AuditRow, PrivacyRequestRow, SuppressionRow } from '@atspark/schemas'
 import { Registry } from 'prom-client'
 import { beforeEach, describe, expect, it } from 'vitest'
@@ -6,6 +6,7 @@ import { createBackofficeApp } from '../backoffice.js'
 import { pseudonymizer } from '../enrich/event-rows.js'
 import type { PrivacyApiDeps } from './api.js'
 import { generateApiKey, subjectHash } from './keys.js'
+import { RefusedAttempts } from './refusals.js'
 import type { PrivacyRequestOut, PrivacyStore, SubjectMatch } from './store.js'
 import { SuppressionSet } from './suppression.js'
 
@@ -78,6 +79,8 @@ const pseudonymize = pseudonymizer((org) => secrets[org] ?? Buffer.alloc(0))
 let store: FakeStore
 let suppressions: SuppressionSet
 let app: ReturnType<typeof createBackofficeApp>
+let refusals: RefusedAttempts
+let clock: number
 
 beforeEach(() => {
   store = new FakeStore()
@@ -87,7 +90,17 @@ beforeEach(() => {
     { org_id: 'org-b', event_id: 'b1', user_pid: pseudonymize('org-b', 'alice'), anon_id: 'anon-b' },
   ]
   suppressions = new SuppressionSet(async () => [])
-  const privacy: PrivacyApiDeps = { tenants: () => tenants, store, pseudonymize, suppressions, logger: createLogger('privacy-test', 'silent') }
+  clock = Date.UTC(2026, 10, 28, 12, 0, 30)
+  refusals = new RefusedAttempts({ ratePerSecond: 1, burst: 30, maxTracked: 1000, now: () => clock })
+  const privacy: PrivacyApiDeps = {
+    tenants: () => tenants,
+    store,
+    pseudonymize,
+    suppressions,
+    logger: createLogger('privacy-test', 'silent'),
+    refusals,
+    trust: compileTrust(['loopback']),
+  }
   const warehouse = { ping: async () => ({ success: true }) } as unknown as Parameters<typeof createBackofficeApp>[0]['warehouse']
   app = createBackofficeApp({ warehouse, registries: [new Registry()], privacy })
 })
@@ -101,14 +114,15 @@ describe('privacy API authentication and roles', () => {
     ['no header', {}],
     ['an unknown key', auth('sk_not-a-key')],
     ['a non-bearer scheme', { authorization: `Basic ${keys.aPrivacy.key}` }],
-  ])('answers 401 for %s, and audits the attempt as unknown', async (_name, headers) => {
+  ])('answers 401 for %s, and counts the attempt without a row of its own or a subject', async (_name, headers) => {
     const res = await app.request('/v1/privacy/export?user_id=alice', { headers })
     expect(res.status).toBe(401)
     expect(res.headers.get('www-authenticate')).toMatch(/^Bearer/)
-    expect(store.audits).toEqual([expect.objectContaining({ actor_key_id: 'unknown', org_id: '', action: 'privacy.export', result: 'unauthorized', subject_hash: subjectHash('alice') })])
+    expect(store.audits).toEqual([])
+    expect(refusals.drain(true)).toEqual([expect.objectContaining({ actor_key_id: 'unknown', org_id: '', action: 'privacy.export', result: 'unauthorized', subject_hash: '' })])
   })
 
-  it('answers 403 to an analyst key on every privacy endpoint, audited with its key id', async () => {
+  it('answers 403 to an analyst key on every privacy endpoint, counted with its key id', async () => {
     const responses = await Promise.all([
       app.request('/v1/privacy/export?user_id=alice', { headers: auth(keys.aAnalyst.key) }),
       post('erase', { user_id: 'alice' }, auth(keys.aAnalyst.key)),
@@ -117,7 +131,9 @@ describe('privacy API authentication and roles', () => {
       app.request('/v1/privacy/requests', { headers: auth(keys.aAnalyst.key) }),
     ])
     expect(responses.map((r) => r.status)).toEqual([403, 403, 403, 403, 403])
-    expect(store.audits.map((a) => [a.actor_key_id, a.org_id, a.result])).toEqual(Array(5).fill(['a-analyst', 'org-a', 'forbidden']))
+    expect(store.audits).toEqual([])
+    const counted = refusals.drain(true)
+    expect(counted.map((a) => [a.actor_key_id, a.org_id, a.result, a.subject_hash])).toEqual(Array(5).fill(['a-analyst', 'org-a', 'forbidden', '']))
     expect(store.events).toHaveLength(3)
     expect(store.suppressionRows).toEqual([])
   })
@@ -132,6 +148,75 @@ describe('privacy API authentication and roles', () => {
     store.failAudit = true
     const res = await app.request('/v1/privacy/requests', { headers: auth(keys.aPrivacy.key) })
     expect(res.status).toBe(500)
+  })
+})
+
+describe('privacy API refused attempts', () => {
+  /** A request from `ip` as the socket peer, as @hono/node-server binds it. */
+  const from = (ip: string, path: string, init: RequestInit = {}) => app.request(`/v1/privacy/${path}`, init, { incoming: { socket: { remoteAddress: ip } } })
+  /** A body that records whether anything pulled it: a refused call must never read it. */
+  const watchedBody = (text: string) => {
+    const state = { read: false }
+    const body = new ReadableStream<Uint8Array>({
+      pull(controller) {
+        state.read = true
+        controller.enqueue(new TextEncoder().encode(text))
+        controller.close()
+      },
+    }, { highWaterMark: 0 })
+    return { state, init: { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(text.length) }, body, duplex: 'half' } as RequestInit }
+  }
+
+  it('checks the key before reading the body, and keeps no subject of a refused call', async () => {
+    for (const headers of [{}, auth('sk_wrong'), auth(keys.aAnalyst.key)]) {
+      const watched = watchedBody(JSON.stringify({ user_id: 'mallory-chosen-subject' }))
+      const res = await from('203.0.113.9', 'erase', { ...watched.init, headers: { ...(watched.init.headers as Record<string, string>), ...headers } })
+      expect([401, 403]).toContain(res.status)
+      expect(watched.state.read).toBe(false)
+    }
+    // The watch itself works: an allowed call does read its body.
+    const allowed = watchedBody(JSON.stringify({ anon_id: 'anon-a' }))
+    const ok = await from('203.0.113.9', 'suppress', { ...allowed.init, headers: { ...(allowed.init.headers as Record<string, string>), ...auth(keys.aPrivacy.key) } })
+    expect(ok.status).toBe(200)
+    expect(allowed.state.read).toBe(true)
+    store.audits = []
+    await from('203.0.113.9', 'export?user_id=mallory-chosen-subject', { headers: auth('sk_wrong') })
+    const rows = [...store.audits, ...refusals.drain(true)]
+    expect(rows.every((r) => r.subject_hash === '')).toBe(true)
+    expect(JSON.stringify(rows)).not.toContain(subjectHash('mallory-chosen-subject'))
+    expect(JSON.stringify(rows)).not.toContain('mallory')
+  })
+
+  it('answers 429 with Retry-After past the burst of refusals, per address, while a valid key elsewhere is served', async () => {
+    const statuses: number[] = []
+    for (let i = 0; i < 35; i++) statuses.push((await from('198.51.100.7', 'requests', { headers: auth(`sk_guess_${i}`) })).status)
+    expect(statuses.slice(0, 30)).toEqual(Array(30).fill(401))
+    expect(statuses.slice(30)).toEqual(Array(5).fill(429))
+    const limited = await from('198.51.100.7', 'requests', { headers: auth(keys.aPrivacy.key) })
+    expect(limited.status).toBe(429)
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThanOrEqual(1)
+    expect(await limited.json()).toMatchObject({ error: 'rate_limited' })
+    // Another address (a neighbour of the same /24 too: buckets are per address) is untouched.
+    expect((await from('198.51.100.8', 'requests', { headers: auth(keys.aPrivacy.key) })).status).toBe(200)
+    // A refill of one token lets one more attempt through.
+    clock += 1_000
+    expect((await from('198.51.100.7', 'requests', { headers: auth(keys.aPrivacy.key) })).status).toBe(200)
+  })
+
+  it('counts refusals per minute and address prefix (/24, /48), with no subject', async () => {
+    for (let i = 0; i < 3; i++) await from('198.51.100.7', 'export?anon_id=x', { headers: auth('sk_wrong') })
+    await from('198.51.100.200', 'export?anon_id=y', { headers: auth('sk_wrong') })
+    await from('2001:db8:1234:5678::1', 'requests', {})
+    clock += 60_000
+    await from('198.51.100.7', 'export?anon_id=z', { headers: auth('sk_wrong') })
+    const finished = refusals.drain()
+    expect(finished.map((r) => ({ time: r.time, action: r.action, result: r.result, subject: r.subject_hash, detail: JSON.parse(r.detail) }))).toEqual([
+      { time: '2026-11-28 12:00:00.000', action: 'privacy.export', result: 'unauthorized', subject: '', detail: { address_prefix: '198.51.100.0/24', attempts: 4, per: 'minute' } },
+      { time: '2026-11-28 12:00:00.000', action: 'privacy.requests', result: 'unauthorized', subject: '', detail: { address_prefix: '2001:db8:1234::/48', attempts: 1, per: 'minute' } },
+    ])
+    // The current minute waits for its end (or for shutdown).
+    expect(refusals.drain(true).map((r) => JSON.parse(r.detail).attempts)).toEqual([1])
+    expect(store.audits).toEqual([])
   })
 })
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto'
-import type { ApiKeyRef, Logger, TenantDirectory } from '@atspark/ingest'
+import { type ApiKeyRef, clientIp, type Logger, type TenantDirectory, type TrustFn } from '@atspark/ingest'
+import { getConnInfo } from '@hono/node-server/conninfo'
 import {
   type ApiKeyRole,
   ExportFormat,
@@ -17,6 +18,7 @@ import { z } from 'zod'
 import type { Pseudonymize } from '../enrich/event-rows.js'
 import { AuditAction } from './audit.js'
 import { hashApiKey, subjectHash } from './keys.js'
+import { type RefusedAttempts, RefusalResult } from './refusals.js'
 import type { PrivacyStore, SubjectMatch } from './store.js'
 
 export interface PrivacyApiDeps {
@@ -27,6 +29,10 @@ export interface PrivacyApiDeps {
   /** In-process suppression set: changed at once so this process drops the subject's next events. */
   suppressions: { set(orgId: string, kind: SubjectKind, subject: string, active: boolean): void }
   logger: Logger
+  /** Refused attempts: limited per address and audited as counts per minute and address prefix (refusals.ts). */
+  refusals: RefusedAttempts
+  /** Proxies whose X-Forwarded-For names the client (TRUSTED_PROXIES); anyone else is their socket address. */
+  trust: TrustFn
   now?: () => number
 }
 
@@ -75,25 +81,35 @@ export function createPrivacyApp(deps: PrivacyApiDeps): Hono<PrivacyEnv> {
     return lastVersion
   }
 
+  /**
+   * Auth before anything else: an address whose refusals emptied its bucket gets 429, then the key
+   * is checked from the header alone. A refused call never reads its body or query subject, and
+   * leaves a per-minute count (refusals.ts), not a row of its own; allowed calls are audited one by one.
+   */
   const guard = (action: AuditAction) =>
     createMiddleware<PrivacyEnv>(async (c, next) => {
-      const draft: AuditDraft = { action, actor: 'unknown', org: '', subject: await subjectForAudit(c), detail: {} }
+      const address = requestAddress(c, deps.trust)
+      const waitMs = deps.refusals.retryAfterMs(address)
+      if (waitMs !== undefined) {
+        deps.refusals.refused(address, { actor: 'unknown', org: '', action }, RefusalResult.rateLimited)
+        c.header('Retry-After', String(Math.max(1, Math.ceil(waitMs / 1000))))
+        return c.json({ error: 'rate_limited', message: 'too many refused attempts from this address; retry later' }, 429)
+      }
+      const token = bearerToken(c.req.header('authorization'))
+      const key = token ? deps.tenants().apiKey(hashApiKey(token)) : undefined
+      if (!key) {
+        deps.refusals.refused(address, { actor: 'unknown', org: '', action }, RefusalResult.unauthorized)
+        c.header('WWW-Authenticate', 'Bearer realm="atspark-backoffice"')
+        return c.json({ error: 'unauthorized', message: token ? 'unknown API key' : 'missing bearer API key' }, 401)
+      }
+      if (!PRIVACY_ROLES.includes(key.role)) {
+        deps.refusals.refused(address, { actor: key.keyId, org: key.orgId, action }, RefusalResult.forbidden)
+        return c.json({ error: 'forbidden', message: `role ${key.role} may not use the privacy API (needs ${PRIVACY_ROLES.join(' or ')})` }, 403)
+      }
+      const draft: AuditDraft = { action, actor: key.keyId, org: key.orgId, subject: '', detail: {} }
       c.set('audit', draft)
+      c.set('principal', key)
       try {
-        const token = bearerToken(c.req.header('authorization'))
-        const key = token ? deps.tenants().apiKey(hashApiKey(token)) : undefined
-        if (!key) {
-          draft.result = 'unauthorized'
-          c.header('WWW-Authenticate', 'Bearer realm="atspark-backoffice"')
-          return c.json({ error: 'unauthorized', message: token ? 'unknown API key' : 'missing bearer API key' }, 401)
-        }
-        draft.actor = key.keyId
-        draft.org = key.orgId
-        if (!PRIVACY_ROLES.includes(key.role)) {
-          draft.result = 'forbidden'
-          return c.json({ error: 'forbidden', message: `role ${key.role} may not use the privacy API (needs ${PRIVACY_ROLES.join(' or ')})` }, 403)
-        }
-        c.set('principal', key)
         await next()
         draft.result ??= resultOf(c.res.status)
       } finally {
@@ -294,20 +310,15 @@ async function jsonBody(c: Context): Promise<unknown> {
   }
 }
 
-/**
- * The subject's sha256 for the audit row, read before auth so refused attempts are attributed
- * too; '' when absent or malformed. Only a body of declared, bounded length is read here.
- */
-async function subjectForAudit(c: Context): Promise<string> {
-  let source: unknown = c.req.query()
-  if (c.req.method === 'POST') {
-    const length = Number(c.req.header('content-length'))
-    source = Number.isInteger(length) && length > 0 && length <= BODY_LIMIT_BYTES ? await c.req.json().catch(() => undefined) : undefined
+/** The caller's address per the trusted-proxy rules; '' under app.request() without a socket. */
+function requestAddress(c: Context, trust: TrustFn): string {
+  let socket = ''
+  try {
+    socket = getConnInfo(c).remote.address ?? ''
+  } catch {
+    // No node bindings (unit tests through app.request()).
   }
-  if (!source || typeof source !== 'object') return ''
-  const { user_id: userId, anon_id: anonId } = source as Record<string, unknown>
-  const id = typeof userId === 'string' ? userId : typeof anonId === 'string' ? anonId : undefined
-  return id ? subjectHash(id) : ''
+  return clientIp(socket, c.req.header('x-forwarded-for'), trust)
 }
 
 function sleep(ms: number): Promise<void> {
