@@ -12,27 +12,32 @@ import { batch, event, post } from './support/batches.js'
 import { type RunningPipeline, startPipeline } from './support/pipeline.js'
 import { openWarehouse, rows } from './support/warehouse.js'
 
-// The privacy API end to end on the built embedded pipeline: two orgs, keys generated here (only
+// The privacy API end to end on the built embedded pipeline: three orgs, keys generated here (only
 // their sha256 in the tenants file), events sent through ingest, then every right exercised over HTTP.
+// All three have a site `web`, and they share anon ids and raw user ids; org C is configured with org A's
+// hmac_secret, so the same user id is the same user_pid there. Only the org filter can keep them apart,
+// and every export, erase and suppression by user id and by anon id is checked against the other orgs' rows.
 
 const ORIGIN = 'http://localhost:3998'
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
 const newKey = () => `sk_${randomBytes(32).toString('base64url')}`
 const secret = () => randomBytes(32).toString('base64')
 
-const KEYS = { aAnalyst: newKey(), aPrivacy: newKey(), bAnalyst: newKey(), bPrivacy: newKey(), aAdmin: newKey() }
+const KEYS = { aAnalyst: newKey(), aPrivacy: newKey(), bAnalyst: newKey(), bPrivacy: newKey(), aAdmin: newKey(), cPrivacy: newKey() }
 const KEY_IDS: Record<string, string> = {
   [KEYS.aAnalyst]: 'a-analyst',
   [KEYS.aPrivacy]: 'a-privacy',
   [KEYS.bAnalyst]: 'b-analyst',
   [KEYS.bPrivacy]: 'b-privacy',
   [KEYS.aAdmin]: 'a-admin',
+  [KEYS.cPrivacy]: 'c-privacy',
 }
 const SECRETS = { a: secret(), b: secret() }
-const WRITE = { a: 'pk_privacy_a', b: 'pk_privacy_b', short: 'pk_privacy_short' }
+const WRITE = { a: 'pk_privacy_a', b: 'pk_privacy_b', c: 'pk_privacy_c', short: 'pk_privacy_short' }
+type OrgName = 'a' | 'b' | 'c'
 
 // Raw user ids: none may ever be found in the warehouse.
-const USERS = { alice: 'alice@a.example', carol: 'carol@a.example', bob: 'bob@b.example' }
+const USERS = { alice: 'alice@a.example', carol: 'carol@a.example', bob: 'bob@b.example', dave: 'dave@a.example' }
 
 function tenants(extraKeysA: { id: string; hash: string; role: string }[] = []) {
   const org = (id: string, hmac: string, [write, short]: string[], keys: { id: string; hash: string; role: string }[]) => ({
@@ -57,6 +62,8 @@ function tenants(extraKeysA: { id: string; hash: string; role: string }[] = []) 
         { id: 'b-analyst', hash: sha256(KEYS.bAnalyst), role: 'analyst' },
         { id: 'b-privacy', hash: sha256(KEYS.bPrivacy), role: 'privacy' },
       ]),
+      // Org A's pseudonym key copied into another org (the schema allows it): user_pid collides too.
+      org('org-c', SECRETS.a, [WRITE.c], [{ id: 'c-privacy', hash: sha256(KEYS.cPrivacy), role: 'privacy' }]),
     ],
   }
 }
@@ -66,9 +73,11 @@ let tenantsFile: string
 let warehouse: ClickHouseClient | undefined
 /** Every privacy API call made, as the audit log should have it: `actor|org|action|result` → count. */
 const expectedAudit = new Map<string, number>()
-const sent = { a: [] as WireEvent[], b: [] as WireEvent[] }
+const sent = { a: [] as WireEvent[], b: [] as WireEvent[], c: [] as WireEvent[] }
+/** Org A's events that must not be stored: erased, dropped while suppressed, or past their site's retention. */
+const goneFromA = new Set<string>()
 
-async function send(org: 'a' | 'b', events: WireEvent[], writeKey: string = WRITE[org]): Promise<void> {
+async function send(org: OrgName, events: WireEvent[], writeKey: string = WRITE[org]): Promise<void> {
   const res = await post(pipeline.ingest, batch(events, { k: writeKey }), { origin: ORIGIN })
   expect(res.status).toBe(202)
   await res.arrayBuffer()
@@ -85,7 +94,7 @@ async function api(key: string | undefined, method: 'GET' | 'POST', path: string
   const res = await fetch(`${pipeline.backoffice}/v1/privacy/${path}`, { method, headers, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
   const endpoint = path.split('?')[0]!
   const actor = res.status === 401 || key === undefined ? 'unknown' : (KEY_IDS[key] ?? 'unknown')
-  const org = actor === 'unknown' ? '' : actor.startsWith('a-') ? 'org-a' : 'org-b'
+  const org = actor === 'unknown' ? '' : `org-${actor.slice(0, 1)}`
   const tally = `${actor}|${org}|${ACTIONS[endpoint]}|${RESULTS[res.status] ?? res.status}`
   expectedAudit.set(tally, (expectedAudit.get(tally) ?? 0) + 1)
   return res
@@ -129,6 +138,15 @@ const aliceInB = [event({ uid: USERS.alice, a: 'anon_shared' })]
 const visitorA = [event({ a: 'anon_shared' }), event({ a: 'anon_shared', t: 'click', n: 'cta' })]
 const bob = [event({ uid: USERS.bob, a: 'anon_bob' }), event({ uid: USERS.bob, a: 'anon_bob' })]
 const carol = [event({ uid: USERS.carol, a: 'anon_carol' }), event({ uid: USERS.carol, a: 'anon_carol' })]
+// Org C, with org A's pseudonym key: the same users (so the same user_pid) and the same anon ids as org A's.
+const inC = {
+  alice: [event({ uid: USERS.alice, a: 'anon_alice_1' }), event({ uid: USERS.alice, a: 'anon_alice_2' })],
+  carol: [event({ uid: USERS.carol, a: 'anon_carol' })],
+  shared: [event({ a: 'anon_shared' })],
+}
+// One anon id in all three orgs, which org A erases; one user every org has, whom org A suppresses.
+const twin = { a: [event({ a: 'anon_twin' }), event({ a: 'anon_twin', t: 'click', n: 'cta' })], b: [event({ a: 'anon_twin' })], c: [event({ a: 'anon_twin' }), event({ a: 'anon_twin' })] }
+const dave = { a: [event({ uid: USERS.dave, a: 'anon_dave' })], b: [event({ uid: USERS.dave, a: 'anon_dave' })], c: [event({ uid: USERS.dave, a: 'anon_dave' })] }
 const DAY = 86_400_000
 const shortSite = { old: event({ a: 'anon_short', ts: Date.now() - 40 * DAY }), fresh: event({ a: 'anon_short' }) }
 
@@ -155,9 +173,11 @@ beforeAll(async () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'atspark-privacy-data-'))
   await seedAgedEvent(dataDir, shortSite.old)
   sent.a.push(shortSite.old)
+  goneFromA.add(shortSite.old.id)
   pipeline = await startPipeline({ ATSPARK_TENANTS_FILE: tenantsFile, ATSPARK_DATA_DIR: dataDir })
-  await send('a', [...alice.a, ...visitorA, ...carol])
-  await send('b', [...aliceInB, ...bob])
+  await send('a', [...alice.a, ...visitorA, ...carol, ...twin.a, ...dave.a])
+  await send('b', [...aliceInB, ...bob, ...twin.b, ...dave.b])
+  await send('c', [...inC.alice, ...inC.carol, ...inC.shared, ...twin.c, ...dave.c])
   await send('a', [shortSite.fresh], WRITE.short)
 })
 
@@ -172,6 +192,10 @@ describe('privacy API on the embedded pipeline (running)', () => {
     expect(ids(rowsOut)).toEqual(ids(alice.a))
     for (const row of rowsOut) expect(row).toMatchObject({ org_id: 'org-a', user_pid: pidOf(SECRETS.a, USERS.alice) })
     expect(JSON.stringify(rowsOut)).not.toContain(USERS.alice)
+    // Org C stores the very same user_pid for her: only the org tells the rows apart.
+    const inOrgC = await exportNdjson(KEYS.cPrivacy, `user_id=${encodeURIComponent(USERS.alice)}`)
+    expect(ids(inOrgC)).toEqual(ids(inC.alice))
+    for (const row of inOrgC) expect(row).toMatchObject({ org_id: 'org-c', user_pid: pidOf(SECRETS.a, USERS.alice) })
   })
 
   it('exports by user id as JSON, with the subject', async () => {
@@ -187,6 +211,8 @@ describe('privacy API on the embedded pipeline (running)', () => {
     expect(shared.subject).toEqual({ kind: 'anon', anon_id: 'anon_shared' })
     expect(ids(shared.events)).toEqual(ids(visitorA))
     expect(ids((await exportJson(KEYS.bPrivacy, 'anon_id=anon_shared')).events)).toEqual(ids(aliceInB))
+    expect(ids(await exportNdjson(KEYS.cPrivacy, 'anon_id=anon_shared'))).toEqual(ids(inC.shared))
+    expect(ids((await exportJson(KEYS.cPrivacy, 'anon_id=anon_alice_1')).events)).toEqual(ids(inC.alice.slice(0, 1)))
   })
 
   it('answers 401 to a missing or unknown key and 403 to an analyst key, on every endpoint', async () => {
@@ -229,22 +255,36 @@ describe('privacy API on the embedded pipeline (running)', () => {
     bob.push(later)
   })
 
-  it('erases a subject: count 0 as proof, export empty, and their later events are not stored', async () => {
+  it('erases a subject by user id: count 0 as proof, export empty, later events not stored; org C’s rows with the same user_pid stay', async () => {
     const res = await api(KEYS.aPrivacy, 'POST', 'erase', { user_id: USERS.carol })
     expect(res.status).toBe(200)
     expect(await res.json()).toMatchObject({ status: 'done', deleted: 2, remaining: 0, suppressed: true, subject_hash: sha256(USERS.carol) })
+    for (const e of carol) goneFromA.add(e.id)
     expect(await exportNdjson(KEYS.aPrivacy, `user_id=${encodeURIComponent(USERS.carol)}`)).toEqual([])
     // Ingest still answers 202 (it cannot know), but the processor drops the suppressed subject's events.
-    await send('a', [event({ uid: USERS.carol, a: 'anon_carol_new' })])
+    const afterA = event({ uid: USERS.carol, a: 'anon_carol_new' })
+    const afterC = event({ uid: USERS.carol, a: 'anon_carol_new' })
+    await send('a', [afterA])
+    await send('c', [afterC])
+    goneFromA.add(afterA.id)
     expect(await exportNdjson(KEYS.aPrivacy, `user_id=${encodeURIComponent(USERS.carol)}`)).toEqual([])
     expect(await exportNdjson(KEYS.aPrivacy, 'anon_id=anon_carol_new')).toEqual([])
+    // Org C's carol has the same user_pid and anon id: neither erased nor suppressed.
+    expect(ids(await exportNdjson(KEYS.cPrivacy, `user_id=${encodeURIComponent(USERS.carol)}`))).toEqual(ids([...inC.carol, afterC]))
+    expect(ids(await exportNdjson(KEYS.cPrivacy, 'anon_id=anon_carol'))).toEqual(ids(inC.carol))
   })
 
   it('suppresses an anon id (its new events are dropped) and unsuppresses it (they flow again)', async () => {
     const before = event({ a: 'anon_restrict' })
     await send('a', [before])
     expect((await api(KEYS.aPrivacy, 'POST', 'suppress', { anon_id: 'anon_restrict' })).status).toBe(200)
-    await send('a', [event({ a: 'anon_restrict' }), event({ a: 'anon_restrict' })])
+    const whileSuppressed = [event({ a: 'anon_restrict' }), event({ a: 'anon_restrict' })]
+    await send('a', whileSuppressed)
+    for (const e of whileSuppressed) goneFromA.add(e.id)
+    // The same anon id in org C is someone else: stored.
+    const inOrgC = [event({ a: 'anon_restrict' })]
+    await send('c', inOrgC)
+    expect(ids(await exportNdjson(KEYS.cPrivacy, 'anon_id=anon_restrict'))).toEqual(ids(inOrgC))
     expect(ids(await exportNdjson(KEYS.aPrivacy, 'anon_id=anon_restrict'))).toEqual(ids([before]))
     const res = await api(KEYS.aPrivacy, 'POST', 'unsuppress', { anon_id: 'anon_restrict' })
     expect(await res.json()).toMatchObject({ status: 'done', suppressed: false })
@@ -265,6 +305,42 @@ describe('privacy API on the embedded pipeline (running)', () => {
     const forB = (await (await api(KEYS.bPrivacy, 'GET', 'requests')).json()) as { requests: { kind: string }[] }
     // Org B's own exports so far (one JSON, two NDJSON), and nothing org A's key did in its name.
     expect(forB.requests.map((r) => r.kind)).toEqual(['export', 'export', 'export'])
+  })
+
+  it('erases an anon id in the key org only: the same anon id in orgs B and C keeps its rows and its later events', async () => {
+    const res = await api(KEYS.aPrivacy, 'POST', 'erase', { anon_id: 'anon_twin' })
+    expect(await res.json()).toMatchObject({ status: 'done', deleted: twin.a.length, remaining: 0, suppressed: true, subject_hash: sha256('anon_twin') })
+    for (const e of twin.a) goneFromA.add(e.id)
+    expect(await exportNdjson(KEYS.aPrivacy, 'anon_id=anon_twin')).toEqual([])
+    expect(ids(await exportNdjson(KEYS.bPrivacy, 'anon_id=anon_twin'))).toEqual(ids(twin.b))
+    expect(ids((await exportJson(KEYS.cPrivacy, 'anon_id=anon_twin')).events)).toEqual(ids(twin.c))
+    // Suppressed in org A only: A's next event is dropped, B's and C's are stored.
+    const later = { a: event({ a: 'anon_twin' }), b: event({ a: 'anon_twin' }), c: event({ a: 'anon_twin' }) }
+    await send('a', [later.a])
+    await send('b', [later.b])
+    await send('c', [later.c])
+    goneFromA.add(later.a.id)
+    twin.b.push(later.b)
+    twin.c.push(later.c)
+    expect(await exportNdjson(KEYS.aPrivacy, 'anon_id=anon_twin')).toEqual([])
+    expect(ids(await exportNdjson(KEYS.bPrivacy, 'anon_id=anon_twin'))).toEqual(ids(twin.b))
+    expect(ids(await exportNdjson(KEYS.cPrivacy, 'anon_id=anon_twin'))).toEqual(ids(twin.c))
+  })
+
+  it('suppresses a user id in the key org only: org C’s user with the same user_pid, and org B’s, are still stored', async () => {
+    expect((await api(KEYS.aPrivacy, 'POST', 'suppress', { user_id: USERS.dave })).status).toBe(200)
+    const later = { a: event({ uid: USERS.dave, a: 'anon_dave' }), b: event({ uid: USERS.dave, a: 'anon_dave' }), c: event({ uid: USERS.dave, a: 'anon_dave' }) }
+    await send('a', [later.a])
+    await send('b', [later.b])
+    await send('c', [later.c])
+    goneFromA.add(later.a.id)
+    const user = `user_id=${encodeURIComponent(USERS.dave)}`
+    // Suppression stops what comes next; what was stored before stays until erased.
+    expect(ids(await exportNdjson(KEYS.aPrivacy, user))).toEqual(ids(dave.a))
+    expect(ids(await exportNdjson(KEYS.bPrivacy, user))).toEqual(ids([...dave.b, later.b]))
+    expect(ids(await exportNdjson(KEYS.cPrivacy, user))).toEqual(ids([...dave.c, later.c]))
+    dave.b.push(later.b)
+    dave.c.push(later.c)
   })
 
   it('reloads a changed tenants file on SIGHUP without dropping in-flight requests, and keeps the old config on a bad file', async () => {
@@ -302,9 +378,10 @@ describe('privacy API on the embedded pipeline (running)', () => {
     expect((await api(KEYS.aPrivacy, 'GET', 'requests')).status).toBe(200)
   })
 
-  it('leaves org B complete after everything org A did', async () => {
+  it('leaves orgs B and C complete after everything org A did', async () => {
     expect(ids(await exportNdjson(KEYS.bPrivacy, `user_id=${encodeURIComponent(USERS.bob)}`))).toEqual(ids(bob))
     expect(ids(await exportNdjson(KEYS.bPrivacy, `user_id=${encodeURIComponent(USERS.alice)}`))).toEqual(ids(aliceInB))
+    expect(ids(await exportNdjson(KEYS.cPrivacy, `user_id=${encodeURIComponent(USERS.alice)}`))).toEqual(ids(inC.alice))
   })
 
   it('logged no key, secret or raw user id', () => {
@@ -377,7 +454,7 @@ describe('the warehouse after the pipeline stopped', () => {
     )
     expect(state).toContainEqual({ org_id: 'org-a', subject_kind: 'user', subject: pidOf(SECRETS.a, USERS.carol), active: true })
     expect(state).toContainEqual({ org_id: 'org-a', subject_kind: 'anon', subject: sha256('anon_restrict'), active: false })
-    expect(state.filter((s) => s.org_id === 'org-b')).toEqual([])
+    expect(state.filter((s) => s.org_id !== 'org-a')).toEqual([])
   })
 
   it('holds no raw user id in any table, and only the events nobody erased or suppressed', async () => {
@@ -386,13 +463,13 @@ describe('the warehouse after the pipeline stopped', () => {
       for (const raw of Object.values(USERS)) expect(dump, `${table} holds ${raw}`).not.toContain(raw)
     }
     const stored = await rows<{ event_id: string; org_id: string }>(warehouse!, 'SELECT event_id, org_id FROM atspark.events')
+    // Orgs B and C: everything they sent, although they share anon ids (and C user_pids) with what org A erased and suppressed.
     expect(ids(stored.filter((s) => s.org_id === 'org-b'))).toEqual(ids(sent.b))
-    // Org A: everything sent but carol's two (erased), her one after (suppressed), anon_restrict's two while
-    // suppressed, and the short-retention site's old event.
-    const storedA = new Set(stored.filter((s) => s.org_id === 'org-a').map((s) => s.event_id))
-    expect(storedA.size).toBe(sent.a.length - carol.length - 1 - 2 - 1)
-    expect(storedA.has(shortSite.old.id)).toBe(false)
-    for (const e of carol) expect(storedA.has(e.id)).toBe(false)
+    expect(ids(stored.filter((s) => s.org_id === 'org-c'))).toEqual(ids(sent.c))
+    // Org A: everything sent but what was erased (carol's two, anon_twin's two), dropped while suppressed (carol's,
+    // anon_restrict's two, anon_twin's and dave's later events), and the short-retention site's old event.
+    expect(goneFromA.size).toBe(carol.length + 1 + 2 + twin.a.length + 1 + 1 + 1)
+    expect(ids(stored.filter((s) => s.org_id === 'org-a'))).toEqual(ids(sent.a.filter((e) => !goneFromA.has(e.id))))
   })
 
   it('has a TTL on every table but suppressions and schema_migrations, and `retention` reports each with its oldest row', () => {
