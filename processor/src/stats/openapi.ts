@@ -43,10 +43,16 @@ function operation(summary: string, query: z.ZodType | undefined, response: stri
     parameters: perSite ? parameters(query) : [],
     responses: {
       '200': { description: perSite ? 'k-anonymous aggregates' : 'the key’s org', content: { 'application/json': { schema: { $ref: `#/components/schemas/${response}` } } } },
-      ...(perSite ? { '400': errorResponse('invalid query') } : {}),
+      ...(perSite ? { '400': errorResponse('invalid query: error is the reason (invalid_date, invalid_timezone, invalid_range, invalid_request), param the parameter') } : {}),
       '401': errorResponse('missing or unknown API key'),
       '403': errorResponse('the key’s role may not read stats'),
-      ...(perSite ? { '404': errorResponse('no such site in the key’s org'), '503': errorResponse('the query hit its time limit') } : {}),
+      ...(perSite
+        ? {
+            '404': errorResponse('no such site in the key’s org'),
+            '500': errorResponse('internal error; query_id names the failed warehouse query'),
+            '503': errorResponse('timeout (the query hit its time limit) or warehouse_unavailable; query_id names the query'),
+          }
+        : {}),
     },
   }
 }
