@@ -60,9 +60,11 @@ type Expected = Record<'org-a' | 'org-b', string[]>
  * - wave 1, received now, one message (batch 1), written and committed before the crash; after
  *   the crash its events come again as SDK retries (same ids, new messages): only the duplicate-id
  *   window, rebuilt from the warehouse by the new process, drops them;
- * - wave 2, a backlog received an hour ago (outside the window): batch 2 is its first batch,
- *   killed mid-write; its re-insert is stopped only by the recorded range (`end=` metadata) and
- *   the dedup token naming it;
+ * - wave 2, per partition one message received now and then a backlog received an hour ago
+ *   (outside the window): batch 2 is one partition's wave 2, killed mid-write. Re-formed, the
+ *   window drops its recent events, so the insert differs from the first (ClickHouse's block-hash
+ *   dedup cannot match it) and only the recorded range (`end=` metadata) and the dedup token
+ *   naming it stop the backlog being stored twice;
  * - wave 3, produced after the crash on every partition, so a restart that ignored the recorded
  *   range would seal a larger one (another token) instead.
  * Org b's backlog reuses org a's event ids: the same id under two orgs is two events.
@@ -86,10 +88,13 @@ async function killAtTheInsert(point: 'before-insert' | 'after-insert'): Promise
   expected['org-a'].push(...wave1.map((e) => e.id))
   await dist.waitDrained()
 
-  // Wave 2: the backlog; the processor dies on its first batch.
+  // Wave 2: on each partition a recent message, then the backlog; the processor dies on its first batch.
   const old = now - BACKLOG_AGE_MS
   const backlog = []
   for (let p = 0; p < PARTITIONS; p++) {
+    const recent = events(10, `v_now_${p}`, now - 1_000)
+    backlog.push({ partition: p, value: eventsEnvelope(dist, 'org-a', recent, now) })
+    expected['org-a'].push(...recent.map((e) => e.id))
     for (let m = 0; m < 3; m++) {
       const a = events(15, `v_old_${p}_${m}`, old - 1_000)
       // Org b's message on the same partition carries the same event ids.
