@@ -148,16 +148,18 @@ describe('readBody', () => {
 
 describe('readIncoming (node IncomingMessage, the served path)', () => {
   /** Serves one request whose body readIncoming reads; resolves with what it read or refused. */
-  async function viaHttp(send: (port: number) => void): Promise<{ status: number; code: string } | number> {
+  async function viaHttp(send: (port: number) => void, bodyTimeoutMs?: number): Promise<{ status: number; code: string } | number> {
     const { createServer } = await import('node:http')
-    const { readIncoming } = await import('./body-reader.js')
+    const { readIncoming, setBodyDeadline } = await import('./body-reader.js')
     return new Promise((resolve) => {
       const server = createServer((req, res) => {
         const done = (result: { status: number; code: string } | number) => {
           res.end()
           server.close()
+          server.closeAllConnections()
           resolve(result)
         }
+        if (bodyTimeoutMs !== undefined) setBodyDeadline(req, bodyTimeoutMs)
         readIncoming(req, LIMIT).then(
           (body) => done(body.length),
           (err: unknown) => done(err instanceof IngestError ? { status: err.status, code: err.code } : -1),
@@ -190,5 +192,29 @@ describe('readIncoming (node IncomingMessage, the served path)', () => {
     const chunk = `${(LIMIT / 2).toString(16)}\r\n${'x'.repeat(LIMIT / 2)}\r\n`
     expect(await viaHttp(raw(`POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n${chunk}${chunk}${chunk}0\r\n\r\n`))).toEqual({ status: 413, code: 'body_too_large' })
     expect(await viaHttp(raw('POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nshort'))).toEqual({ status: 400, code: 'body_incomplete' })
+  })
+  it('refuses a body that trickles past the deadline with 408 body_timeout, compressed or not, and reads one in time', async () => {
+    const { connect } = await import('node:net')
+    /** Headers at once, then one byte of the body every 50 ms: seconds in all. */
+    const trickle = (body: Buffer, headers: string) => (port: number) => {
+      const socket = connect(port, '127.0.0.1', () => {
+        socket.write(`POST / HTTP/1.1\r\nHost: x\r\nContent-Length: ${body.length}\r\n${headers}\r\n`)
+        let sent = 0
+        const timer = setInterval(() => sent < body.length && socket.write(body.subarray(sent, ++sent)), 50)
+        socket.on('close', () => clearInterval(timer))
+      })
+      socket.on('error', () => {})
+    }
+    for (const [body, headers] of [
+      [Buffer.alloc(100, 'x'), ''],
+      [gzipSync(Buffer.alloc(1000, 'x')), 'Content-Encoding: gzip\r\n'],
+    ] as const) {
+      const started = performance.now()
+      expect(await viaHttp(trickle(body, headers), 300)).toEqual({ status: 408, code: 'body_timeout' })
+      const waited = performance.now() - started
+      expect(waited).toBeGreaterThanOrEqual(290)
+      expect(waited).toBeLessThan(1_500)
+    }
+    expect(await viaHttp((port) => void fetch(`http://127.0.0.1:${port}/`, { method: 'POST', body: new Uint8Array(100) }).catch(() => {}), 300)).toBe(100)
   })
 })

@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises'
 import type { ReadableStream as NodeWebStream } from 'node:stream/web'
 import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib'
 import { InputErrorCode } from '@atspark/schemas'
-import { BadRequestError, IngestError, PayloadTooLargeError, UnsupportedEncodingError } from './errors.js'
+import { BadRequestError, BodyTimeoutError, IngestError, PayloadTooLargeError, UnsupportedEncodingError } from './errors.js'
 
 /** Content codings ingest decodes; anything else is refused before a byte is read. */
 export const ACCEPTED_ENCODINGS = ['identity', 'gzip', 'deflate', 'br'] as const
@@ -39,17 +39,49 @@ export async function readBody(request: Request, limit: number): Promise<Buffer>
   return readCompressed(request.body, coding, limit)
 }
 
+/** When each served request's body must have arrived (performance.now() ms), as the server stamped it. */
+const bodyDeadlines = new WeakMap<IncomingMessage, { at: number; timeoutMs: number }>()
+
+/**
+ * The server stamps each request as its headers arrive: its body must follow within `timeoutMs`, or reading it
+ * fails with 408 body_timeout. A slow upload then holds its in-flight slot that long at most, whatever it trickles.
+ */
+export function setBodyDeadline(incoming: IncomingMessage, timeoutMs: number): void {
+  bodyDeadlines.set(incoming, { at: performance.now() + timeoutMs, timeoutMs })
+}
+
+/** Arms the request's body deadline, if the server set one; `clear` disarms it. */
+function armDeadline(incoming: IncomingMessage, onExpired: (err: BodyTimeoutError) => void): { clear: () => void } {
+  const deadline = bodyDeadlines.get(incoming)
+  if (!deadline) return { clear: () => {} }
+  const timer = setTimeout(() => onExpired(new BodyTimeoutError(deadline.timeoutMs)), Math.max(0, deadline.at - performance.now()))
+  return { clear: () => clearTimeout(timer) }
+}
+
 /**
  * readBody straight from node's IncomingMessage, with the same limits and errors: going through
  * `c.req.raw.body` makes @hono/node-server build a whole undici Request first (profile-notes.md).
+ * A body not arrived by the server's deadline (setBodyDeadline) fails with 408 body_timeout.
  */
 export async function readIncoming(incoming: IncomingMessage, limit: number): Promise<Buffer> {
   const coding = contentCoding(incoming.headers['content-encoding'])
   const declared = incoming.headers['content-length']
   if (declared !== undefined && Number(declared) > limit) throw new PayloadTooLargeError(limit, 'declared Content-Length')
   if (coding === 'identity') return readPlainIncoming(incoming, limit)
-  // An iterator that leaves the request alive when we stop early: destroying it would cut the socket before the 413 goes out.
-  return readCompressed(incoming.iterator({ destroyOnReturn: false }), coding, limit)
+  const timedOut = new AbortController()
+  let expired: BodyTimeoutError | undefined
+  const deadline = armDeadline(incoming, (err) => {
+    expired = err
+    timedOut.abort(err)
+  })
+  try {
+    // An iterator that leaves the request alive when we stop early: destroying it would cut the socket before the 413 goes out.
+    return await readCompressed(incoming.iterator({ destroyOnReturn: false }), coding, limit, timedOut.signal)
+  } catch (err) {
+    throw expired ?? err
+  } finally {
+    deadline.clear()
+  }
 }
 
 function readPlainIncoming(incoming: IncomingMessage, limit: number): Promise<Buffer> {
@@ -59,7 +91,9 @@ function readPlainIncoming(incoming: IncomingMessage, limit: number): Promise<Bu
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
+    const deadline = armDeadline(incoming, (err) => fail(err))
     const stop = () => {
+      deadline.clear()
       incoming.off('data', onData)
       incoming.off('end', onEnd)
       incoming.off('error', onError)
@@ -112,7 +146,12 @@ async function readPlain(body: ReadableStream<Uint8Array>, limit: number): Promi
   return Buffer.concat(chunks, size)
 }
 
-async function readCompressed(body: ReadableStream<Uint8Array> | AsyncIterable<Buffer>, coding: Exclude<AcceptedEncoding, 'identity'>, limit: number): Promise<Buffer> {
+async function readCompressed(
+  body: ReadableStream<Uint8Array> | AsyncIterable<Buffer>,
+  coding: Exclude<AcceptedEncoding, 'identity'>,
+  limit: number,
+  signal?: AbortSignal,
+): Promise<Buffer> {
   const decoder = coding === 'gzip' ? createGunzip() : coding === 'deflate' ? createInflate() : createBrotliDecompress()
   const chunks: Buffer[] = []
   let wire = 0
@@ -135,7 +174,7 @@ async function readCompressed(body: ReadableStream<Uint8Array> | AsyncIterable<B
   })
   try {
     const source = body instanceof ReadableStream ? Readable.fromWeb(body as NodeWebStream<Uint8Array>) : body
-    await pipeline(source, countWire, decoder, collect)
+    await (signal ? pipeline(source, countWire, decoder, collect, { signal }) : pipeline(source, countWire, decoder, collect))
   } catch (err) {
     if (err instanceof IngestError) throw err
     // The decoder failed: corrupt, truncated or not in the coding the header claims.

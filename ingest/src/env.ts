@@ -90,6 +90,16 @@ export const IngestEnv = z.object({
   INGEST_MAX_INFLIGHT: z.coerce.number().int().min(1).max(1_000_000).default(1_024),
   /** A request (headers and body) must arrive within this long, or its socket is closed: slow clients cannot pin memory. */
   INGEST_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(1_000).max(600_000).default(30_000),
+  /** POST requests one client address (IPv6 by /64) may have in flight; more get 429 too_many_in_flight. RATE_LIMIT_ADDRESS_EXEMPT addresses skip it. */
+  INGEST_MAX_INFLIGHT_PER_ADDRESS: z.coerce.number().int().min(1).max(1_000_000).default(32),
+  /** A request body must have arrived within this long after its headers, or 408 body_timeout: a slow upload holds its slot no longer. */
+  INGEST_BODY_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /** Open connections on the ingest listener; past it new ones are closed on accept. Unset: the open-file limit minus INGEST_FD_RESERVE. */
+  INGEST_MAX_CONNECTIONS: z.preprocess(emptyAsUnset, z.coerce.number().int().min(1).max(10_000_000).optional()),
+  /** File descriptors kept for everything but ingest's connections (warehouse, Kafka, files) when INGEST_MAX_CONNECTIONS is derived; at most half the limit. */
+  INGEST_FD_RESERVE: z.coerce.number().int().min(0).max(10_000_000).default(1_024),
+  /** Open connections one peer address (IPv6 by /64) may hold; TRUSTED_PROXIES and RATE_LIMIT_ADDRESS_EXEMPT peers skip it. */
+  INGEST_MAX_CONNECTIONS_PER_ADDRESS: z.coerce.number().int().min(1).max(10_000_000).default(256),
   /** The share of the bus queue one site may hold, so a noisy site cannot fill it for everyone (1 = no cap). */
   BUS_SITE_QUEUE_SHARE: z.coerce.number().gt(0).max(1).default(0.5),
   /** SIGTERM/SIGINT: stop accepting, drain, and exit within this bound (exit code 1 if the drain did not finish). */

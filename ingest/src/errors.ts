@@ -1,6 +1,6 @@
 /** Base of every ingest error: an HTTP status, a stable code, and whether retrying can help. */
 export class IngestError extends Error {
-  readonly status: 400 | 401 | 403 | 413 | 415 | 503
+  readonly status: 400 | 401 | 403 | 408 | 413 | 415 | 503
   readonly code: string
   readonly retriable: boolean
 
@@ -35,6 +35,13 @@ export class PayloadTooLargeError extends IngestError {
   /** `what` says which count went over: the declared Content-Length, the wire bytes, or the decompressed bytes. */
   constructor(limit: number, what = 'request body') {
     super(413, 'body_too_large', `${what} exceeds ${limit} bytes`)
+  }
+}
+
+/** The body did not arrive in time (INGEST_BODY_TIMEOUT_MS): a slow upload loses its own request, not anyone's slot. */
+export class BodyTimeoutError extends IngestError {
+  constructor(timeoutMs: number) {
+    super(408, 'body_timeout', `the request body did not arrive within ${timeoutMs} ms of its headers`)
   }
 }
 

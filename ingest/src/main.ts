@@ -1,7 +1,7 @@
 import { Partitioners } from 'kafkajs'
 import { collectDefaultMetrics, Gauge } from 'prom-client'
 import { createIngestApp } from './app.js'
-import { edgeDepsFromEnv } from './edge-deps.js'
+import { edgeDepsFromEnv, edgeListenOptions } from './edge-deps.js'
 import { parseIngestEnv } from './env.js'
 import { loadServiceIpKeys } from './ip-keys.js'
 import { createKafka, ensureTopics } from './kafka/client.js'
@@ -71,11 +71,8 @@ app.get('/metrics', async (c) => {
   c.header('Content-Type', metrics.registry.contentType)
   return c.body(await metrics.registry.metrics())
 })
-const server = await listen(app, env.INGEST_PORT, env.INGEST_HOST, {
-  requestTimeoutMs: env.INGEST_REQUEST_TIMEOUT_MS,
-  // Requests too broken for the app (malformed HTTP, oversized headers) are counted like every other refusal.
-  onRefused: (status, reason) => metrics.requests.inc({ status: String(status), reason }),
-})
+// Request and body deadlines, connection bounds (total from the open-file limit, per address), refusals counted.
+const server = await listen(app, env.INGEST_PORT, env.INGEST_HOST, edgeListenOptions(env, metrics, logger))
 logger.info({ port: server.port, topic: env.ATSPARK_TOPIC_RAW }, 'ingest listening')
 
 // Stop taking requests (in-flight ones finish, sockets cut at the bound), flush what Kafka has not acked yet, then leave.

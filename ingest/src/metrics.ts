@@ -64,6 +64,17 @@ export function createIngestMetrics(registry = new Registry()) {
       help: 'POST requests being handled right now (bounded by INGEST_MAX_INFLIGHT)',
       registers: [registry],
     }),
+    openConnections: new Gauge({
+      name: 'atspark_ingest_open_connections',
+      help: 'Connections open on the ingest listener (bounded by INGEST_MAX_CONNECTIONS, derived from the open-file limit when unset)',
+      registers: [registry],
+    }),
+    connectionsRefused: new Counter({
+      name: 'atspark_ingest_connections_refused_total',
+      help: 'Connections closed as soon as accepted, by the bound that refused them (total, per_address)',
+      labelNames: ['reason'] as const,
+      registers: [registry],
+    }),
     publishSeconds: new Histogram({
       name: 'atspark_ingest_publish_seconds',
       help: 'Bus latency: time for bus.publish() to resolve (Kafka ack, or the warehouse write in embedded mode)',

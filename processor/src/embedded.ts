@@ -2,6 +2,7 @@ import {
   BatchingWriter,
   compileTrust,
   edgeDepsFromEnv,
+  edgeListenOptions,
   createIngestApp,
   createIngestMetrics,
   createLogger,
@@ -166,11 +167,8 @@ export async function startEmbedded(env: ProcessorEnv): Promise<EmbeddedPipeline
       logger,
       ...edgeDepsFromEnv(env),
     })
-    const ingest = await listen(ingestApp, env.INGEST_PORT, env.INGEST_HOST, {
-      requestTimeoutMs: env.INGEST_REQUEST_TIMEOUT_MS,
-      // Requests refused before the app (malformed HTTP, header timeouts) still count in atspark_ingest_requests_total.
-      onRefused: (status, reason) => metrics.requests.inc({ status: String(status), reason }),
-    })
+    // Request and body deadlines and connection bounds, as standalone ingest has them; the fd reserve covers the warehouse.
+    const ingest = await listen(ingestApp, env.INGEST_PORT, env.INGEST_HOST, edgeListenOptions(env, metrics, logger))
     servers.push(ingest)
     const ingestUrl = `http://localhost:${ingest.port}`
     const demo = await listen(createDemoApp(ingestUrl), demoServerPort, env.DEMO_HOST)
