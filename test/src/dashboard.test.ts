@@ -1,5 +1,5 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto'
-import { copyFileSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
@@ -15,6 +15,8 @@ import { type RunningPipeline, startPipeline } from './support/pipeline.js'
 // page shows must be the stats API's answer for what the page asked.
 
 const ARTIFACTS = fileURLToPath(new URL('../artifacts/', import.meta.url))
+/** Width and height from a PNG's IHDR chunk. */
+const pngSize = (png: Buffer) => ({ width: png.readUInt32BE(16), height: png.readUInt32BE(20) })
 const README_SCREENSHOT = fileURLToPath(new URL('../../docs/img/dashboard.png', import.meta.url))
 const UPDATE_SCREENSHOTS = process.env.UPDATE_SCREENSHOTS === '1'
 
@@ -371,9 +373,17 @@ describe('dashboard for site web over the last 30 days', () => {
     expect(await seriesPixels(page, 'adoption-chart', [47, 111, 222])).toBeGreaterThan(20)
   })
 
-  it('saves a laptop screenshot', async () => {
+  it('saves a laptop screenshot of the whole populated page', async () => {
     await page.mouse.move(0, 0)
-    await page.screenshot({ path: join(ARTIFACTS, 'dashboard-laptop.png'), fullPage: true })
+    const path = join(ARTIFACTS, 'dashboard-laptop.png')
+    const shot = await page.screenshot({ path, fullPage: true })
+    const height = await page.evaluate(() => document.documentElement.scrollHeight)
+    // What was written is the picture taken: the full page at laptop width, every panel in it.
+    expect(readFileSync(path).equals(shot)).toBe(true)
+    expect(pngSize(shot)).toEqual({ width: 1280, height })
+    expect(height).toBeGreaterThan(800)
+    // A blank or error page compresses to a few kilobytes; charts, tables and text do not.
+    expect(shot.length).toBeGreaterThan(40_000)
   })
 })
 
