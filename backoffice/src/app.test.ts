@@ -2,16 +2,15 @@ import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { createLogger, TenantDirectory } from '@atspark/ingest'
+import { createLogger, pseudonymizer, TenantDirectory } from '@atspark/runtime'
+import { Hono } from 'hono'
 import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
-import { createBackofficeApp } from './backoffice.js'
+import { createBackofficeApp } from './app.js'
 import { DASHBOARD_CSP } from './dashboard/routes.js'
-import { pseudonymizer } from './enrich/event-rows.js'
 import type { PrivacyApiDeps } from './privacy/api.js'
-import { generateApiKey } from './privacy/keys.js'
-import type { PrivacyStore } from './privacy/store.js'
-import { WarehouseFailpoint } from './warehouse/failpoints.js'
+import { generateApiKey } from '@atspark/runtime'
+import type { PrivacyStore } from '@atspark/warehouse'
 
 // Every kind of back-office answer carries the edge's protective headers (ingest/src/edge-headers.ts):
 // nothing is stored by a browser or proxy, nothing is sniffed, framed or referred; the dashboard's page
@@ -95,11 +94,12 @@ for (const [file, body] of [
   ['licenses.txt', 'MIT'],
 ]) writeFileSync(join(dir, file as string), body as string)
 
-const failpoint = new WarehouseFailpoint(true)
+// Routes another part of the same process mounts (the processor's failpoint switch in a single-node process) answer with the headers too.
+const routes = new Hono().put('/_failpoints/warehouse-write', (c) => c.json({ error: 'invalid_failpoint' }, 400))
 const app = createBackofficeApp({
   warehouse,
   registries: [new Registry()],
-  failpoint,
+  routes,
   privacy,
   stats: { warehouse, tenants: () => tenants, logger: createLogger('backoffice-test', 'silent'), k: 5 },
   dashboard: { assetsDir: pathToFileURL(`${dir}/`) },

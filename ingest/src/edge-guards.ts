@@ -1,9 +1,10 @@
 import type { Context, Hono } from 'hono'
 import ipaddr from 'ipaddr.js'
-import type { TrustFn } from './client-ip.js'
+import type { TrustFn } from '@atspark/runtime'
 import { shedLoad } from './overload.js'
-import { addressKey, limitAddress, type RateLimitDeps } from './rate-limit.js'
-import { requestClientIp } from './request-info.js'
+import { addressKey } from '@atspark/runtime'
+import { limitAddress, type RateLimitDeps } from './rate-limit.js'
+import { requestClientIp } from '@atspark/runtime'
 import { requestMetrics } from './request-metrics.js'
 
 export interface EdgeGuardDeps extends RateLimitDeps {

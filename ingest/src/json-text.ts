@@ -1,5 +1,5 @@
 import { InputErrorCode, LIMITS } from '@atspark/schemas'
-import { BadRequestError } from './errors.js'
+import { BadRequestError } from '@atspark/runtime'
 
 // fatal: invalid UTF-8 is refused rather than silently turned into U+FFFD; a leading UTF-8 BOM is dropped (ignoreBOM: false).
 const utf8 = new TextDecoder('utf-8', { fatal: true })

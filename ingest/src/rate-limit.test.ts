@@ -1,14 +1,15 @@
 import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import { createIngestApp } from './app.js'
-import { compileTrust } from './client-ip.js'
-import { BusUnavailableError } from './errors.js'
-import { createLogger } from './logger.js'
+import { compileTrust } from '@atspark/runtime'
+import { BusUnavailableError } from '@atspark/runtime'
+import { createLogger } from '@atspark/runtime'
 import { createIngestMetrics, type IngestMetrics } from './metrics.js'
-import { addressKey, RateLimits } from './rate-limit.js'
-import { TenantDirectory } from './tenants.js'
+import { addressKey } from '@atspark/runtime'
+import { RateLimits } from './rate-limit.js'
+import { TenantDirectory } from '@atspark/runtime'
 import { RecordingBus, TEST_IP_KEYRING, wireBatch, wireEvent, wireReceipt } from './test-fixtures.js'
-import { TokenBuckets } from './token-bucket.js'
+import { TokenBuckets } from '@atspark/runtime'
 
 const ORIGIN = 'https://app.example.com'
 const tenants = TenantDirectory.from({
@@ -250,7 +251,7 @@ describe('overload at the edge', () => {
     const down = await t.post('pk_noisy_site', '203.0.113.1')
     expect(down.status).toBe(503)
     expect(down.headers.get('retry-after')).toBe('3')
-    const { BackpressureError } = await import('./errors.js')
+    const { BackpressureError } = await import('@atspark/runtime')
     bus.failWith = new BackpressureError(10, 10)
     const full = await t.post('pk_noisy_site', '203.0.113.1')
     expect(full.status).toBe(503)

@@ -1,10 +1,10 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import ipaddr from 'ipaddr.js'
-import { compileTrust, type TrustFn } from './client-ip.js'
+import { addressKey, compileTrust, type TrustFn } from '@atspark/runtime'
 import { EventOutcome, type IngestMetrics } from './metrics.js'
-import { requestClientIp } from './request-info.js'
+import { requestClientIp } from '@atspark/runtime'
 import { markReason } from './request-metrics.js'
-import { TokenBuckets } from './token-bucket.js'
+import { TokenBuckets } from '@atspark/runtime'
 
 /** Which bucket refused a request; the 429 body names it. */
 export const RateLimitName = { writeKey: 'write_key', keyAddress: 'key_address', clientAddress: 'client_address' } as const
@@ -84,18 +84,6 @@ export class RateLimits {
   }
 }
 
-/**
- * The bucket key of an address: IPv4 as is, IPv6 by its /64 (one subscriber's network, which
- * hands out addresses freely, so per-address buckets would be trivial to dodge).
- */
-export function addressKey(ip: string): string {
-  const s = ip.trim()
-  if (!ipaddr.isValid(s)) return 'invalid'
-  const parsed = ipaddr.process(s)
-  if (parsed.kind() === 'ipv4') return parsed.toString()
-  const bytes = parsed.toByteArray().slice(0, 8)
-  return `${ipaddr.fromByteArray([...bytes, 0, 0, 0, 0, 0, 0, 0, 0]).toString()}/64`
-}
 
 /** Per client address, before the body is read: a flood costs us no parsing. */
 export function limitAddress(deps: RateLimitDeps): MiddlewareHandler {

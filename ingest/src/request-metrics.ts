@@ -1,5 +1,5 @@
 import type { Context, MiddlewareHandler } from 'hono'
-import { IngestError } from './errors.js'
+import { IngestError } from '@atspark/runtime'
 import type { IngestMetrics } from './metrics.js'
 
 /** Reasons set by middleware that answers by itself (no error thrown), keyed by the request. */

@@ -1,138 +1,30 @@
-import { compileTrust, createKafka, createLogger, demoTenants, ensureTopics, exitOnSignals, KafkaHealth, listen, loadServiceIpKeys, TenantStore } from '@atspark/ingest'
-import { collectDefaultMetrics, Gauge, Registry } from 'prom-client'
-import { createBackofficeApp } from './backoffice.js'
-import { RecentEventIds } from './dedup/recent-ids.js'
-import { ipOpener } from './enrich/event-rows.js'
-import { openGeo } from './enrich/geo.js'
+import { createLogger, exitOnSignals, listen } from '@atspark/runtime'
 import { parseProcessorEnv } from './env.js'
-import { loadHmacSecret } from './hmac-secret.js'
-import { CommitFailpoint } from './kafka/commit-failpoint.js'
-import { startConsumer } from './kafka/consumer.js'
-import { consumerLagGauge, createProcessorMetrics } from './metrics.js'
-import { toRecords } from './pipeline/to-records.js'
-import { deriveOrgSecret } from './privacy/keys.js'
-import { startPrivacy } from './privacy/runtime.js'
-import { createWarehouseClient, warehouseKind } from './warehouse/client.js'
-import { privateDataDir } from './warehouse/data-dir.js'
-import { WarehouseFailpoint } from './warehouse/failpoints.js'
-import { migrate } from './warehouse/migrations.js'
-import { recordWriter } from './warehouse/record-writer.js'
-import { instrumentWrites, WriteHealth } from './warehouse/write-health.js'
+import { startKafkaProcessor } from './kafka-processor.js'
+import { createOperatorApp } from './operator-app.js'
 
 // `node processor/dist/main.js`: one consumer-group member writing Kafka to the warehouse; run one per few partitions.
+// Analysts are served by the back office, its own service (`node backoffice/dist/main.js`).
 const env = parseProcessorEnv()
 const logger = createLogger('atspark-processor', env.LOG_LEVEL)
 if (env.KAFKA_BROKERS.length === 0) {
   logger.fatal('KAFKA_BROKERS is not set: the standalone processor consumes Kafka (npm start runs the embedded pipeline instead)')
   process.exit(2)
 }
-// Rotation: add the new key here first; drop an old one only once the raw topic's retention has passed.
-const ipKeys = await loadServiceIpKeys(env, logger)
-const openIp = ipOpener(() => ipKeys.keyring)
-// The data dir holds chDB's files and the generated pseudonym key: private before anything writes there.
-if (!env.CLICKHOUSE_URL || !env.ATSPARK_HMAC_SECRET) {
-  const dataDir = privateDataDir(env.ATSPARK_DATA_DIR)
-  if (dataDir.warning) logger.warn({ path: dataDir.path, mode: dataDir.mode.toString(8) }, dataDir.warning)
-}
-const target = { url: env.CLICKHOUSE_URL, username: env.CLICKHOUSE_USER, password: env.CLICKHOUSE_PASSWORD, dataDir: env.ATSPARK_DATA_DIR }
-const warehouse = createWarehouseClient(target)
-const migration = await migrate(warehouse)
-logger.info({ warehouse: warehouseKind(target), applied: migration.applied, version: migration.current }, 'warehouse migrated')
-const [geo, secret] = await Promise.all([openGeo(env.GEOIP_DB), loadHmacSecret(env.ATSPARK_HMAC_SECRET, env.ATSPARK_DATA_DIR)])
-const tenants = await TenantStore.open(env.ATSPARK_TENANTS_FILE, () => demoTenants(3000, { hmacSecret: deriveOrgSecret(secret, 'demo').toString('base64') }))
-if (!env.ATSPARK_TENANTS_FILE) logger.warn('ATSPARK_TENANTS_FILE is not set: the demo tenant only, and no privacy API key')
-const registry = new Registry()
-collectDefaultMetrics({ register: registry, prefix: 'atspark_processor_' })
-const privacy = await startPrivacy({
-  warehouse,
-  tenants,
-  masterSecret: secret,
-  logger,
-  auditLogTtlMonths: env.AUDIT_LOG_TTL_MONTHS,
-  privacyRequestsTtlMonths: env.PRIVACY_REQUESTS_TTL_MONTHS,
-  rollupTtlMonths: env.ROLLUP_TTL_MONTHS,
-  suppressionRefreshMs: env.SUPPRESSION_REFRESH_MS,
-  refusals: { ratePerSecond: env.BACKOFFICE_REFUSED_RPS, burst: env.BACKOFFICE_REFUSED_BURST, maxTracked: env.BACKOFFICE_REFUSED_MAX_TRACKED },
-  trust: compileTrust(env.TRUSTED_PROXIES),
-  registry,
-})
+const processor = await startKafkaProcessor(env, logger)
 // Parsed whole before the swap; a bad file keeps the current tenants. Logged and audited either way.
-process.on('SIGHUP', () => void privacy.reloadTenants())
-
-const kafka = createKafka(env, logger)
-const admin = kafka.admin()
-await admin.connect()
-await ensureTopics(admin, env)
-await admin.disconnect()
-
-const metrics = createProcessorMetrics(registry)
-const failpoint = new WarehouseFailpoint(env.ATSPARK_FAILPOINTS === '1')
-const writeHealth = new WriteHealth()
-const writeRecords = instrumentWrites(
-  recordWriter(warehouse, (table, seconds) => metrics.insertSeconds.observe({ table }, seconds)),
-  { metrics, health: writeHealth, failpoint },
+process.on('SIGHUP', () => void processor.privacy.reloadTenants())
+const operator = await listen(
+  createOperatorApp({ warehouse: processor.warehouse, registries: [processor.registry], readiness: processor.readiness, failpoint: processor.failpoint }),
+  env.PROCESSOR_PORT,
+  env.PROCESSOR_HOST,
 )
-// Its own quiet client without retries: the probe interval is the retry, and an outage is logged once by the probe.
-const quietKafka = createKafka(env, logger.child({}, { level: 'silent' }))
-const health = new KafkaHealth(quietKafka.admin({ retry: { retries: 0 } }), {
-  topic: env.ATSPARK_TOPIC_RAW,
-  intervalMs: env.KAFKA_HEALTH_INTERVAL_MS,
-  timeoutMs: Math.max(1_000, env.KAFKA_HEALTH_INTERVAL_MS),
-  logger,
-  gauge: new Gauge({ name: 'atspark_processor_kafka_reachable', help: '1 while the broker answers the readiness probe, else 0', registers: [registry] }),
-})
-await health.start()
-const lagAdmin = quietKafka.admin({ retry: { retries: 0 } })
-await lagAdmin.connect()
-consumerLagGauge(registry, async () => {
-  const [ends, committed] = await Promise.all([
-    lagAdmin.fetchTopicOffsets(env.ATSPARK_TOPIC_RAW),
-    lagAdmin.fetchOffsets({ groupId: env.KAFKA_GROUP_ID, topics: [env.ATSPARK_TOPIC_RAW] }),
-  ])
-  const done = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? [])
-  // No committed offset yet (-1) means nothing of the partition is done: its lag is everything from its low watermark.
-  return new Map(ends.map((p) => [p.partition, Number(p.high) - Math.max(Number(p.low), done.get(p.partition) ?? -1)]))
-})
-const consumer = await startConsumer(
-  {
-    groupId: env.KAFKA_GROUP_ID,
-    rawTopic: env.ATSPARK_TOPIC_RAW,
-    dlqTopic: env.ATSPARK_TOPIC_DLQ,
-    sessionTimeoutMs: env.KAFKA_SESSION_TIMEOUT_MS,
-    partitionsConsumedConcurrently: env.KAFKA_PARTITIONS_CONCURRENTLY,
-  },
-  {
-    kafka,
-    warehouse,
-    writeRecords,
-    toRecords: (message) => toRecords(message, { geo, pseudonymize: privacy.pseudonymize, openIp, ...privacy.recordDeps }),
-    recentIds: new RecentEventIds(env.RECENT_IDS_MAX, env.RECENT_IDS_WINDOW_SECONDS),
-    logger,
-    metrics,
-    failpoint: new CommitFailpoint(env.ATSPARK_FAILPOINTS === '1' ? env.ATSPARK_FAILPOINT_KILL : undefined),
-  },
-)
-const backoffice = await listen(createBackofficeApp({
-    warehouse,
-    registries: [registry],
-    readiness: [
-      { reason: 'kafka unreachable', ok: () => health.ready() },
-      { reason: 'not consuming', ok: consumer.ready },
-      { reason: 'warehouse writes failing', ok: () => writeHealth.ok() },
-    ],
-    failpoint,
-    privacy: privacy.api,
-    stats: { warehouse, tenants: privacy.api.tenants, logger, k: env.STATS_K_ANONYMITY },
-  }), env.BACKOFFICE_PORT, env.BACKOFFICE_HOST)
-logger.info({ backoffice: backoffice.port, topic: env.ATSPARK_TOPIC_RAW, group: env.KAFKA_GROUP_ID }, 'processor consuming')
+logger.info({ port: operator.port, topic: env.ATSPARK_TOPIC_RAW, group: env.KAFKA_GROUP_ID }, 'processor consuming')
 
 // Leave the group after the batch in hand (an unfinished one is re-formed by the next owner), then close the rest, all within the bound.
 exitOnSignals(
   async () => {
-    await consumer.stop()
-    await Promise.all([backoffice.close(1_000), health.stop(), lagAdmin.disconnect()])
-    await privacy.stop()
-    await warehouse.close()
+    await processor.stop(() => operator.close(1_000))
   },
   { timeoutMs: env.SHUTDOWN_TIMEOUT_MS, logger },
 )

@@ -1,6 +1,6 @@
-import type { ProcessorMetrics } from '../metrics.js'
+import type { ProcessorMetrics } from './metrics.js'
 import type { WarehouseFailpoint } from './failpoints.js'
-import type { WarehouseRecord, WriteRecords } from './record-writer.js'
+import type { WarehouseRecord, WriteRecords } from '@atspark/warehouse'
 
 /** Whether warehouse writes work right now: unhealthy from a failed write until the next one succeeds (drives /readyz). */
 export class WriteHealth {

@@ -47,3 +47,16 @@ export function hopAddress(element: string): string {
   if (withPort && ipaddr.isValid(withPort[1] ?? '')) return withPort[1] ?? s
   return s
 }
+
+/**
+ * The bucket key of an address: IPv4 as is, IPv6 by its /64 (one subscriber's network, which
+ * hands out addresses freely, so per-address buckets would be trivial to dodge).
+ */
+export function addressKey(ip: string): string {
+  const s = ip.trim()
+  if (!ipaddr.isValid(s)) return 'invalid'
+  const parsed = ipaddr.process(s)
+  if (parsed.kind() === 'ipv4') return parsed.toString()
+  const bytes = parsed.toByteArray().slice(0, 8)
+  return `${ipaddr.fromByteArray([...bytes, 0, 0, 0, 0, 0, 0, 0, 0]).toString()}/64`
+}

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs'
 import type { Server } from 'node:http'
 import type { Socket } from 'node:net'
 import ipaddr from 'ipaddr.js'
-import { addressKey } from './rate-limit.js'
+import { addressKey } from './client-ip.js'
 
 /** Why a connection was closed as soon as it was accepted, for `atspark_ingest_connections_refused_total{reason}`. */
 export const ConnectionRefusal = { total: 'total', perAddress: 'per_address' } as const

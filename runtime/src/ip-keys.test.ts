@@ -3,7 +3,9 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { parseIngestEnv } from './env.js'
+import { parseEnv, ServiceEnv } from './env.js'
+
+const parseIngestEnv = (vars: Record<string, string | undefined>) => parseEnv(ServiceEnv, 'ingest', vars)
 import { GENERATED_IP_KEYS_FILE, IP_KEYS_MISSING, IpKeys } from './ip-keys.js'
 import { openIp, sealIp } from './ip-seal.js'
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { TenantDirectory } from '@atspark/ingest'
+import { TenantDirectory } from './tenants.js'
 import { describe, expect, it } from 'vitest'
 import { deriveOrgSecret, generateApiKey, hashApiKey, orgSecrets, subjectHash } from './keys.js'
 

@@ -1,6 +1,6 @@
 import { createHash, createHmac, randomBytes } from 'node:crypto'
 import { API_KEY_PREFIX } from '@atspark/schemas'
-import type { TenantDirectory } from '@atspark/ingest'
+import type { TenantDirectory } from './tenants.js'
 
 /** What the tenants file stores for a back-office key: lowercase hex SHA-256 of the whole key. */
 export function hashApiKey(key: string): string {
@@ -44,5 +44,30 @@ export function orgSecrets(tenants: () => TenantDirectory, master: Buffer): (org
       byOrg.set(orgId, secret)
     }
     return secret
+  }
+}
+
+/** Turns a host app's user id into the org-scoped pseudonym stored as `user_pid`. */
+export type Pseudonymize = (orgId: string, userId: string) => string
+
+/** Pseudonyms remembered per process; a signed-in user sends many events, each an HMAC otherwise. */
+const PSEUDONYM_CACHE_MAX = 10_000
+
+/**
+ * HMAC-SHA256(org secret, user id) as hex: stable per org, unlinkable across orgs without the secrets.
+ * Cached by (org, user id) with the secret it was made with: a reloaded secret (a new Buffer) misses.
+ */
+export function pseudonymizer(secretForOrg: (orgId: string) => Buffer | string): Pseudonymize {
+  const cache = new Map<string, { secret: Buffer | string; pid: string }>()
+  return (orgId, userId) => {
+    const secret = secretForOrg(orgId)
+    const key = `${orgId}\u0000${userId}`
+    const hit = cache.get(key)
+    if (hit && hit.secret === secret) return hit.pid
+    const pid = createHmac('sha256', secret).update(userId, 'utf8').digest('hex')
+    // Oldest first out (Map keeps insertion order): bounded memory without an LRU's per-hit bookkeeping.
+    if (!hit && cache.size >= PSEUDONYM_CACHE_MAX) cache.delete(cache.keys().next().value as string)
+    cache.set(key, { secret, pid })
+    return pid
   }
 }

@@ -1,5 +1,3 @@
-import { ProcessorError } from './errors.js'
-
 export interface RetryOptions {
   initialMs: number
   maxMs: number
@@ -11,9 +9,13 @@ export interface RetryOptions {
   random?: () => number
 }
 
-export class RetryAbandonedError extends ProcessorError {
+export class RetryAbandonedError extends Error {
+  readonly code = 'retry_abandoned'
+  readonly retriable = false
+
   constructor(cause: unknown) {
-    super('retry_abandoned', 'stopped retrying: the work was taken away', { cause, retriable: false })
+    super('stopped retrying: the work was taken away', { cause })
+    this.name = new.target.name
   }
 }
 

@@ -1,40 +1,41 @@
+import { createBackofficeApp, startPrivacyApi } from '@atspark/backoffice'
+import { createIngestApp, createIngestMetrics, edgeDepsFromEnv, edgeListenOptions } from '@atspark/ingest'
+import {
+  createProcessorMetrics,
+  EmbeddedBus,
+  instrumentWrites,
+  ipOpener,
+  openGeo,
+  type PrivacyRuntime,
+  RecentEventIds,
+  rememberWritten,
+  startPrivacy,
+  toRecords,
+  WriteHealth,
+  withoutSeenEvents,
+} from '@atspark/processor'
 import {
   BatchingWriter,
   compileTrust,
-  edgeDepsFromEnv,
-  edgeListenOptions,
-  createIngestApp,
-  createIngestMetrics,
   createLogger,
+  deriveOrgSecret,
+  generateApiKey,
   IpKeys,
   listen,
-  reloadIpKeys,
+  loadHmacSecret,
   type RunningServer,
+  reloadIpKeys,
   sealIp,
   TenantStore,
-} from '@atspark/ingest'
+} from '@atspark/runtime'
+import { createWarehouseClient, migrate, privateDataDir, recordWriter, type WarehouseRecord, warehouseKind, warehouseTarget } from '@atspark/warehouse'
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client'
-import { createBackofficeApp } from './backoffice.js'
+import type { ServerEnv } from './env.js'
 import { publishInChunks, type SeedResult, warehouseHasNoEvents } from './demo/seed.js'
 import { createDemoApp } from './demo/site.js'
 import { DEMO_ORG, type DemoTrafficSite, demoTrafficSites } from './demo/sites.js'
 import { demoOrgTenants } from './demo/tenants.js'
 import { demoTraffic } from './demo/traffic.js'
-import { RecentEventIds, rememberWritten, withoutSeenEvents } from './dedup/recent-ids.js'
-import { ipOpener } from './enrich/event-rows.js'
-import { openGeo } from './enrich/geo.js'
-import type { ProcessorEnv } from './env.js'
-import { loadHmacSecret } from './hmac-secret.js'
-import { createProcessorMetrics } from './metrics.js'
-import { EmbeddedBus } from './pipeline/embedded-bus.js'
-import { deriveOrgSecret, generateApiKey } from './privacy/keys.js'
-import { type PrivacyRuntime, startPrivacy } from './privacy/runtime.js'
-import { toRecords } from './pipeline/to-records.js'
-import { createWarehouseClient, warehouseKind } from './warehouse/client.js'
-import { privateDataDir } from './warehouse/data-dir.js'
-import { type WarehouseRecord, recordWriter } from './warehouse/record-writer.js'
-import { migrate } from './warehouse/migrations.js'
-import { instrumentWrites, WriteHealth } from './warehouse/write-health.js'
 
 export interface EmbeddedPipeline {
   urls: { ingest: string; backoffice: string; demo: string }
@@ -56,12 +57,12 @@ export interface EmbeddedPipeline {
 const CLOSE_GRACE_MS = 10_000
 
 /** The embedded default: ingest, processor, warehouse (chDB unless CLICKHOUSE_URL), back office and demo in one process. */
-export async function startEmbedded(env: ProcessorEnv): Promise<EmbeddedPipeline> {
+export async function startEmbedded(env: ServerEnv): Promise<EmbeddedPipeline> {
   const logger = createLogger('atspark', env.LOG_LEVEL)
   // Before chDB, the pseudonym key or the IP keys write anything there.
   const dataDir = privateDataDir(env.ATSPARK_DATA_DIR)
   if (dataDir.warning) logger.warn({ path: dataDir.path, mode: dataDir.mode.toString(8) }, dataDir.warning)
-  const target = { url: env.CLICKHOUSE_URL, username: env.CLICKHOUSE_USER, password: env.CLICKHOUSE_PASSWORD, dataDir: env.ATSPARK_DATA_DIR }
+  const target = warehouseTarget(env)
   const warehouse = createWarehouseClient(target)
   const migration = await migrate(warehouse)
   logger.info({ warehouse: warehouseKind(target), applied: migration.applied, version: migration.current }, 'warehouse migrated')
@@ -193,18 +194,26 @@ export async function startEmbedded(env: ProcessorEnv): Promise<EmbeddedPipeline
       privacyRequestsTtlMonths: env.PRIVACY_REQUESTS_TTL_MONTHS,
       rollupTtlMonths: env.ROLLUP_TTL_MONTHS,
       suppressionRefreshMs: env.SUPPRESSION_REFRESH_MS,
+    })
+    tenants = store
+    const running = privacy
+    // The back office shares the pipeline's suppression set: a suppress call applies to the very next event.
+    const privacyApi = startPrivacyApi({
+      tenants: () => store.current(),
+      store: privacy.store,
+      pseudonymize: privacy.pseudonymize,
+      suppressions: privacy.suppressions,
+      logger,
       refusals: { ratePerSecond: env.BACKOFFICE_REFUSED_RPS, burst: env.BACKOFFICE_REFUSED_BURST, maxTracked: env.BACKOFFICE_REFUSED_MAX_TRACKED },
       trust: compileTrust(env.TRUSTED_PROXIES),
       registry: processorRegistry,
     })
-    tenants = store
-    const running = privacy
     const backoffice = await listen(createBackofficeApp({
         warehouse,
         registries: [ingestRegistry, processorRegistry],
         readiness: [{ reason: 'warehouse writes failing', ok: () => writeHealth.ok() }],
-        privacy: privacy.api,
-        stats: { warehouse, tenants: privacy.api.tenants, logger, k: env.STATS_K_ANONYMITY },
+        privacy: privacyApi.api,
+        stats: { warehouse, tenants: privacyApi.api.tenants, logger, k: env.STATS_K_ANONYMITY },
       }), env.BACKOFFICE_PORT, env.BACKOFFICE_HOST)
     servers.push(backoffice)
 
@@ -222,6 +231,7 @@ export async function startEmbedded(env: ProcessorEnv): Promise<EmbeddedPipeline
         await seeding
         await bus.close()
         await Promise.all([closeWithin(demo, grace), closeWithin(backoffice, grace)])
+        await privacyApi.stop()
         await running.stop()
         await warehouse.close()
         logger.info('stopped cleanly')

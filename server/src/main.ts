@@ -1,9 +1,9 @@
-import { createLogger, exitOnSignals } from '@atspark/ingest'
-import { parseProcessorEnv } from './env.js'
+import { createLogger, exitOnSignals } from '@atspark/runtime'
+import { parseServerEnv } from './env.js'
 import { startEmbedded } from './embedded.js'
 
 // `npm start`: the whole pipeline in one process on the embedded default.
-const env = parseProcessorEnv()
+const env = parseServerEnv()
 const pipeline = await startEmbedded(env)
 const { ingest, backoffice, demo } = pipeline.urls
 console.log(`

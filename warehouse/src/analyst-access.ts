@@ -226,7 +226,7 @@ function intFlag(name: string, value: string | undefined): number | undefined {
   return Number(value)
 }
 
-export const ANALYST_SQL_USAGE = `usage: node processor/dist/analyst-sql.js [--org ID]... [options] | clickhouse-client --multiquery
+export const ANALYST_SQL_USAGE = `usage: node warehouse/dist/cli/analyst-sql.js [--org ID]... [options] | clickhouse-client --multiquery
   --org ID                    an org (repeatable); none: every org of ATSPARK_TENANTS_FILE
   --prefix NAME               role name prefix (default atspark_analyst): the role is NAME_<org>
   --user NAME                 also create this login with the role as its default (one org only)

@@ -38,3 +38,16 @@ export function createWarehouseClient(target: WarehouseTarget): ClickHouseClient
 export function warehouseKind(target: WarehouseTarget): 'clickhouse' | 'chdb' {
   return target.url ? 'clickhouse' : 'chdb'
 }
+
+/** True when the warehouse answered a ping within `ms` (readiness must not hang on a dead server). */
+export async function pingWithin(warehouse: ClickHouseClient, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined
+  const late = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms)
+  })
+  try {
+    return await Promise.race([warehouse.ping().then((p) => p.success, () => false), late])
+  } finally {
+    clearTimeout(timer)
+  }
+}

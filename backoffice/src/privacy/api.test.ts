@@ -1,14 +1,12 @@
-import { compileTrust, createLogger, TenantDirectory } from '@atspark/ingest'
+import { compileTrust, createLogger, pseudonymizer, TenantDirectory } from '@atspark/runtime'
 import type { AuditRow, PrivacyRequestRow, SuppressionRow } from '@atspark/schemas'
 import { Registry } from 'prom-client'
 import { beforeEach, describe, expect, it } from 'vitest'
-import { createBackofficeApp } from '../backoffice.js'
-import { pseudonymizer } from '../enrich/event-rows.js'
+import { createBackofficeApp } from '../app.js'
 import type { PrivacyApiDeps } from './api.js'
-import { generateApiKey, subjectHash } from './keys.js'
+import { generateApiKey, subjectHash } from '@atspark/runtime'
 import { RefusedAttempts } from './refusals.js'
-import type { PrivacyRequestOut, PrivacyStore, SubjectMatch } from './store.js'
-import { SuppressionSet } from './suppression.js'
+import type { PrivacyRequestOut, PrivacyStore, SubjectMatch } from '@atspark/warehouse'
 
 interface FakeEvent {
   org_id: string
@@ -87,7 +85,23 @@ const secrets: Record<string, Buffer> = { 'org-a': Buffer.alloc(32, 1), 'org-b':
 const pseudonymize = pseudonymizer((org) => secrets[org] ?? Buffer.alloc(0))
 
 let store: FakeStore
-let suppressions: SuppressionSet
+/** What the API hands a same-process pipeline: (org, kind, key) → active. The processor's SuppressionSet matches events by these keys. */
+class RecordedSuppressions {
+  readonly active = new Set<string>()
+  set(orgId: string, kind: string, subject: string, active: boolean): void {
+    const key = `${orgId}\u0000${kind}\u0000${subject}`
+    if (active) this.active.add(key)
+    else this.active.delete(key)
+  }
+  has(orgId: string, kind: string, subject: string): boolean {
+    return this.active.has(`${orgId}\u0000${kind}\u0000${subject}`)
+  }
+  /** As the processor decides for a row: its user_pid, or the sha256 of its anon id. */
+  suppresses(row: { org_id: string; user_pid: string; anon_id: string }): boolean {
+    return (row.user_pid !== '' && this.has(row.org_id, 'user', row.user_pid)) || (row.anon_id !== '' && this.has(row.org_id, 'anon', subjectHash(row.anon_id)))
+  }
+}
+let suppressions: RecordedSuppressions
 let app: ReturnType<typeof createBackofficeApp>
 let refusals: RefusedAttempts
 let clock: number
@@ -99,7 +113,7 @@ beforeEach(() => {
     { org_id: 'org-a', event_id: 'a2', user_pid: '', anon_id: 'anon-a' },
     { org_id: 'org-b', event_id: 'b1', user_pid: pseudonymize('org-b', 'alice'), anon_id: 'anon-b' },
   ]
-  suppressions = new SuppressionSet(async () => [])
+  suppressions = new RecordedSuppressions()
   clock = Date.UTC(2026, 10, 28, 12, 0, 30)
   refusals = new RefusedAttempts({ ratePerSecond: 1, burst: 30, maxTracked: 1000, now: () => clock })
   const privacy: PrivacyApiDeps = {

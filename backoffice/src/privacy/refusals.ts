@@ -1,8 +1,8 @@
-import { addressKey } from '@atspark/ingest'
+import { addressKey } from '@atspark/runtime'
 import { type AuditRow, toWarehouseTime } from '@atspark/schemas'
 import { LRUCache } from 'lru-cache'
 import { Counter, type Registry } from 'prom-client'
-import { truncateIp } from '../enrich/ip-prefix.js'
+import { truncateIp } from '@atspark/runtime'
 
 /** Why a back-office call was turned away before it did anything. */
 export const RefusalResult = {

@@ -1,5 +1,5 @@
 import { isRuntimeTimeZone, StatsErrorCode, type StatsDimension, type StatsInterval, type StatsSourceParam, WAREHOUSE_DATABASE as DB } from '@atspark/schemas'
-import type { RollupTable } from '../warehouse/rollups.js'
+import type { RollupTable } from '@atspark/warehouse'
 
 /** Pure query builders: SQL text built only from whitelisted identifiers; every value travels as a query parameter. */
 

@@ -1,7 +1,7 @@
 import type { Envelope } from '@atspark/schemas'
 import type { Producer, ProducerRecord } from 'kafkajs'
 import { describe, expect, it } from 'vitest'
-import { BusUnavailableError } from '../errors.js'
+import { BusUnavailableError } from '@atspark/runtime'
 import { wireEvent } from '../test-fixtures.js'
 import { KafkaBus } from './kafka-bus.js'
 

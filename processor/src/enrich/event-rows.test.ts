@@ -1,9 +1,10 @@
 import { createHmac, randomBytes } from 'node:crypto'
-import { type IpKeyring, sealIp } from '@atspark/ingest'
+import { type IpKeyring, sealIp } from '@atspark/runtime'
 import { Envelope, EventRow } from '@atspark/schemas'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { PoisonMessageError } from '../errors.js'
-import { type EventRowDeps, ipOpener, pseudonymizer, toEventRows } from './event-rows.js'
+import { pseudonymizer } from '@atspark/runtime'
+import { type EventRowDeps, ipOpener, toEventRows } from './event-rows.js'
 import { type Geo, openGeo } from './geo.js'
 
 const RAW_IP = '81.2.69.142'

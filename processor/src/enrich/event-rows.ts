@@ -1,15 +1,10 @@
-import { createHmac } from 'node:crypto'
-import { type IpKeyring, type IpSealContext, IpSealError, openIp } from '@atspark/ingest'
+import { type IpKeyring, type IpSealContext, IpSealError, openIp, type Pseudonymize, truncateIp } from '@atspark/runtime'
 import type { Envelope, EventRow, WireProps } from '@atspark/schemas'
 import { PoisonMessageError, ProcessorError } from '../errors.js'
 import { correctTimestamp, warehouseTime } from './clock.js'
 import type { Geo } from './geo.js'
-import { truncateIp } from './ip-prefix.js'
 import { referrerHost, urlParts } from './url.js'
 import { parseUserAgent } from './user-agent.js'
-
-/** Turns a host app's user id into the org-scoped pseudonym stored as `user_pid`. */
-export type Pseudonymize = (orgId: string, userId: string) => string
 
 /** Opens the envelope's sealed IP; throws IpSealError when it cannot (unknown key id, failed authentication). */
 export type OpenIp = (sealed: string, context: IpSealContext) => string
@@ -23,28 +18,6 @@ export interface EventRowDeps {
 /** Opens with whatever keyring is current, so a SIGHUP reload applies to the next message. */
 export function ipOpener(keyring: () => IpKeyring): OpenIp {
   return (sealed, context) => openIp(sealed, keyring(), context)
-}
-
-/** Pseudonyms remembered per process; a signed-in user sends many events, each an HMAC otherwise. */
-const PSEUDONYM_CACHE_MAX = 10_000
-
-/**
- * HMAC-SHA256(org secret, user id) as hex: stable per org, unlinkable across orgs without the secrets.
- * Cached by (org, user id) with the secret it was made with: a reloaded secret (a new Buffer) misses.
- */
-export function pseudonymizer(secretForOrg: (orgId: string) => Buffer | string): Pseudonymize {
-  const cache = new Map<string, { secret: Buffer | string; pid: string }>()
-  return (orgId, userId) => {
-    const secret = secretForOrg(orgId)
-    const key = `${orgId}\u0000${userId}`
-    const hit = cache.get(key)
-    if (hit && hit.secret === secret) return hit.pid
-    const pid = createHmac('sha256', secret).update(userId, 'utf8').digest('hex')
-    // Oldest first out (Map keeps insertion order): bounded memory without an LRU's per-hit bookkeeping.
-    if (!hit && cache.size >= PSEUDONYM_CACHE_MAX) cache.delete(cache.keys().next().value as string)
-    cache.set(key, { secret, pid })
-    return pid
-  }
 }
 
 /** The warehouse stores props as Map(String, String); null becomes '' so the key still records that it was sent. */

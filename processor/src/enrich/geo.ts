@@ -2,7 +2,7 @@ import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import ipaddr from 'ipaddr.js'
 import { type CountryResponse, open } from 'maxmind'
-import { normalizeIp } from './ip-prefix.js'
+import { normalizeIp } from '@atspark/runtime'
 
 /** Country lookup by full client address; callers look up before truncating. */
 export interface Geo {

@@ -1,6 +1,6 @@
-import { type BatchingWriter, type Bus, BusUnavailableError, IngestError } from '@atspark/ingest'
+import { type BatchingWriter, type Bus, BusUnavailableError, IngestError } from '@atspark/runtime'
 import type { BusMessage } from '@atspark/schemas'
-import type { WarehouseRecord } from '../warehouse/record-writer.js'
+import type { WarehouseRecord } from '@atspark/warehouse'
 
 /**
  * The embedded default's bus: an in-process hand-off to the processor. `publish` resolves only

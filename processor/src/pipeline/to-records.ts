@@ -1,7 +1,7 @@
 import type { BusMessage, EventRow, GeoPrecision } from '@atspark/schemas'
 import { toConsentRow } from '../enrich/consent-row.js'
 import { type EventRowDeps, toEventRows } from '../enrich/event-rows.js'
-import type { WarehouseRecord } from '../warehouse/record-writer.js'
+import type { WarehouseRecord } from '@atspark/warehouse'
 
 export interface RecordDeps extends EventRowDeps {
   /** Restriction, objection and erasure: events of a suppressed subject are dropped here, before any write. */

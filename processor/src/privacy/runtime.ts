@@ -1,16 +1,8 @@
-import type { Logger, TenantReload, TenantStore, TrustFn } from '@atspark/ingest'
+import { type Logger, orgSecrets, type Pseudonymize, pseudonymizer, type TenantReload, type TenantStore } from '@atspark/runtime'
 import { AUDIT_LOG_TTL_MONTHS, PRIVACY_REQUESTS_TTL_MONTHS, ROLLUP_TTL_MONTHS } from '@atspark/schemas'
 import type { ClickHouseClient } from '@clickhouse/client'
-import type { Registry } from 'prom-client'
-import { type Pseudonymize, pseudonymizer } from '../enrich/event-rows.js'
 import type { RecordDeps } from '../pipeline/to-records.js'
-import { applyConfiguredTtls, enforceSiteRetention } from '../warehouse/retention.js'
-import { ROLLUP_TABLES } from '../warehouse/rollups.js'
-import type { PrivacyApiDeps } from './api.js'
-import { AuditAction, systemAuditRow } from './audit.js'
-import { orgSecrets } from './keys.js'
-import { type RefusalOptions, RefusedAttempts } from './refusals.js'
-import { type PrivacyStore, warehousePrivacyStore } from './store.js'
+import { AuditAction, applyConfiguredTtls, enforceSiteRetention, type PrivacyStore, ROLLUP_TABLES, systemAuditRow, warehousePrivacyStore } from '@atspark/warehouse'
 import { SuppressionSet } from './suppression.js'
 
 export interface PrivacyRuntimeOptions {
@@ -27,13 +19,6 @@ export interface PrivacyRuntimeOptions {
   suppressionRefreshMs?: number
   /** How often sites with retention_months < 13 have their older events deleted. */
   siteRetentionIntervalMs?: number
-  /** Refused privacy calls per address (BACKOFFICE_REFUSED_*); counted in `registry`. */
-  refusals: Pick<RefusalOptions, 'ratePerSecond' | 'burst' | 'maxTracked'>
-  /** TRUSTED_PROXIES, compiled: whose X-Forwarded-For names the caller. */
-  trust: TrustFn
-  registry?: Registry
-  /** How often finished minutes of refusal counts go to audit_log. */
-  refusalFlushMs?: number
 }
 
 export interface PrivacyRuntime {
@@ -42,19 +27,17 @@ export interface PrivacyRuntime {
   store: PrivacyStore
   /** What toRecords needs on top of enrichment: the suppression filter and per-site geo precision. */
   recordDeps: Pick<RecordDeps, 'suppressions' | 'geoPrecision'>
-  /** What createBackofficeApp mounts at /v1/privacy. */
-  api: PrivacyApiDeps
   /** Re-reads the tenants file (SIGHUP): keeps the old config on error, and audits and logs either way; then applies site retention. */
   reloadTenants(): Promise<TenantReload>
-  /** Stops the timers and writes the refusal counts still held (the current minute's too). */
+  /** Stops the suppression refresh and the site retention timer. */
   stop(): Promise<void>
 }
 
 const DAY_MS = 24 * 3_600_000
 
 /**
- * Wires tenants, pseudonyms, suppressions, retention and the audit log together for one processor
- * (Kafka or embedded). Resolves once suppressions are loaded, so the first event is already filtered.
+ * Wires tenants, pseudonyms, suppressions, table TTLs, site retention and the audit log together for one
+ * processor (Kafka or embedded); the back office's privacy API builds on it in the same process. Resolves once suppressions are loaded, so the first event is already filtered.
  */
 export async function startPrivacy(options: PrivacyRuntimeOptions): Promise<PrivacyRuntime> {
   const { warehouse, tenants, logger } = options
@@ -94,21 +77,6 @@ export async function startPrivacy(options: PrivacyRuntimeOptions): Promise<Priv
   const retentionTimer = setInterval(() => void enforceRetention().catch(retentionFailed), options.siteRetentionIntervalMs ?? DAY_MS)
   retentionTimer.unref()
 
-  const refusals = new RefusedAttempts({ ...options.refusals, ...(options.registry ? { registry: options.registry } : {}) })
-  // Counts, not rows per attempt: a failed write keeps them for the next flush.
-  const flushRefusals = async (all = false) => {
-    const rows = refusals.drain(all)
-    if (rows.length === 0) return
-    try {
-      await store.audit(rows)
-    } catch (err) {
-      refusals.restore(rows)
-      logger.warn({ err, rows: rows.length }, 'could not audit refused privacy calls; keeping the counts for the next flush')
-    }
-  }
-  const refusalTimer = setInterval(() => void flushRefusals(), options.refusalFlushMs ?? 15_000)
-  refusalTimer.unref()
-
   const reloadTenants = async (): Promise<TenantReload> => {
     const result = await tenants.reload()
     // The error message names the file and the invalid field, never a secret (TenantDirectory.load).
@@ -128,13 +96,10 @@ export async function startPrivacy(options: PrivacyRuntimeOptions): Promise<Priv
     suppressions,
     store,
     recordDeps: { suppressions, geoPrecision: (orgId, siteId) => current().siteOf(orgId, siteId)?.geo_precision },
-    api: { tenants: current, store, pseudonymize, suppressions, logger, refusals, trust: options.trust },
     reloadTenants,
     async stop() {
       suppressions.stop()
       clearInterval(retentionTimer)
-      clearInterval(refusalTimer)
-      await flushRefusals(true)
     },
   }
 }

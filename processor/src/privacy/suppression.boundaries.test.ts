@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest'
-import { subjectHash } from './keys.js'
-import { type ActiveSuppression, SuppressionSet } from './suppression.js'
+import { subjectHash } from '@atspark/runtime'
+import type { ActiveSuppression } from '@atspark/warehouse'
+import { SuppressionSet } from './suppression.js'
 
 const PID = 'e'.repeat(64)
 

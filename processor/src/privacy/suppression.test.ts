@@ -1,9 +1,10 @@
 import type { Envelope } from '@atspark/schemas'
 import { describe, expect, it } from 'vitest'
-import { pseudonymizer } from '../enrich/event-rows.js'
+import { pseudonymizer } from '@atspark/runtime'
 import { toRecords } from '../pipeline/to-records.js'
-import { subjectHash } from './keys.js'
-import { type ActiveSuppression, SuppressionSet } from './suppression.js'
+import { subjectHash } from '@atspark/runtime'
+import type { ActiveSuppression } from '@atspark/warehouse'
+import { SuppressionSet } from './suppression.js'
 
 const PID = 'f'.repeat(64)
 

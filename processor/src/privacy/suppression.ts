@@ -1,11 +1,6 @@
 import type { EventRow, SubjectKind } from '@atspark/schemas'
-import { subjectHash } from './keys.js'
-
-export interface ActiveSuppression {
-  org_id: string
-  subject_kind: SubjectKind
-  subject: string
-}
+import { subjectHash } from '@atspark/runtime'
+import type { ActiveSuppression } from '@atspark/warehouse'
 
 interface OrgSuppressions {
   user: Set<string>

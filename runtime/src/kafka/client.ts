@@ -1,9 +1,9 @@
 import { type Admin, Kafka, logLevel } from 'kafkajs'
-import type { IngestEnv } from '../env.js'
+import type { ServiceEnv } from '../env.js'
 import type { Logger } from '../logger.js'
 
 export type KafkaEnv = Pick<
-  IngestEnv,
+  ServiceEnv,
   | 'KAFKA_BROKERS'
   | 'KAFKA_CLIENT_ID'
   | 'ATSPARK_TOPIC_RAW'

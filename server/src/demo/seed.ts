@@ -1,4 +1,4 @@
-import type { Bus } from '@atspark/ingest'
+import type { Bus } from '@atspark/runtime'
 import { type BusMessage, WAREHOUSE_DATABASE } from '@atspark/schemas'
 import type { ClickHouseClient } from '@clickhouse/client'
 

@@ -1,4 +1,4 @@
-import { demoTenants } from '@atspark/ingest'
+import { demoTenants } from '@atspark/runtime'
 import type { TenantsConfigInput } from '@atspark/schemas'
 import { DEMO_DOCS_SITE, DEMO_ORG, docsOrigin } from './sites.js'
 

@@ -1,9 +1,9 @@
-import { TenantDirectory } from '@atspark/ingest'
+import { TenantDirectory } from '@atspark/runtime'
 import { z } from 'zod'
-import { parseProcessorEnv } from './env.js'
-import { ANALYST_SQL_USAGE, type AnalystSqlArgs, analystAccess, parseAnalystSqlArgs, pipelinePolicyStatements, toScript } from './warehouse/analyst-access.js'
+import { parseWarehouseEnv } from '../env.js'
+import { ANALYST_SQL_USAGE, type AnalystSqlArgs, analystAccess, parseAnalystSqlArgs, pipelinePolicyStatements, toScript } from '../analyst-access.js'
 
-// `node processor/dist/analyst-sql.js --org acme | clickhouse-client --multiquery` (or `npm run -s analyst-sql -- …`):
+// `node warehouse/dist/cli/analyst-sql.js --org acme | clickhouse-client --multiquery` (or `npm run -s analyst-sql -- …`):
 // prints, never runs, the SQL that gives an org's analysts a read-only role limited to their org's rows.
 
 function fail(message: string): never {
@@ -26,7 +26,7 @@ if (args.help) {
   process.exit(0)
 }
 
-const env = parseProcessorEnv()
+const env = parseWarehouseEnv()
 const file = env.ATSPARK_TENANTS_FILE
 let orgs = args.orgs
 if (file) {

@@ -1,11 +1,11 @@
 import { WAREHOUSE_DATABASE } from '@atspark/schemas'
-import { parseProcessorEnv } from './env.js'
-import { createWarehouseClient, warehouseKind } from './warehouse/client.js'
-import { privateDataDir } from './warehouse/data-dir.js'
-import { migrate } from './warehouse/migrations.js'
-import { type BackfillArgs, backfillRollups, parseBackfillArgs } from './warehouse/rollups.js'
+import { parseWarehouseEnv, warehouseTarget } from '../env.js'
+import { createWarehouseClient, warehouseKind } from '../client.js'
+import { privateDataDir } from '../data-dir.js'
+import { migrate } from '../migrations.js'
+import { type BackfillArgs, backfillRollups, parseBackfillArgs } from '../rollups.js'
 
-// `node processor/dist/backfill-rollups.js [--from YYYY-MM-DD] [--to YYYY-MM-DD]` (or `npm run backfill -- …`):
+// `node warehouse/dist/cli/backfill-rollups.js [--from YYYY-MM-DD] [--to YYYY-MM-DD]` (or `npm run backfill -- …`):
 // rebuilds the hourly and daily rollups (rollup_dims_hourly, rollup_dims_daily) of those UTC days from atspark.events;
 // running it again changes nothing. Run it once after migration 8: its new tables start empty.
 // On chDB, stop the pipeline first: one process at a time may open a data directory.
@@ -16,13 +16,13 @@ try {
   console.error((err as Error).message)
   process.exit(2)
 }
-const env = parseProcessorEnv()
+const env = parseWarehouseEnv()
 // chDB writes into the data dir even to read: its files stay private, and a wider directory is named.
 if (!env.CLICKHOUSE_URL) {
   const dataDir = privateDataDir(env.ATSPARK_DATA_DIR)
   if (dataDir.warning) console.error(`warning: ${dataDir.warning}`)
 }
-const target = { url: env.CLICKHOUSE_URL, username: env.CLICKHOUSE_USER, password: env.CLICKHOUSE_PASSWORD, dataDir: env.ATSPARK_DATA_DIR }
+const target = warehouseTarget(env)
 const client = createWarehouseClient(target)
 try {
   // The rollup tables may not exist yet on a warehouse last started before migration 8.

@@ -1,18 +1,18 @@
 import { WAREHOUSE_DATABASE } from '@atspark/schemas'
-import { parseProcessorEnv } from './env.js'
-import { createWarehouseClient, warehouseKind } from './warehouse/client.js'
-import { privateDataDir } from './warehouse/data-dir.js'
-import { retentionReport } from './warehouse/retention.js'
+import { parseWarehouseEnv, warehouseTarget } from '../env.js'
+import { createWarehouseClient, warehouseKind } from '../client.js'
+import { privateDataDir } from '../data-dir.js'
+import { retentionReport } from '../retention.js'
 
-// `node processor/dist/retention.js [--json]` (or `npm run retention`): each table's TTL and oldest row.
+// `node warehouse/dist/cli/retention.js [--json]` (or `npm run retention`): each table's TTL and oldest row.
 // On chDB, stop the pipeline first: one process at a time may open a data directory.
-const env = parseProcessorEnv()
+const env = parseWarehouseEnv()
 // chDB writes into the data dir even to read: its files stay private, and a wider directory is named.
 if (!env.CLICKHOUSE_URL) {
   const dataDir = privateDataDir(env.ATSPARK_DATA_DIR)
   if (dataDir.warning) console.error(`warning: ${dataDir.warning}`)
 }
-const target = { url: env.CLICKHOUSE_URL, username: env.CLICKHOUSE_USER, password: env.CLICKHOUSE_PASSWORD, dataDir: env.ATSPARK_DATA_DIR }
+const target = warehouseTarget(env)
 const client = createWarehouseClient(target)
 try {
   const report = await retentionReport(client)

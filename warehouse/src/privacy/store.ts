@@ -1,6 +1,12 @@
 import { type AuditRow, type PrivacyRequestRow, type SubjectKind, type SuppressionRow, WAREHOUSE_DATABASE as DB } from '@atspark/schemas'
 import type { ClickHouseClient } from '@clickhouse/client'
-import type { ActiveSuppression } from './suppression.js'
+
+/** One row of atspark.suppressions still in force: the processor drops matching events. */
+export interface ActiveSuppression {
+  org_id: string
+  subject_kind: SubjectKind
+  subject: string
+}
 
 /** How events are matched to a subject, always within one org. */
 export interface SubjectMatch {

@@ -1,0 +1,8 @@
+export { type BackofficeDeps, createBackofficeApp, type ReadinessCheck } from './app.js'
+export type { DashboardOptions } from './dashboard/routes.js'
+export { BackofficeEnv, parseBackofficeEnv } from './env.js'
+export { createPrivacyApp, type PrivacyApiDeps, PRIVACY_ROLES } from './privacy/api.js'
+export { RefusalResult, RefusedAttempts } from './privacy/refusals.js'
+export { type PrivacyApiRuntime, type PrivacyApiRuntimeOptions, startPrivacyApi } from './privacy/runtime.js'
+export { createStatsApp, type StatsApiDeps } from './stats/api.js'
+export { openApiDocument } from './stats/openapi.js'
