@@ -323,7 +323,7 @@ export default {
           ['l', 'r'],
         ),
         '',
-        `processor/dist/main-embedded.js with a tenants file, fresh chDB dir, ${variants.length > 1 ? `variants ${variants.map((v) => `${v.name} ${JSON.stringify(v.env)}`).join(', ')} (runs interleaved)` : 'default writer settings'}; full load and the burst phase from autocannon (own process, unpinned) with ${CONNECTIONS} connections; the even pace from an open-loop sender in its own process (latency from each request's due time); ${REPEATS} runs of ${seconds} s per phase, ${int(spec.count)} distinct batch bodies of 50 events. autocannon's rate-limited p99 uses its own coordinated-omission correction (with a 1 ms expected interval it weights each answer by its length). Process RSS: max ${variants.map((v) => fixed(Math.max(...v.samples.map((s) => s.mb)), 0)).join(' / ')} MB. ${failures} failed requests in total.`,
+        `server/dist/main.js with a tenants file, fresh chDB dir, ${variants.length > 1 ? `variants ${variants.map((v) => `${v.name} ${JSON.stringify(v.env)}`).join(', ')} (runs interleaved)` : 'default writer settings'}; full load and the burst phase from autocannon (own process, unpinned) with ${CONNECTIONS} connections; the even pace from an open-loop sender in its own process (latency from each request's due time); ${REPEATS} runs of ${seconds} s per phase, ${int(spec.count)} distinct batch bodies of 50 events. autocannon's rate-limited p99 uses its own coordinated-omission correction (with a 1 ms expected interval it weights each answer by its length). Process RSS: max ${variants.map((v) => fixed(Math.max(...v.samples.map((s) => s.mb)), 0)).join(' / ')} MB. ${failures} failed requests in total.`,
       ].join('\n'),
     }
   },

@@ -1,4 +1,4 @@
-// The built services as operators run them (processor/dist/main-embedded.js, ingest/dist/main.js,
+// The built services as operators run them (server/dist/main.js, ingest/dist/main.js,
 // processor/dist/main.js), on free loopback ports, fresh data dirs and the bench tenant.
 import { mkdirSync } from 'node:fs'
 import { createServer } from 'node:net'
@@ -8,7 +8,7 @@ import { startNode } from './procs.mjs'
 import { writeBenchConfig } from './tenants.mjs'
 
 export const ENTRY = {
-  embedded: fileURLToPath(new URL('../../processor/dist/main-embedded.js', import.meta.url)),
+  embedded: fileURLToPath(new URL('../../server/dist/main.js', import.meta.url)),
   ingest: fileURLToPath(new URL('../../ingest/dist/main.js', import.meta.url)),
   processor: fileURLToPath(new URL('../../processor/dist/main.js', import.meta.url)),
 }

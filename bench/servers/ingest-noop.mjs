@@ -1,7 +1,8 @@
 // The built ingest app (validation, tenant and origin checks, consent gate, IP sealing, metrics) in front of its
 // real Kafka bus code, whose producer acknowledges at once: ingest's own cost with the bus taken out.
 import { randomBytes } from 'node:crypto'
-import { compileTrust, createIngestApp, createIngestMetrics, createLogger, KafkaBus, listen, TenantDirectory } from '@atspark/ingest'
+import { compileTrust, createLogger, listen, TenantDirectory } from '@atspark/runtime'
+import { createIngestApp, createIngestMetrics, KafkaBus } from '@atspark/ingest'
 import { benchTenants } from '../lib/tenants.mjs'
 
 const tenants = TenantDirectory.from(benchTenants())

@@ -1,7 +1,7 @@
 // The Kafka ceiling, one side per process: "produce" sends envelope-sized messages as ingest's producer is
 // configured (acks=all, one request in flight, no idempotence); "consume" reads them in a consumer group doing no work.
 import { randomBytes } from 'node:crypto'
-import { sealIp } from '@atspark/ingest'
+import { sealIp } from '@atspark/runtime'
 import { messageKey } from '@atspark/schemas'
 import { Kafka, logLevel, Partitioners } from 'kafkajs'
 import { envelopes } from '../lib/traffic.mjs'

@@ -4,7 +4,7 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { MIGRATIONS } from '@atspark/processor'
+import { MIGRATIONS } from '@atspark/warehouse'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 
 /**
@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
  * process: chDB reads its config once per process and binds one data directory at a time.
  */
 
-const CLI = fileURLToPath(new URL('../../processor/dist/analyst-sql.js', import.meta.url))
+const CLI = fileURLToPath(new URL('../../warehouse/dist/cli/analyst-sql.js', import.meta.url))
 const DOC = fileURLToPath(new URL('../../docs/analysts.md', import.meta.url))
 const CHDB = createRequire(import.meta.url).resolve('chdb')
 

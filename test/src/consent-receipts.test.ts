@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { MIGRATIONS, migrate } from '@atspark/processor'
+import { MIGRATIONS, migrate } from '@atspark/warehouse'
 import type { ClickHouseClient } from '@clickhouse/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { batch, event, post } from './support/batches.js'

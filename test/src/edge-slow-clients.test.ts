@@ -33,7 +33,7 @@ afterEach(async () => {
 })
 
 /**
- * Starts `node processor/dist/main-embedded.js` with exactly `env`, under `ulimit -n` when `openFiles` is
+ * Starts `node server/dist/main.js` with exactly `env`, under `ulimit -n` when `openFiles` is
  * given (soft and hard, so Node cannot raise it), and waits until ingest and the back office answer.
  */
 async function startEmbedded(env: Record<string, string>, openFiles?: number): Promise<Pipeline> {

@@ -156,7 +156,7 @@ const shortSite = { old: event({ a: 'anon_short', ts: Date.now() - 40 * DAY }), 
  */
 async function seedAgedEvent(dataDir: string, e: WireEvent): Promise<void> {
   const row = { org_id: 'org-a', site_id: 'short', event_id: e.id, type: e.t, anon_id: e.a, ts: toWarehouseTime(e.ts) }
-  const script = `import { createWarehouseClient, migrate } from '@atspark/processor'
+  const script = `import { createWarehouseClient, migrate } from '@atspark/warehouse'
 const c = createWarehouseClient({ dataDir: process.env.DIR })
 await migrate(c)
 await c.insert({ table: 'atspark.events', values: [JSON.parse(process.env.ROW)], format: 'JSONEachRow' })
@@ -395,7 +395,7 @@ describe('the warehouse after the pipeline stopped', () => {
   beforeAll(async () => {
     expect(await pipeline.stop()).toBe(0)
     // One process at a time per chDB directory: the report command runs before this process opens it.
-    const retention = fileURLToPath(new URL('../../processor/dist/retention.js', import.meta.url))
+    const retention = fileURLToPath(new URL('../../warehouse/dist/cli/retention.js', import.meta.url))
     retentionReport = (await promisify(execFile)(process.execPath, [retention, '--json'], { env: { PATH: process.env.PATH, ATSPARK_DATA_DIR: pipeline.dataDir } })).stdout
     warehouse = openWarehouse(pipeline.dataDir)
   })

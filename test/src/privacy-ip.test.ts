@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { sealedIpKeyId } from '@atspark/ingest'
+import { sealedIpKeyId } from '@atspark/runtime'
 import { SealedIp } from '@atspark/schemas'
 import type { ClickHouseClient } from '@clickhouse/client'
 import { type IHeaders, Kafka, type KafkaMessage, logLevel } from 'kafkajs'

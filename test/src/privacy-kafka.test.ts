@@ -28,7 +28,7 @@ beforeAll(async () => {
       ],
     }),
   )
-  d = await startDistributed(inject('kafkaBrokers'), { ATSPARK_TENANTS_FILE: file })
+  d = await startDistributed(inject('kafkaBrokers'), { ATSPARK_TENANTS_FILE: file }, { withBackoffice: true })
 })
 
 afterAll(async () => {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { backfillRollups, createWarehouseClient, MIGRATIONS, migrate, ROLLUP_DIMENSIONS, ROLLUP_TABLES, type RollupTable } from '@atspark/processor'
+import { backfillRollups, createWarehouseClient, MIGRATIONS, migrate, ROLLUP_DIMENSIONS, ROLLUP_TABLES, type RollupTable } from '@atspark/warehouse'
 import { EventRow, type EventType, toWarehouseTime } from '@atspark/schemas'
 import type { ClickHouseClient } from '@clickhouse/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'

@@ -13,7 +13,7 @@ import {
   REFERRERS,
   REGIONS,
   WEEKDAY_WEIGHTS,
-} from '../../../processor/dist/demo/traffic-profiles.js'
+} from '../../../server/dist/demo/traffic-profiles.js'
 import { type WeightedList, weighted } from './weighted.js'
 
 /** Countries the demo leaves out, for a long tail: [country, weight, locale, time zone, rough UTC offset]. */

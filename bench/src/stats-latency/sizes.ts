@@ -1,4 +1,4 @@
-import { ROLLUP_TABLES } from '@atspark/processor'
+import { ROLLUP_TABLES } from '@atspark/warehouse'
 import { WAREHOUSE_DATABASE as DB } from '@atspark/schemas'
 import type { Warehouse } from './warehouse.js'
 

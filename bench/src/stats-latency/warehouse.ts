@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { createWarehouseClient, migrate } from '@atspark/processor'
+import { createWarehouseClient, migrate } from '@atspark/warehouse'
 
 /** The processor's warehouse client (a ClickHouseClient), named here so this package needs no client dependency of its own. */
 export type Warehouse = ReturnType<typeof createWarehouseClient>

@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto'
 import { mkdtempSync, renameSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type IpKeyring, sealIp } from '@atspark/ingest'
+import { type IpKeyring, sealIp } from '@atspark/runtime'
 import { Kafka, logLevel } from 'kafkajs'
 import { freePort } from './ports.js'
 import { ENTRY, type Service, spawnService } from './service.js'
@@ -41,6 +41,12 @@ export interface DistributedOptions {
    * them with SIGHUP. Default: one generated key shared by both, passed as ATSPARK_IP_KEYS.
    */
   ipKeys?: { ingest: TestIpKeys; processor: TestIpKeys }
+  /**
+   * Run the processor with the back office in its process (`server/dist/main-single-node.js`), for suites that call the
+   * privacy or stats API: chDB lets one process open the data dir. Default: `processor/dist/main.js`, whose port serves
+   * only /healthz, /readyz, /metrics (and the failpoint switch).
+   */
+  withBackoffice?: boolean
 }
 
 export type DistributedService = 'ingest' | 'processor'
@@ -54,6 +60,7 @@ export interface Distributed {
   dataDir: string
   kafka: Kafka
   ingest: Service
+  /** The processor; `backofficeUrl` is its operator port (or its back office with `withBackoffice`). */
   processor: Service
   /** The IP keys each service holds now. */
   ipKeys: Record<DistributedService, TestIpKeys>
@@ -119,13 +126,14 @@ export async function startDistributed(brokers: string, extraProcessorEnv: Recor
   const processorEnv = {
     ...shared,
     ...keyEnv('processor'),
+    PROCESSOR_PORT: String(backofficePort),
     BACKOFFICE_PORT: String(backofficePort),
     ATSPARK_DATA_DIR: join(dir, 'warehouse'),
     KAFKA_GROUP_ID: groupId,
     KAFKA_SESSION_TIMEOUT_MS: '6000',
     ...extraProcessorEnv,
   }
-  const startProcessor = (env: Record<string, string> = {}) => spawnService(ENTRY.processor, { ...processorEnv, ...env }, [`${backofficeUrl}/readyz`])
+  const startProcessor = (env: Record<string, string> = {}) => spawnService(options.withBackoffice ? ENTRY.singleNode : ENTRY.processor, { ...processorEnv, ...env }, [`${backofficeUrl}/readyz`])
   const kafka = new Kafka({ clientId: 'atspark-test', brokers: brokers.split(','), logLevel: logLevel.NOTHING })
   const admin = kafka.admin()
   await admin.connect()

@@ -16,7 +16,7 @@ export interface RunningPipeline {
   signal: (signal: NodeJS.Signals) => void
 }
 
-/** Starts the built embedded pipeline (`node processor/dist/main-embedded.js`) on free ports and a temp data dir. */
+/** Starts the built embedded pipeline (`node server/dist/main.js`) on free ports and a temp data dir. */
 export async function startPipeline(extraEnv: Record<string, string> = {}): Promise<RunningPipeline> {
   const [ingestPort, backofficePort, demoPort] = [await freePort(), await freePort(), await freePort()]
   const dataDir = extraEnv.ATSPARK_DATA_DIR ?? mkdtempSync(join(tmpdir(), 'atspark-e2e-'))

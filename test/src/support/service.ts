@@ -3,9 +3,12 @@ import { fileURLToPath } from 'node:url'
 
 /** Built entry points, run as their own processes the way operators run them. */
 export const ENTRY = {
-  embedded: fileURLToPath(new URL('../../../processor/dist/main-embedded.js', import.meta.url)),
+  embedded: fileURLToPath(new URL('../../../server/dist/main.js', import.meta.url)),
   ingest: fileURLToPath(new URL('../../../ingest/dist/main.js', import.meta.url)),
   processor: fileURLToPath(new URL('../../../processor/dist/main.js', import.meta.url)),
+  /** The Kafka processor and the back office in one process: the one way to serve the privacy API over a processor's chDB. */
+  singleNode: fileURLToPath(new URL('../../../server/dist/main-single-node.js', import.meta.url)),
+  backoffice: fileURLToPath(new URL('../../../backoffice/dist/main.js', import.meta.url)),
 } as const
 
 export interface Service {

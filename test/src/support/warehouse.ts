@@ -1,4 +1,4 @@
-import { createWarehouseClient } from '@atspark/processor'
+import { createWarehouseClient } from '@atspark/warehouse'
 import type { ClickHouseClient } from '@clickhouse/client'
 
 /** Opens the pipeline's chDB data dir once the pipeline has exited (one engine per directory at a time). */
