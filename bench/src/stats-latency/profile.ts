@@ -1,5 +1,5 @@
 import { parseUserAgent } from '@atspark/processor'
-// The demo's distributions (built with the processor): one source for what "realistic" means here and in `npm start`.
+// The demo's distributions (the server package's one export): one source for what "realistic" means here and in `npm start`.
 import {
   APP_PAGES,
   BROWSE_PAGES,
@@ -13,7 +13,7 @@ import {
   REFERRERS,
   REGIONS,
   WEEKDAY_WEIGHTS,
-} from '../../../server/dist/demo/traffic-profiles.js'
+} from '@atspark/server/demo-profiles'
 import { type WeightedList, weighted } from './weighted.js'
 
 /** Countries the demo leaves out, for a long tail: [country, weight, locale, time zone, rough UTC offset]. */
