@@ -32,6 +32,10 @@ export interface IngestDeps {
   rateLimits?: RateLimits
   /** POST requests handled at once before 503 + Retry-After; unset: no bound. */
   maxInFlight?: number
+  /** POST requests one client address may have in flight before 429 too_many_in_flight; unset: no bound (edge-guards.ts). */
+  maxInFlightPerAddress?: number
+  /** Client addresses the per-address in-flight bound skips (RATE_LIMIT_ADDRESS_EXEMPT). */
+  addressExempt?: TrustFn
 }
 
 export interface BatchAccepted {

@@ -1,7 +1,6 @@
 import type { IngestDeps } from './app.js'
 import { compileTrust } from '@atspark/runtime'
 import { type ConnectionBound, connectionBound, exemptAddresses, openFileLimit } from '@atspark/runtime'
-import type { EdgeGuardDeps } from './edge-guards.js'
 import type { IngestEnv } from './env.js'
 import type { Logger } from '@atspark/runtime'
 import type { IngestMetrics } from './metrics.js'
@@ -11,15 +10,12 @@ import type { ListenOptions } from '@atspark/runtime'
 type EdgeEnv = Pick<IngestEnv, 'TRUSTED_PROXIES' | 'INGEST_BODY_LIMIT' | 'INGEST_MAX_INFLIGHT' | 'INGEST_MAX_INFLIGHT_PER_ADDRESS'> & Parameters<typeof rateLimitsFromEnv>[0]
 
 /** The ingest app's proxy trust and limits as configured: one reading for standalone ingest and the embedded runner. */
-export function edgeDepsFromEnv(
-  env: EdgeEnv,
-): Pick<IngestDeps, 'trust' | 'bodyLimitBytes' | 'rateLimits' | 'maxInFlight'> & Pick<EdgeGuardDeps, 'maxInFlightPerAddress' | 'addressExempt'> {
+export function edgeDepsFromEnv(env: EdgeEnv): Pick<IngestDeps, 'trust' | 'bodyLimitBytes' | 'rateLimits' | 'maxInFlight' | 'maxInFlightPerAddress' | 'addressExempt'> {
   return {
     trust: compileTrust(env.TRUSTED_PROXIES),
     bodyLimitBytes: env.INGEST_BODY_LIMIT,
     rateLimits: rateLimitsFromEnv(env),
     maxInFlight: env.INGEST_MAX_INFLIGHT,
-    // Read by the edge guards (edge-guards.ts) from the deps createIngestApp is given.
     maxInFlightPerAddress: env.INGEST_MAX_INFLIGHT_PER_ADDRESS,
     ...(env.RATE_LIMIT_ADDRESS_EXEMPT.length ? { addressExempt: compileTrust(env.RATE_LIMIT_ADDRESS_EXEMPT) } : {}),
   }

@@ -55,7 +55,7 @@ export function createIngestMetrics(registry = new Registry()) {
     }),
     rateLimited: new Counter({
       name: 'atspark_ingest_rate_limited_total',
-      help: 'Requests answered 429, by the limit that refused them (write_key, client_address)',
+      help: 'Requests answered 429, by the limit that refused them (write_key, key_address, client_address)',
       labelNames: ['limit'] as const,
       registers: [registry],
     }),

@@ -133,6 +133,14 @@ describe('rate limits at the edge', () => {
     expect(await counter(t.metrics, 'events')).toEqual({ accepted: 12 })
   })
 
+  it('keeps one bucket per client whatever port the trusted proxy writes into X-Forwarded-For', async () => {
+    const t = setup({ addressRps: 1, addressBurst: 2 })
+    const ports = ['203.0.113.77:4711', '203.0.113.77:4712', '203.0.113.77:4713', '[2001:db8:5:5::1]:443', '[2001:db8:5:5::2]:444', '[2001:db8:5:5::3]']
+    const statuses = []
+    for (const xff of ports) statuses.push((await t.post('pk_noisy_site', '10.0.0.1', { 'x-forwarded-for': xff })).status)
+    expect(statuses).toEqual([202, 202, 429, 202, 202, 429])
+  })
+
   it('skips exempt addresses', async () => {
     const t = setup({ addressRps: 1, addressBurst: 1, addressExempt: ['loopback'] })
     const statuses = []

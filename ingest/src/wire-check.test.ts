@@ -39,6 +39,8 @@ const propKey = fc.oneof(fc.string({ minLength: 1, maxLength: 5 }), edgyString, 
 const propValue = fc.oneof(edgyString, edgyNumber, fc.boolean(), fc.constant(null), fc.jsonValue({ maxDepth: 2 }))
 const props = fc.oneof(
   fc.dictionary(propKey, propValue, { maxKeys: 4 }),
+  // Own keys, so a `__proto__` key reaches JSON text as a key, as a hostile body writes it.
+  fc.array(fc.tuple(propKey, propValue), { maxLength: 4 }).map((entries) => build(entries)),
   fc.constantFrom(31, 32, 33).map((n) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`k${i}`, i]))),
   propValue,
 )

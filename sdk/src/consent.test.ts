@@ -67,13 +67,50 @@ describe('the state machine', () => {
     expect(net.fetch).not.toHaveBeenCalled()
   })
 
-  test('a choice made under another policy revision is not decided: opt-in asks (waits) again', async () => {
+  test('a grant made under another policy revision is not decided: opt-in asks (waits) again, opt-out falls back to its default', async () => {
     stubNetwork()
     ;(await loadConsent('opt-in', '2025-06')).set({ analytics: true, preferences: true })
     expect((await loadConsent('opt-in', '2025-06')).get()).toMatchObject({ analytics: true, decided: true })
     const consent = await loadConsent('opt-in', '2026-01')
     expect(consent.get()).toMatchObject({ analytics: false, preferences: false, decided: false, receipt: undefined })
     expect(consent.gate()).toBe(consent.Gate.wait)
+    expect((await loadConsent('opt-out', '2026-01')).get()).toMatchObject({ analytics: true, decided: false, receipt: undefined })
+  })
+
+  test.each(['opt-out', 'opt-in'])('%s: a refusal outlives every later policy revision, with its receipt, until the visitor changes it', async (mode) => {
+    const net = stubNetwork()
+    const refused = (await loadConsent(mode, '1')).set({ analytics: false, preferences: true }, 'banner')
+    for (const revision of ['2', '3', '']) {
+      const consent = await loadConsent(mode, revision)
+      localStorage.setItem('atspark_anon', 'left-over')
+      expect(consent.get(), revision).toEqual({ essential: true, analytics: false, preferences: true, decided: true, blockedBy: undefined, receipt: refused.receipt })
+      expect(consent.gate()).toBe(consent.Gate.deny)
+      expect(localStorage.getItem('atspark_anon')).toBeNull()
+    }
+    // Nothing was re-asked or re-receipted; the cookie still names the revision the refusal was made under.
+    expect(net.receipts()).toHaveLength(1)
+    expect(consentCookie()!.split('|').slice(1, 5)).toEqual(['0', '1', refused.receipt, '1'])
+    const consent = await loadConsent(mode, '4')
+    expect(consent.set({ analytics: true })).toMatchObject({ analytics: true, preferences: true, decided: true })
+    expect(consentCookie()!.split('|')[4]).toBe('4')
+  })
+
+  test('preferences alone never change analytics: unchosen stays unchosen, a grant stays a grant, a refusal (of any revision) stays a refusal', async () => {
+    stubNetwork()
+    const optIn = await loadConsent('opt-in', '1')
+    expect(optIn.set({ preferences: true })).toMatchObject({ analytics: false, preferences: true, decided: false })
+    // Still waiting for a choice: events held in memory are not dropped as a refusal would drop them.
+    expect(optIn.gate()).toBe(optIn.Gate.wait)
+    expect(optIn.set({ preferences: false })).toMatchObject({ decided: false })
+    const optOut = await loadConsent('opt-out', '1')
+    expect(optOut.set({ preferences: false })).toMatchObject({ analytics: true, preferences: false, decided: false })
+    expect(optOut.set({ analytics: true })).toMatchObject({ analytics: true, decided: true })
+    expect(optOut.set({ preferences: true })).toMatchObject({ analytics: true, preferences: true, decided: true })
+    expect(optOut.set({ analytics: false })).toMatchObject({ analytics: false, decided: true })
+    expect(optOut.set({ preferences: false })).toMatchObject({ analytics: false, preferences: false, decided: true })
+    const later = await loadConsent('opt-out', '2')
+    expect(later.set({ preferences: true })).toMatchObject({ analytics: false, preferences: true, decided: true })
+    expect(later.gate()).toBe(later.Gate.deny)
   })
 })
 
@@ -121,7 +158,8 @@ describe('the atspark_consent cookie', () => {
     const now = Date.now()
     const state = consent.set({ analytics: true })
     const [version, a, p, receipt, revision, expiry, signals, ...rest] = consentCookie()!.split('|')
-    expect([version, a, p, signals, rest]).toEqual(['1', '1', '0', '', []])
+    // Preferences was not mentioned: it stays unchosen (empty) and the site mode's default applies.
+    expect([version, a, p, signals, rest]).toEqual(['1', '1', '', '', []])
     expect(receipt).toMatch(UUID)
     expect(state.receipt).toBe(receipt)
     expect(decodeURIComponent(revision!)).toBe('rev 2026|01;x')
@@ -138,7 +176,7 @@ describe('the atspark_consent cookie', () => {
     vi.spyOn(document, 'cookie', 'set').mockImplementation((value) => void writes.push(value))
     consent.set({ analytics: true })
     expect(writes).toHaveLength(1)
-    expect(writes[0]).toMatch(/^atspark_consent=1\|1\|0\|[^;]+; max-age=\d+; path=\/; samesite=lax$/)
+    expect(writes[0]).toMatch(/^atspark_consent=1\|1\|\|[^;]+; max-age=\d+; path=\/; samesite=lax$/)
     const maxAgeMs = Number(writes[0]!.match(/max-age=(\d+)/)![1]) * 1000
     expect(maxAgeMs).toBeGreaterThan(360 * 864e5)
     for (let day = 0; day < 366 * 4; day++) {
@@ -176,6 +214,48 @@ describe('the atspark_consent cookie', () => {
     }
     setCookie(`atspark_consent=1|1|0|abc||${Date.now() + 1e6}|; path=/`)
     expect(consent.get()).toMatchObject({ analytics: true, decided: true, receipt: 'abc' })
+  })
+
+  test('a refusal is renewed on every visit: same choice, receipt and revision, a fresh expiry ≤ 13 months, so an active visitor\'s never lapses', async () => {
+    stubNetwork()
+    vi.useFakeTimers({ toFake: ['Date'] })
+    vi.setSystemTime(Date.UTC(2026, 0, 31))
+    ;(await loadConsent('opt-out', '1')).set({ analytics: false })
+    const first = consentCookie()!.split('|')
+    // A visit every 300 days for six years: each renews it, under revisions that keep changing.
+    for (let visit = 1; visit <= 7; visit++) {
+      vi.setSystemTime(Date.UTC(2026, 0, 31) + visit * 300 * 864e5)
+      const cookieWrites = vi.spyOn(document, 'cookie', 'set')
+      const consent = await loadConsent('opt-out', String(visit % 3))
+      const writes = cookieWrites.mock.calls.map(([value]) => String(value))
+      vi.restoreAllMocks()
+      expect(consent.get(), `visit ${visit}`).toMatchObject({ analytics: false, decided: true, receipt: first[3] })
+      const now = consentCookie()!.split('|')
+      expect(now.filter((_, i) => i !== 5)).toEqual(first.filter((_, i) => i !== 5))
+      expect(Number(now[5])).toBe(Date.now() + 390 * 864e5)
+      expect(writes).toHaveLength(1)
+      expect(Number(writes[0]!.match(/max-age=(\d+)/)![1])).toBe(390 * 86400)
+    }
+  })
+
+  test('a grant is not renewed: it lapses within 13 months of being given, and is asked again', async () => {
+    stubNetwork()
+    vi.useFakeTimers({ toFake: ['Date'] })
+    const start = Date.UTC(2026, 0, 31)
+    vi.setSystemTime(start)
+    ;(await loadConsent('opt-in', '1')).set({ analytics: true })
+    const expiry = consentCookie()!.split('|')[5]
+    vi.setSystemTime(start + 300 * 864e5)
+    expect((await loadConsent('opt-in', '1')).get()).toMatchObject({ analytics: true, decided: true })
+    expect(consentCookie()!.split('|')[5]).toBe(expiry)
+    vi.setSystemTime(start + 391 * 864e5)
+    expect((await loadConsent('opt-in', '1')).get()).toMatchObject({ analytics: false, decided: false })
+  })
+
+  test('a refusal left unrenewed past its expiry no longer counts (the visitor was away over 13 months)', async () => {
+    stubNetwork()
+    setCookie(`atspark_consent=1|0|0|id|1|${Date.now() - 1}|; path=/`)
+    expect((await loadConsent('opt-out', '2')).get()).toMatchObject({ analytics: true, decided: false })
   })
 
   test('blocked cookies: the choice still holds for the page', async () => {
@@ -249,6 +329,25 @@ describe('consent receipts', () => {
       [signal, 'r1'],
       [signal, 'r2'],
     ])
+  })
+
+  test('a refusal carried into a new revision gets that revision\'s signal receipt once, and stays a refusal', async () => {
+    const net = stubNetwork()
+    setNavigator('doNotTrack', '1')
+    const first = await loadConsent('opt-out', 'r1')
+    const refused = first.set({ analytics: false })
+    await loadConsent('opt-out', 'r1')
+    const consent = await loadConsent('opt-out', 'r2')
+    await loadConsent('opt-out', 'r2')
+    expect(net.receipts().map((r) => [r.src, r.r, r.a])).toEqual([
+      ['dnt', 'r1', false],
+      ['api', 'r1', false],
+      ['dnt', 'r2', false],
+    ])
+    expect(consent.get()).toMatchObject({ analytics: false, decided: true, blockedBy: 'dnt' })
+    const [, a, , receipt, revision, , signals] = consentCookie()!.split('|')
+    expect([a, revision, signals]).toEqual(['0', 'r2', 'dnt'])
+    expect(receipt).not.toBe(refused.receipt)
   })
 
   test('a signal receipt keeps the stored choice and its expiry; a choice made under the signal is still receipted', async () => {

@@ -13,7 +13,7 @@ export type ConsentState = {
   essential: true
   preferences: boolean
   analytics: boolean
-  /** A valid choice by the visitor exists for the current policy revision. */
+  /** The visitor's analytics choice is in force: a refusal (under any policy revision) or a grant under this one. */
   decided: boolean
   /** The browser signal denying analytics; page code cannot override it. GPC wins when both are on. */
   blockedBy?: PrivacySignal
@@ -44,9 +44,12 @@ export function configure(siteMode: SiteMode | string | undefined, policyRevisio
   receiptUrl = url
   const signal = blockedBy()
   const f = fields()
+  // Renewed on every visit (same choice and receipt, a fresh expiry), so an active visitor's refusal never lapses;
+  // a grant keeps its expiry, so it is asked again at most 13 months after it was given.
+  if (f[1] === '0') save(f, Date.now() + MAX_AGE_MS)
   const sent = f[6] || ''
   // Keeps the visitor's choice and its expiry; only adds this signal to those whose receipt left.
-  if (url && signal && !sent.includes(signal)) write(f, f[1] || '', f[2] || '', signal, sent + signal)
+  if (url && signal && !sent.includes(signal)) write(f, f[1], f[2], signal, sent + signal)
 }
 
 function blockedBy(): PrivacySignal | undefined {
@@ -55,13 +58,18 @@ function blockedBy(): PrivacySignal | undefined {
 }
 
 /**
- * Cookie `atspark_consent=1|a|p|receipt|revision|expiry-ms|signals`: a and p are '1'/'0', or both empty
- * while only a DNT/GPC receipt was sent; the revision is URI-encoded; signals lists those (dnt, gpc)
- * whose receipt was sent under this revision. Returns the fields of a valid cookie for this revision, else [].
+ * Cookie `atspark_consent=1|a|p|receipt|revision|expiry-ms|signals`: a and p are '1'/'0', or empty while that
+ * category was not chosen (only a DNT/GPC receipt was sent, or only the other category was set); the revision is
+ * URI-encoded; signals lists those (dnt, gpc) whose receipt was sent under that revision. Returns the fields of a
+ * valid cookie that is in force, else []: a new revision re-asks only visitors who granted analytics, so a
+ * refusal holds whatever the revision until the visitor changes it.
  */
 function fields(): string[] {
   const f = (document.cookie.match(/(^|; )atspark_consent=([^;]*)/)?.[2] ?? written).split('|')
-  return f[0] === '1' && f[4] === encodeURIComponent(revision) && +f[5]! > Date.now() && f[3] ? f : []
+  const other = f[4] !== encodeURIComponent(revision)
+  // Signals receipted under another revision (kept with a refusal carried over) are due again under this one.
+  if (other) f[6] = ''
+  return f[0] === '1' && (f[1] === '0' || !other) && +f[5]! > Date.now() && f[3] ? f : []
 }
 
 export function get(): ConsentState {
@@ -69,7 +77,7 @@ export function get(): ConsentState {
   const signal = blockedBy()
   return {
     essential: true,
-    preferences: a ? p === '1' : optOut,
+    preferences: p ? p === '1' : optOut,
     analytics: !signal && (a ? a === '1' : optOut),
     decided: !!a,
     blockedBy: signal,
@@ -85,17 +93,23 @@ export function gate(): Gate {
   return decision
 }
 
+/** Writes the cookie fields `f` (1, a, p, receipt, revision, expiry, signals) to expire at `until`. */
+function save(f: unknown[], until: number): void {
+  f[5] = until
+  written = f.join('|')
+  // biome-ignore lint/suspicious/noDocumentCookie: the Cookie Store API is async and missing in Safari/Firefox
+  document.cookie = `atspark_consent=${written}; max-age=${((until - Date.now()) / 1e3) | 0}; path=/; samesite=lax${location.protocol === 'https:' ? '; secure' : ''}`
+}
+
 /**
  * Stores the cookie under a new receipt id and sends that receipt (essential: whatever analytics, DNT or
  * GPC say). A signal receipt keeps the expiry of the fields `f` it extends; a choice starts a new one.
+ * An unchosen category (undefined) stays empty.
  */
-function write(f: string[], a: string | number, p: string | number, src: ConsentSource, signals = f[6] || ''): ConsentState {
+function write(f: string[], a: unknown, p: unknown, src: ConsentSource, signals = f[6]): ConsentState {
   const ts = Date.now()
   const id = uuid()
-  const until = +f[5]! || ts + MAX_AGE_MS
-  written = [1, a, p, id, encodeURIComponent(revision), until, signals].join('|')
-  // biome-ignore lint/suspicious/noDocumentCookie: the Cookie Store API is async and missing in Safari/Firefox
-  document.cookie = `atspark_consent=${written}; max-age=${((until - ts) / 1e3) | 0}; path=/; samesite=lax${location.protocol === 'https:' ? '; secure' : ''}`
+  save([1, a, p, id, encodeURIComponent(revision), 0, signals], +f[5]! || ts + MAX_AGE_MS)
   const state = get()
   // The receipt records what is in force (analytics false under DNT/GPC) and carries no analytics identifier.
   void post(receiptUrl, () =>
@@ -112,8 +126,9 @@ function write(f: string[], a: string | number, p: string | number, src: Consent
 export function set(choice: ConsentChoice, source?: 'banner' | 'api'): ConsentState {
   if (!receiptUrl) return get()
   const f = fields()
-  // Only `true` grants; a category not mentioned keeps the stored choice, or the site mode's default.
-  const pick = (value: unknown, i: number) => (value == null ? (f[1] ? f[i]! : +optOut) : +(value === true))
+  // Only `true` grants; a category not mentioned keeps the stored choice, or stays unchosen (the site mode's
+  // default applies): setting preferences alone never changes analytics.
+  const pick = (value: unknown, i: number) => (value == null ? f[i] : +(value === true))
   const state = write([], pick(choice?.analytics, 1), pick(choice?.preferences, 2), source === 'banner' ? source : 'api', f[6])
   gate()
   if (!state.preferences) drop(PREFS)

@@ -9,17 +9,32 @@ export type Props = Record<string, unknown>
 export const stripUrl = (url: string): string => url.replace(/[?#].*/, '').slice(0, 2048)
 
 /**
- * Keeps at most 32 props with keys ≤ 64 chars and scalar values (strings cut to 512 chars), so one bad
- * prop cannot cost the event. NaN and ±Infinity serialise as null, which the wire accepts.
+ * The edge's rule for names, prop keys and user ids (schemas' wire.ts; sdk/src/clean.test.ts proves this copy
+ * equal): no control characters, at most `max` UTF-16 units. Removes what the edge would refuse, so page code
+ * (say `identify('user-123\n')`) cannot cost a browser its events; prop values may hold any control but NUL.
+ */
+export const clean = (text: string, max: number, bad = /\p{Cc}/gu): string => text.replace(bad, '').slice(0, max)
+
+/**
+ * Keeps at most 32 props whose keys the edge accepts as they are (1–64 chars, no controls, none of __proto__,
+ * constructor, prototype) and scalar values (strings cleaned of NUL and cut to 512 chars), so one bad prop cannot
+ * cost the event. NaN and ±Infinity serialise as null, which the wire accepts.
  */
 export function cleanProps(props?: Props): WireProps | undefined {
   let out: WireProps | undefined
   let count = 0
   for (const key in props) {
     const value = props[key] as WireProps[string]
-    if (count < 32 && key && key.length < 65 && (value === null || 'boolean number string'.includes(typeof value))) {
+    if (
+      count < 32 &&
+      key &&
+      clean(key, 64) === key &&
+      // No test for __proto__: assigning it below sets no own key, so it never reaches the wire.
+      !/^(constructor|prototype)$/.test(key) &&
+      (value === null || 'boolean number string'.includes(typeof value))
+    ) {
       out ||= {}
-      out[key] = typeof value === 'string' ? value.slice(0, 512) : value
+      out[key] = typeof value === 'string' ? clean(value, 512, /\0/g) : value
       count++
     }
   }

@@ -1,4 +1,5 @@
 import { WireEvent } from '@atspark/schemas'
+import fc from 'fast-check'
 import { describe, expect, test, vi } from 'vitest'
 import { anonId, drop, dropIds, sessionId, store, storedJson, uuid } from './ids.js'
 import './test-support.js'
@@ -69,6 +70,27 @@ describe('anon and session ids', () => {
     expect(WireEvent.shape.id.safeParse(a).success).toBe(true)
     expect(localStorage.getItem('atspark_anon')).toBe(a)
   })
+
+  test('a stored anon or session id is kept exactly when the edge accepts it as an id; anything else is replaced by one it accepts', () => {
+    const stored = fc.oneof(
+      fc.stringMatching(/^[A-Za-z0-9_.:-]{0,66}$/),
+      fc.string({ unit: 'binary', maxLength: 8 }),
+      fc.stringMatching(/^[A-Za-z0-9_.:-]{1,64}$/).map((id) => `${id}\n`),
+      fc.constantFrom('', ' ', 'a b', 'é', '😀', 'x'.repeat(64), 'x'.repeat(65), 'id\u0000', 'id\u0085'),
+    )
+    const accepts = (id: string) => WireEvent.shape.a.safeParse(id).success && WireEvent.shape.s.safeParse(id).success
+    fc.assert(
+      fc.property(stored, (value) => {
+        localStorage.setItem('atspark_anon', value)
+        sessionStorage.setItem('atspark_session', value)
+        const [a, s] = [anonId(), sessionId()]
+        expect([a === value, s === value]).toEqual([accepts(value), accepts(value)])
+        expect([accepts(a), accepts(s)]).toEqual([true, true])
+        expect([localStorage.getItem('atspark_anon'), sessionStorage.getItem('atspark_session')]).toEqual([a, s])
+      }),
+      { numRuns: 3_000 },
+    )
+  }, 60_000)
 
   test('blocked storage keeps values in memory for the page, and drop forgets them', () => {
     // As in a sandboxed frame or with site data blocked: reading window.localStorage itself throws.

@@ -357,6 +357,91 @@ describe('identify and reset', () => {
   })
 })
 
+describe('a refusal outlives a policy revision', () => {
+  test('opt-out: refused under revision 1, a page under revision 2 tracks nothing: no request, no id, nothing kept', async () => {
+    vi.useFakeTimers()
+    const net = stubNetwork()
+    const first = await start({ policyRevision: '1' })
+    await first.flush()
+    expect(net.posts()).toHaveLength(1)
+    first.consent.set({ analytics: false }, 'banner')
+    const sdk = await start({ policyRevision: '2' })
+    expect(sdk.consent.get()).toMatchObject({ analytics: false, decided: true })
+    sdk.identify('user-1')
+    sdk.track('after-new-revision')
+    await sdk.flush()
+    window.dispatchEvent(new Event('pagehide'))
+    dispatchHidden()
+    await vi.advanceTimersByTimeAsync(30_000)
+    expect(net.posts()).toHaveLength(1)
+    expect(net.requests()).toBe(1)
+    expect(analyticsStorage()).toEqual([null, null, null, null])
+    expect(net.receipts().map((r) => [r.src, r.a, r.r])).toEqual([['banner', false, '1']])
+  })
+
+  test('opt-in: setting preferences alone keeps the held events waiting (no refusal), and a later grant sends them', async () => {
+    const net = stubNetwork()
+    const sdk = await start({ mode: 'opt-in', autocapture: false })
+    sdk.track('held')
+    expect(sdk.consent.set({ preferences: true })).toMatchObject({ analytics: false, decided: false })
+    await sdk.flush()
+    expect(net.requests()).toBe(0)
+    sdk.consent.set({ analytics: true })
+    await sdk.flush()
+    expect(events(net.posts()).map((e) => e.n)).toEqual(['held'])
+  })
+})
+
+describe('control characters never cost a browser its events', () => {
+  test("identify('user-123\\n'): the uid is cleaned before it is queued or stored, and every batch is one the edge accepts", async () => {
+    const net = stubNetwork()
+    const sdk = await start({ autocapture: false })
+    sdk.identify('user-123\n')
+    sdk.track('first')
+    await sdk.flush()
+    expect(localStorage.getItem('atspark_uid')).toBe('user-123')
+    const next = await start({ autocapture: false })
+    next.track('next-page')
+    await next.flush()
+    // posts() parses every body with the edge's zod schemas: a refused event would throw here.
+    expect(events(net.posts()).map((e) => [e.n, e.uid])).toEqual([
+      ['first', 'user-123'],
+      ['next-page', 'user-123'],
+    ])
+  })
+
+  test('a uid stored by an older SDK with control characters heals on the next page; a bad anon id is replaced', async () => {
+    const net = stubNetwork()
+    localStorage.setItem('atspark_uid', '\tuser-9\r\n')
+    localStorage.setItem('atspark_anon', 'anon\n')
+    const sdk = await start({ autocapture: false })
+    sdk.track('healed')
+    await sdk.flush()
+    const [event] = events(net.posts())
+    expect(event).toMatchObject({ n: 'healed', uid: 'user-9' })
+    expect(event!.a).not.toBe('anon\n')
+    expect([localStorage.getItem('atspark_uid'), localStorage.getItem('atspark_anon')]).toEqual(['user-9', event!.a])
+  })
+
+  test('names and prop keys are cleaned or dropped, a name of only control characters is no event, an id of only them changes nothing', async () => {
+    const net = stubNetwork()
+    const sdk = await start({ autocapture: { pageviews: false } })
+    sdk.identify('user-5')
+    sdk.identify('\n\u0000')
+    sdk.track('sign\nup', { 'bad\u0007key': 1, ok: 'line 1\nline 2\u0000' })
+    sdk.feature('\r\n')
+    sdk.query(`${'q'.repeat(127)}\u0085xyz`)
+    document.body.innerHTML = '<button data-atspark="buy&#10;now">Buy</button>'
+    document.querySelector('button')!.click()
+    await sdk.flush()
+    expect(events(net.posts()).map((e) => [e.t, e.n, e.p, e.uid])).toEqual([
+      ['custom', 'signup', { ok: 'line 1\nline 2' }, 'user-5'],
+      ['query', 'q'.repeat(127) + 'x', undefined, 'user-5'],
+      ['click', 'buynow', undefined, 'user-5'],
+    ])
+  })
+})
+
 describe('delivery', () => {
   test('retries on 503 with the same event ids, the ids they were first sent with, and a fresh sent_at', async () => {
     vi.useFakeTimers()

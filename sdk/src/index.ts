@@ -2,7 +2,7 @@
 import type { EventType, SiteMode, WireBatch, WireEvent } from '@atspark/schemas'
 import { type ConsentChoice, type ConsentListener, type ConsentState, configure, Gate, gate, get, onChange, prefs, set } from './consent.js'
 import { device } from './device.js'
-import { createEvent, type Props, stripUrl } from './event.js'
+import { clean, createEvent, type Props, stripUrl } from './event.js'
 import { ANON, anonId, drop, OFFLINE, SESSION, sessionId, store, storedJson, USER } from './ids.js'
 import { beacon, MAX_BODY_BYTES, post } from './transport.js'
 
@@ -19,7 +19,7 @@ export type InitOptions = {
   endpoint: string
   /** Default 'opt-in': analytics stays off until `consent.set({ analytics: true })`. */
   mode?: SiteMode
-  /** Policy revision (≤ 64 chars) the visitor's choice is made under; a different revision asks again. */
+  /** Policy revision (≤ 64 chars, control characters removed) the choice is made under; a new one re-asks visitors who granted analytics, never those who refused. */
   policyRevision?: string
   /** Pageviews (with SPA navigation), `data-atspark` clicks and outbound links; all on by default. */
   autocapture?: boolean | Autocapture
@@ -68,7 +68,8 @@ function ready(): boolean {
 
 /** The batch body, rebuilt per attempt so sent_at is fresh; callers have just had ready() say analytics is granted. */
 function body(events: WireEvent[]): string {
-  userId ||= store(USER)
+  // Cleaned as identify() cleans: a value stored by an older SDK (say 'user-123\n') heals instead of costing every batch a 400.
+  userId = clean(userId || store(USER) || '', 256) || null
   // Keeps an id given while consent was pending (null only reads).
   store(USER, userId)
   // Read per batch, not per event (see device); ids exist only now that analytics is granted.
@@ -143,7 +144,7 @@ export function init(options: InitOptions): void {
   const base = endpoint.replace(/\/+$/, '')
   siteKey = site
   batchUrl = base + BATCH_PATH
-  revision = options.policyRevision?.slice(0, 64)
+  revision = options.policyRevision && clean(options.policyRevision, 64)
   configure(options.mode, revision, site, base + CONSENT_PATH)
   // A grant sends what waited; a refusal drops it (this listener runs before any the page adds).
   onChange(() => drain())
@@ -202,7 +203,8 @@ export function page(props?: Props): void {
 
 /** A named event: custom, click, or one of the policy's types. */
 function named(type: EventType, name: string, props?: Props): void {
-  if (name) enqueue(type, { n: String(name).slice(0, 128) }, props)
+  const n = name && clean(String(name), 128)
+  if (n) enqueue(type, { n }, props)
 }
 
 const typed =
@@ -221,7 +223,8 @@ export const feature = typed('feature')
 
 /** Attaches the host app's user id (sent as `uid`, pseudonymised server-side) while analytics is granted. */
 export function identify(id: string): void {
-  if (id && decision !== Gate.deny) userId = String(id).slice(0, 256)
+  // An id that cleans to nothing changes nothing.
+  if (id && decision !== Gate.deny) userId = clean(String(id), 256) || userId
 }
 
 /** Logout: sends what is queued under the current ids, then forgets the user id and starts a new anon id and session. */

@@ -1,7 +1,9 @@
+import type { WireEvent } from '@atspark/schemas'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { batch, event, post } from './support/batches.js'
 import { type RunningPipeline, startPipeline } from './support/pipeline.js'
 import { SITE_ORIGIN, writeTenantsFile } from './support/tenants-file.js'
+import { openWarehouse, rows } from './support/warehouse.js'
 
 const NOISY = 'pk_noisy_site'
 const QUIET = 'pk_quiet_site'
@@ -11,13 +13,13 @@ const ADDR = ['pk_addr_a', 'pk_addr_b', 'pk_addr_c'] as const
 interface Answer {
   status: number
   retryAfter: string | null
-  body: { error?: string; limit?: string }
+  body: { error?: string; limit?: string; accepted?: number; dropped_reason?: string }
 }
 
-async function send(ingest: string, writeKey: string, headers: Record<string, string> = {}): Promise<Answer> {
-  const res = await post(ingest, batch([event()], { k: writeKey }), { origin: SITE_ORIGIN, headers })
-  const body = (await res.json().catch(() => ({}))) as Answer['body']
-  return { status: res.status, retryAfter: res.headers.get('retry-after'), body }
+async function send(ingest: string, writeKey: string, headers: Record<string, string> = {}, body: unknown = batch([event()], { k: writeKey })): Promise<Answer> {
+  const res = await post(ingest, body, { origin: SITE_ORIGIN, headers })
+  const json = (await res.json().catch(() => ({}))) as Answer['body']
+  return { status: res.status, retryAfter: res.headers.get('retry-after'), body: json }
 }
 
 function tally(answers: Answer[]): Record<number, number> {
@@ -36,6 +38,8 @@ describe('abuse at the edge (embedded pipeline, loopback as the trusted proxy)',
       RATE_LIMIT_KEY_BURST: '5',
       RATE_LIMIT_ADDRESS_RPS: '1',
       RATE_LIMIT_ADDRESS_BURST: '3',
+      // No per-address share of a key here: the key and address limits are the ones under test (the share has its own suite below).
+      RATE_LIMIT_KEY_ADDRESS_SHARE: '1',
     })
   })
   afterAll(async () => {
@@ -47,9 +51,10 @@ describe('abuse at the edge (embedded pipeline, loopback as the trusted proxy)',
     const noisy: Answer[] = []
     const quiet: Answer[] = []
     let flooding = true
-    // Eight connections flood one key from loopback (exempt from the address limit), as fast as answers come.
+    // Eight connections flood one key from loopback (exempt from the address limit), as fast as answers come,
+    // for 4 s and until the quiet site got 3 answers (a loaded machine can make each answer take a second).
     const flood = Array.from({ length: 8 }, async () => {
-      while (Date.now() - started < 4_000) noisy.push(await send(pipeline.ingest, NOISY))
+      while (Date.now() - started < 4_000 || quiet.length < 3) noisy.push(await send(pipeline.ingest, NOISY))
     })
     // The quiet site sends about 1.4 requests/s, under its own limit of 2/s.
     const steady = (async () => {
@@ -133,6 +138,114 @@ describe('X-Forwarded-For from a peer that is not a trusted proxy', () => {
       expect(answers.filter((a) => a.status === 429).every((a) => a.body.limit === 'client_address')).toBe(true)
     } finally {
       expect(await pipeline.stop()).toBe(0)
+    }
+  })
+})
+
+const FLOODED = 'pk_flooded_site'
+const SHARED = 'pk_shared_site'
+const GEO = 'pk_geo_site'
+
+describe("a site's write-key budget under batches that store nothing, and proxies that write ports", () => {
+  let pipeline: RunningPipeline
+  const landed = { flooded: [] as WireEvent[], shared: [] as WireEvent[] }
+  const geo = { v4: event(), v6: event(), mapped: event() }
+  beforeAll(async () => {
+    pipeline = await startPipeline({
+      ATSPARK_TENANTS_FILE: writeTenantsFile([FLOODED, SHARED, GEO]),
+      // A small key budget (5 at once, then 2/s) that 20 addresses could drain in well under a second;
+      // each address's share of it: 0.4, so 2 at once, then 0.8/s. The address limit stays at its default.
+      RATE_LIMIT_KEY_RPS: '2',
+      RATE_LIMIT_KEY_BURST: '5',
+      RATE_LIMIT_KEY_ADDRESS_SHARE: '0.4',
+    })
+  })
+  afterAll(async () => {
+    await pipeline?.stop()
+  })
+
+  it('20 addresses sending c.a:false batches do not stop granted batches on the same key from landing', async () => {
+    const started = Date.now()
+    const attack: Answer[] = []
+    const refused = batch([event(), event()], { k: FLOODED, c: { a: false, p: false, r: '1' } })
+    // Twenty addresses behind the trusted proxy, two connections each, for three seconds.
+    const flood = Array.from({ length: 40 }, async (_, i) => {
+      const xff = { 'x-forwarded-for': `198.51.100.${(i % 20) + 1}` }
+      while (Date.now() - started < 3_000) attack.push(await send(pipeline.ingest, FLOODED, xff, refused))
+    })
+    // Five visitors who granted, one every 500 ms while the flood runs: the key's burst of 5 holds all of them.
+    const granted: Answer[] = []
+    const visitors = (async () => {
+      for (let v = 0; v < 5; v++) {
+        await new Promise((r) => setTimeout(r, 500))
+        const e = event()
+        const answer = await send(pipeline.ingest, FLOODED, { 'x-forwarded-for': `192.0.2.${v + 1}` }, batch([e], { k: FLOODED }))
+        granted.push(answer)
+        if (answer.status === 202) landed.flooded.push(e)
+      }
+    })()
+    await Promise.all([...flood, visitors])
+    console.log(`refused flood: ${attack.length} batches from 20 addresses in ${((Date.now() - started) / 1000).toFixed(1)} s ${JSON.stringify(tally(attack))}; granted visitors ${JSON.stringify(tally(granted))}`)
+    // Enough refused batches to have drained the key's budget many times over had they been charged to it.
+    expect(attack.length).toBeGreaterThan(50)
+    expect(attack.filter((a) => a.status === 429).every((a) => a.body.limit === 'client_address')).toBe(true)
+    expect(attack.filter((a) => a.status === 202).every((a) => a.body.accepted === 0 && a.body.dropped_reason === 'consent')).toBe(true)
+    expect(granted.map((a) => [a.status, a.body.accepted])).toEqual(Array.from({ length: 5 }, () => [202, 1]))
+  })
+
+  it('gives one address only its share of the key, while its neighbour still lands', async () => {
+    const since = Date.now()
+    const hog: Answer[] = []
+    for (let i = 0; i < 6; i++) {
+      const e = event()
+      const answer = await send(pipeline.ingest, SHARED, { 'x-forwarded-for': '203.0.113.200' }, batch([e], { k: SHARED }))
+      hog.push(answer)
+      if (answer.status === 202) landed.shared.push(e)
+    }
+    const e = event()
+    const neighbour = await send(pipeline.ingest, SHARED, { 'x-forwarded-for': '203.0.113.201' }, batch([e], { k: SHARED }))
+    if (neighbour.status === 202) landed.shared.push(e)
+    console.log(`share of a key: one address ${JSON.stringify(tally(hog))}, its neighbour ${neighbour.status}`)
+    // The share: 2 at once, then 0.8/s.
+    expect(tally(hog)[202]).toBeLessThanOrEqual(2 + 0.8 * ((Date.now() - since) / 1000) + 1)
+    expect(hog.filter((a) => a.status === 429).length).toBeGreaterThan(0)
+    for (const a of hog.filter((x) => x.status === 429)) {
+      expect(a.body).toMatchObject({ error: 'rate_limited', limit: 'key_address' })
+      expect(Number(a.retryAfter)).toBeGreaterThanOrEqual(1)
+    }
+    expect(neighbour.status).toBe(202)
+  })
+
+  it('reads an X-Forwarded-For that carries a port (or brackets) down to the address', async () => {
+    const answers = [
+      await send(pipeline.ingest, GEO, { 'x-forwarded-for': '8.8.8.8:4711' }, batch([geo.v4], { k: GEO })),
+      await send(pipeline.ingest, GEO, { 'x-forwarded-for': '[2001:4860:4860::8888]:443' }, batch([geo.v6], { k: GEO })),
+      await send(pipeline.ingest, GEO, { 'x-forwarded-for': '[::ffff:81.2.69.142]:8080, 127.0.0.1:3128' }, batch([geo.mapped], { k: GEO })),
+    ]
+    expect(answers.map((a) => a.status)).toEqual([202, 202, 202])
+  })
+
+  it('stored the granted batches with the country of the address behind the port, and nothing of the refused flood', async () => {
+    expect(await pipeline.stop()).toBe(0)
+    const warehouse = openWarehouse(pipeline.dataDir)
+    try {
+      // Geolocation of the full address, then truncation: as if the proxy had written no port.
+      const row = async (e: WireEvent) => (await rows<{ country: string; ip_prefix: string }>(warehouse, `SELECT country, ip_prefix FROM atspark.events WHERE event_id = '${e.id}'`))[0]
+      expect([await row(geo.v4), await row(geo.v6), await row(geo.mapped)]).toEqual([
+        { country: 'US', ip_prefix: '8.8.8.0/24' },
+        { country: 'US', ip_prefix: '2001:4860:4860::/48' },
+        { country: 'GB', ip_prefix: '81.2.69.0/24' },
+      ])
+      const stored = await rows<{ site_id: string; n: string }>(warehouse, `SELECT site_id, count() AS n FROM atspark.events GROUP BY site_id ORDER BY site_id`)
+      // site0 is the flooded key, site1 the shared one, site2 the geo one (tenants-file order).
+      expect(stored).toEqual([
+        { site_id: 'site0', n: String(landed.flooded.length) },
+        { site_id: 'site1', n: String(landed.shared.length) },
+        { site_id: 'site2', n: '3' },
+      ])
+      expect(landed.flooded).toHaveLength(5)
+    } finally {
+      await warehouse.close()
     }
   })
 })

@@ -397,6 +397,33 @@ describe('the edge under hostile input (built embedded pipeline over HTTP)', () 
     console.log(`[edge-input] ${fuzzStats.cases} cases, ${fuzzStats.answers} answers, statuses ${JSON.stringify(Object.fromEntries(fuzzStats.statuses))}; reasons (e: one event in a 202): ${summary.join(', ')}`)
   })
 
+  it('reads DNT or Sec-GPC sent twice as the signal (Node joins them: "1, 1")', async () => {
+    for (const [name, reason] of [
+      ['DNT', 'dnt'],
+      ['Sec-GPC', 'gpc'],
+    ] as const) {
+      const body = validText()
+      const head = [`POST /v1/batch HTTP/1.1`, `Host: localhost`, `Origin: ${origin}`, 'Content-Type: application/json', `${name}: 1`, `${name}:  1 `, `Content-Length: ${Buffer.byteLength(body)}`, 'Connection: close']
+      const { responses } = await sendRaw([`${head.join('\r\n')}\r\n\r\n`, body])
+      expect(responses.map((r) => r.status)).toEqual([202])
+      expect(JSON.parse(responses[0]!.body)).toMatchObject({ accepted: 0, dropped: 1, dropped_reason: reason })
+    }
+  })
+
+  it('rejects events with __proto__, constructor or prototype prop keys one by one while the others land', async () => {
+    for (const key of ['__proto__', 'constructor', 'prototype']) {
+      const [before, after] = [event(), event({ t: 'click' })]
+      const bad = JSON.stringify(event({ p: { plan: 'pro' } })).replace('"plan"', `"${key}":{"polluted":true},"plan"`)
+      const text = JSON.stringify(batch([before, after])).replace(`,{"id":"${after.id}"`, `,${bad},{"id":"${after.id}"`)
+      const res = await fetch(`${pipeline.ingest}/v1/batch`, { method: 'POST', headers: { 'content-type': 'text/plain;charset=UTF-8', origin }, body: text })
+      expect(res.status).toBe(202)
+      const answer = (await res.json()) as { accepted: number; rejected: { index: number; code: string; reason: string }[] }
+      expect(answer).toMatchObject({ accepted: 2, rejected: [{ index: 1, code: 'invalid_string' }] })
+      expect(answer.rejected[0]!.reason).toContain(`p.${key}: prop keys may not be`)
+      landed.push(before.id, after.id)
+    }
+  })
+
   it('stayed up, counted no 5xx, and stored every valid event sent between the garbage exactly once', async () => {
     expect((await fetch(`${pipeline.ingest}/healthz`)).status).toBe(200)
     const metrics = await (await fetch(`${pipeline.backoffice}/metrics`)).text()

@@ -43,6 +43,8 @@ describe('metrics, logs and shutdown on the embedded pipeline', () => {
       RATE_LIMIT_KEY_BURST: '3',
       RATE_LIMIT_ADDRESS_RPS: '0.5',
       RATE_LIMIT_ADDRESS_BURST: '2',
+      // No per-address share of a key: the tallies below count the write-key and address limits only.
+      RATE_LIMIT_KEY_ADDRESS_SHARE: '1',
       SHUTDOWN_TIMEOUT_MS: '15000',
     })
     const statuses = new Map<number, number>()

@@ -27,6 +27,8 @@ describe('periodStarts', () => {
   it('starts a week on its Monday, also when the range starts on a Sunday or a Monday', () => {
     expect(periodStarts({ from: '2026-11-08', to: '2026-11-10' }, 'week')).toEqual(['2026-11-02', '2026-11-09'])
     expect(periodStarts({ from: '2026-11-09T05:00', to: '2026-11-10' }, 'week')).toEqual(['2026-11-09'])
+    // Weeks start at midnight whatever the hour `from` names: the Monday 00:00 before a 01:00 `to` is in range.
+    expect(periodStarts({ from: '2026-11-09T05:00', to: '2026-11-16T01:00' }, 'week')).toEqual(['2026-11-09', '2026-11-16'])
   })
 
   it('lists the first of the month the range starts in, on the first itself', () => {

@@ -107,5 +107,6 @@ describe('grantRate', () => {
     expect(grantRate(0, 4)).toBe(0)
     expect(grantRate(4, 0)).toBe(1)
     expect(grantRate(1, 3)).toBe(0.25)
+    expect(grantRate(3, 3)).toBe(0.5)
   })
 })

@@ -61,6 +61,14 @@ describe('KafkaBus', () => {
     expect(sends.map((s) => s.messages.map((m) => m.key))).toEqual([['v1'], ['v2']])
   })
 
+  it('answers within the timeout even when the send has not started by then (a linger longer than the bound)', async () => {
+    const { producer } = fakeProducer()
+    const bus = new KafkaBus(producer, { ...options, lingerMs: 500 })
+    const started = performance.now()
+    await expect(bus.publish([envelope('v1')])).rejects.toBeInstanceOf(BusUnavailableError)
+    expect(performance.now() - started).toBeLessThan(options.timeoutMs + 60)
+  })
+
   it('turns a failed send into BusUnavailableError and recovers readiness on the next success', async () => {
     const behaviour = { fail: true }
     const { producer } = fakeProducer(behaviour)

@@ -21,7 +21,7 @@ export interface KafkaBusOptions {
   health?: { ready(): boolean }
 }
 
-/** A message and when its publish gives up (performance.now() ms): the send skips it once its caller has been answered. */
+/** A message and when its publish gives up (performance.now() ms): a send waits no longer than its last caller. */
 interface Outgoing {
   message: Message
   deadline: number
@@ -99,13 +99,11 @@ export class KafkaBus implements Bus {
 
   private async send(outgoing: Outgoing[]): Promise<void> {
     const now = performance.now()
-    // Answered 503 already (a stalled event loop can make a send start late): their clients retry them.
-    const live = outgoing.filter((o) => o.deadline > now)
-    if (live.length === 0) return
-    const messages = live.map((o) => o.message)
+    const messages = outgoing.map((o) => o.message)
     let latest = now
-    for (const o of live) latest = Math.max(latest, o.deadline)
+    for (const o of outgoing) latest = Math.max(latest, o.deadline)
     // No longer than the last caller in this send still waits, so the sends queued behind it are not held up further.
+    // Every message is still sent: skipping one whose caller timed out would resolve that caller as written if it settled first.
     const waitMs = Math.max(1, Math.ceil(latest - now))
     let timer: NodeJS.Timeout | undefined
     const deadline = new Promise<never>((_, reject) => {

@@ -169,16 +169,6 @@ const message = fc.oneof({ weight: 5, arbitrary: envelope }, { weight: 3, arbitr
 /** Every input goes through JSON text, as a bus message does. */
 const asJson = (value: unknown): unknown => JSON.parse(JSON.stringify(value) ?? 'null')
 
-/** The one input zod accepts but hands on changed (its record output drops a `__proto__` key): the check leaves it to zod. */
-const hasProtoProp = (raw: unknown): boolean => {
-  const events = (raw as { events?: unknown } | null)?.events
-  if (!Array.isArray(events)) return false
-  return events.some((e) => {
-    const p = (e as { p?: unknown } | null)?.p
-    return typeof p === 'object' && p !== null && Object.hasOwn(p, '__proto__')
-  })
-}
-
 describe('hand-written bus check vs zod', () => {
   it('accepts exactly the messages BusMessage accepts unchanged, handing on the same value', { timeout: 120_000 }, () => {
     let accepted = 0
@@ -186,7 +176,7 @@ describe('hand-written bus check vs zod', () => {
       fc.property(message.map(asJson), (raw) => {
         const zod = BusMessage.safeParse(raw)
         const fast = isBusMessage(raw)
-        expect(fast).toBe(zod.success && !hasProtoProp(raw))
+        expect(fast).toBe(zod.success)
         if (fast) {
           accepted++
           expect(raw).toStrictEqual(zod.data)
@@ -242,7 +232,7 @@ describe('hand-written bus check vs zod', () => {
       [ok],
       null,
     ]
-    for (const raw of cases) expect([raw, isBusMessage(raw)]).toEqual([raw, BusMessage.safeParse(raw).success && !hasProtoProp(raw)])
+    for (const raw of cases) expect([raw, isBusMessage(raw)]).toEqual([raw, BusMessage.safeParse(raw).success])
     expect(isBusMessage(ok)).toBe(true)
     expect(isBusMessage(consent)).toBe(true)
   })

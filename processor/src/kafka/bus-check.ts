@@ -16,9 +16,9 @@ import {
  * A hand-written check of BusMessage for the consumer's hot path (events: isWireEvent, shared with ingest in
  * @atspark/schemas): it answers only "valid or not", and a message it accepts is handed on as JSON.parse made
  * it (BusMessage has no defaults, coercions or transforms, so zod's output equals its input). zod stays the
- * source of truth: whatever this refuses goes through BusMessage.safeParse, which either accepts it after all
- * (the one case left to it: a `__proto__` prop key, which zod's record output drops) or names the reason for
- * the DLQ. bus-check.test.ts proves, property by property, that both accept exactly the same messages.
+ * source of truth: whatever this refuses goes through BusMessage.safeParse, which names the reason for the DLQ
+ * (reserved prop keys such as `__proto__` are refused by both). bus-check.test.ts proves, property by property,
+ * that both accept exactly the same messages.
  */
 
 const RECEIPT_ID = patternOf(ConsentEnvelope.shape.receipt.shape.id, 'receipt.id')

@@ -1,4 +1,5 @@
-import { afterEach, describe, expect, test } from 'vitest'
+import { afterEach, describe, expect, test, vi } from 'vitest'
+import { consentCookie, RECEIPT_URL, setNavigator, stubNetwork } from '../test-support.js'
 import type { ConsentState } from './consent-api.js'
 import { mountConsentUi } from './consent-ui.js'
 import { byText, fakeConsent, keydown } from './test-support.js'
@@ -150,6 +151,16 @@ describe('preference center', () => {
     expect(setCalls).toEqual([[{ preferences: true }, 'banner']])
   })
 
+  test('under a signal with no analytics choice yet, Save records the unchecked box, as Reject all would, and the banner goes', () => {
+    const { setCalls } = mount({ blockedBy: 'gpc', decided: false })
+    openFromBanner()
+    checkbox('Preferences').click()
+    byText('button', 'Save', center()!).click()
+    // Preferences alone would leave analytics unchosen, and the banner would ask again on every page.
+    expect(setCalls).toEqual([[{ preferences: true, analytics: false }, 'banner']])
+    expect(banner()).toBeNull()
+  })
+
   test('no signal note without blockedBy', () => {
     const { ui } = mount({ decided: true })
     ui.open()
@@ -299,5 +310,47 @@ describe('styles under a strict CSP', () => {
     const css = [...document.adoptedStyleSheets[0]!.cssRules].map((rule) => rule.cssText).join('\n')
     for (const name of ['bg', 'fg', 'muted', 'accent', 'accent-fg', 'radius', 'font', 'focus', 'shadow', 'backdrop', 'z'])
       expect(css).toMatch(new RegExp(`var\\(--atspark-${name},`))
+  })
+})
+
+describe('beside the real consent module (sdk/src/consent.ts)', () => {
+  /** A fresh core on a new page under `revision`, with the UI mounted on it. */
+  async function page(mode: string, revision: string) {
+    document.body.replaceChildren()
+    vi.resetModules()
+    const core = await import('../consent.js')
+    core.configure(mode, revision, 'site-key', RECEIPT_URL)
+    mountConsentUi({ get: core.get, set: core.set, onChange: core.onChange })
+    return core
+  }
+
+  test.each(['opt-in', 'opt-out'])('%s: a new policy revision shows the banner to a visitor who granted analytics, never to one who refused', async (mode) => {
+    stubNetwork()
+    await page(mode, '1')
+    byText('button', 'Accept all').click()
+    expect(banner()).toBeNull()
+    await page(mode, '1')
+    expect(banner()).toBeNull()
+    await page(mode, '2')
+    expect(banner()).not.toBeNull()
+    byText('button', 'Reject all').click()
+    expect(banner()).toBeNull()
+    const core = await page(mode, '3')
+    expect(banner()).toBeNull()
+    expect(core.get()).toMatchObject({ analytics: false, decided: true })
+  })
+
+  test('GPC with no choice: saving preferences records analytics refused, the banner goes and stays gone on the next page', async () => {
+    stubNetwork()
+    setNavigator('globalPrivacyControl', true)
+    await page('opt-out', '1')
+    expect(banner()).not.toBeNull()
+    openFromBanner()
+    checkbox('Preferences').click()
+    byText('button', 'Save', center()!).click()
+    expect(banner()).toBeNull()
+    expect(consentCookie()!.split('|').slice(1, 3)).toEqual(['0', '0'])
+    await page('opt-out', '1')
+    expect(banner()).toBeNull()
   })
 })

@@ -24,8 +24,12 @@ export function createPreferenceCenter(state: ConsentState, actions: PreferenceC
   const essential = category('atspark-essential', COPY.essential, COPY.essentialText, true, true)
   const preferences = category('atspark-preferences', COPY.preferences, COPY.preferencesText, state.preferences, false)
   const analytics = category('atspark-analytics', COPY.analytics, COPY.analyticsText, !blocked && state.analytics, !!blocked, blocked && SIGNAL_NOTE[blocked])
-  // Under DNT/GPC the analytics box expresses nothing, so the stored analytics choice is left as it was.
-  const save = () => actions.save(blocked ? { preferences: preferences.input.checked } : { preferences: preferences.input.checked, analytics: analytics.input.checked })
+  // Under DNT/GPC the disabled box leaves a stored analytics choice as it was; with none, Save records what it showed
+  // (unchecked), as Reject all would: preferences alone leave analytics unchosen, and the banner would ask again.
+  const save = () =>
+    actions.save(
+      blocked && state.decided ? { preferences: preferences.input.checked } : { preferences: preferences.input.checked, analytics: analytics.input.checked },
+    )
   const dialog = el(
     'div',
     {

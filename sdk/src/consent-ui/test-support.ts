@@ -17,8 +17,9 @@ export function fakeConsent(initial: Partial<ConsentState> = {}) {
     get: () => ({ ...state }),
     set(choice, source) {
       setCalls.push([choice, source])
-      const next: Partial<ConsentState> = { decided: true }
-      if (choice.analytics !== undefined) next.analytics = choice.analytics
+      // Like the core: `decided` is about analytics, so preferences alone leave it as it was.
+      const next: Partial<ConsentState> = {}
+      if (choice.analytics !== undefined) Object.assign(next, { analytics: choice.analytics, decided: true })
       if (choice.preferences !== undefined) next.preferences = choice.preferences
       return change(next)
     },
