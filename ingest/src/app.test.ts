@@ -1,11 +1,8 @@
 import { Registry } from 'prom-client'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createIngestApp } from './app.js'
-import { compileTrust } from '@atspark/runtime'
-import { openIp } from '@atspark/runtime'
-import { createLogger } from '@atspark/runtime'
+import { compileTrust, openIp, createLogger, TenantDirectory } from '@atspark/runtime'
 import { createIngestMetrics, type IngestMetrics } from './metrics.js'
-import { TenantDirectory } from '@atspark/runtime'
 import { RecordingBus, TEST_IP_KEYRING, wireBatch, wireEvent, wireReceipt } from './test-fixtures.js'
 
 const ORIGIN = 'https://app.example.com'

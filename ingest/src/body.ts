@@ -1,8 +1,7 @@
 import { InputErrorCode, LIMITS, splitCodedMessage, WireBatchShell, WireConsentReceipt, WireEvent } from '@atspark/schemas'
 import type { IncomingMessage } from 'node:http'
 import type { z } from 'zod'
-import { readBody, readIncoming } from '@atspark/runtime'
-import { BadRequestError, UnsupportedMediaTypeError } from '@atspark/runtime'
+import { readBody, readIncoming, BadRequestError, UnsupportedMediaTypeError } from '@atspark/runtime'
 import { assertJsonDepth, assertValueDepth, decodeUtf8, mayHoldLoneSurrogate, parseJson, wellFormed } from './json-text.js'
 import { isBatchShell, isWireEvent } from './wire-check.js'
 

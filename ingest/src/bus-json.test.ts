@@ -3,12 +3,9 @@ import fc from 'fast-check'
 import { Registry } from 'prom-client'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createIngestApp } from './app.js'
-import type { Bus } from '@atspark/runtime'
+import { type Bus, compileTrust, createLogger, TenantDirectory } from '@atspark/runtime'
 import { busJson, topLevelArrayText } from './bus-json.js'
-import { compileTrust } from '@atspark/runtime'
-import { createLogger } from '@atspark/runtime'
 import { createIngestMetrics } from './metrics.js'
-import { TenantDirectory } from '@atspark/runtime'
 import { TEST_IP_KEYRING, wireBatch, wireEvent } from './test-fixtures.js'
 
 describe('topLevelArrayText', () => {

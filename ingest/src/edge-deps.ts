@@ -1,11 +1,8 @@
 import type { IngestDeps } from './app.js'
-import { compileTrust } from '@atspark/runtime'
-import { type ConnectionBound, connectionBound, exemptAddresses, openFileLimit } from '@atspark/runtime'
+import { compileTrust, type ConnectionBound, connectionBound, exemptAddresses, openFileLimit, type Logger, type ListenOptions } from '@atspark/runtime'
 import type { IngestEnv } from './env.js'
-import type { Logger } from '@atspark/runtime'
 import type { IngestMetrics } from './metrics.js'
 import { rateLimitsFromEnv } from './rate-limit-env.js'
-import type { ListenOptions } from '@atspark/runtime'
 
 type EdgeEnv = Pick<IngestEnv, 'TRUSTED_PROXIES' | 'INGEST_BODY_LIMIT' | 'INGEST_MAX_INFLIGHT' | 'INGEST_MAX_INFLIGHT_PER_ADDRESS'> & Parameters<typeof rateLimitsFromEnv>[0]
 

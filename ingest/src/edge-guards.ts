@@ -1,10 +1,8 @@
 import type { Context, Hono } from 'hono'
 import ipaddr from 'ipaddr.js'
-import type { TrustFn } from '@atspark/runtime'
+import { type TrustFn, addressKey, requestClientIp } from '@atspark/runtime'
 import { shedLoad } from './overload.js'
-import { addressKey } from '@atspark/runtime'
 import { limitAddress, type RateLimitDeps } from './rate-limit.js'
-import { requestClientIp } from '@atspark/runtime'
 import { requestMetrics } from './request-metrics.js'
 
 export interface EdgeGuardDeps extends RateLimitDeps {

@@ -1,11 +1,8 @@
 import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import { createIngestApp } from './app.js'
-import { compileTrust } from '@atspark/runtime'
-import { BusUnavailableError } from '@atspark/runtime'
-import { createLogger } from '@atspark/runtime'
+import { compileTrust, BusUnavailableError, createLogger, TenantDirectory } from '@atspark/runtime'
 import { createIngestMetrics } from './metrics.js'
-import { TenantDirectory } from '@atspark/runtime'
 import { RecordingBus, TEST_IP_KEYRING, wireBatch, wireReceipt } from './test-fixtures.js'
 
 const ORIGIN = 'https://app.example.com'

@@ -3,10 +3,8 @@ import fc from 'fast-check'
 import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import { createIngestApp } from './app.js'
-import { compileTrust } from '@atspark/runtime'
-import { createLogger } from '@atspark/runtime'
+import { compileTrust, createLogger, TenantDirectory } from '@atspark/runtime'
 import { createIngestMetrics } from './metrics.js'
-import { TenantDirectory } from '@atspark/runtime'
 import { RecordingBus, TEST_IP_KEYRING, wireBatch, wireEvent } from './test-fixtures.js'
 
 // The in-process half of the input fuzzing (the HTTP half is test/src/edge-input.test.ts): hostile

@@ -3,15 +3,9 @@ import { collectDefaultMetrics, Gauge } from 'prom-client'
 import { createIngestApp } from './app.js'
 import { edgeDepsFromEnv, edgeListenOptions } from './edge-deps.js'
 import { parseIngestEnv } from './env.js'
-import { loadServiceIpKeys } from '@atspark/runtime'
-import { createKafka, ensureTopics } from '@atspark/runtime'
-import { KafkaHealth } from '@atspark/runtime'
+import { loadServiceIpKeys, createKafka, ensureTopics, KafkaHealth, createLogger, listen, exitOnSignals, demoTenants, reloadOnSighup, TenantStore } from '@atspark/runtime'
 import { KafkaBus } from './kafka/kafka-bus.js'
-import { createLogger } from '@atspark/runtime'
 import { createIngestMetrics } from './metrics.js'
-import { listen } from '@atspark/runtime'
-import { exitOnSignals } from '@atspark/runtime'
-import { demoTenants, reloadOnSighup, TenantStore } from '@atspark/runtime'
 
 // `node ingest/dist/main.js`: the stateless public edge producing to Kafka; run as many as needed.
 const env = parseIngestEnv()

@@ -1,15 +1,10 @@
 import { Registry } from 'prom-client'
 import { describe, expect, it } from 'vitest'
 import { createIngestApp } from './app.js'
-import { compileTrust } from '@atspark/runtime'
-import { BusUnavailableError } from '@atspark/runtime'
-import { createLogger } from '@atspark/runtime'
+import { compileTrust, BusUnavailableError, createLogger, addressKey, TenantDirectory, TokenBuckets } from '@atspark/runtime'
 import { createIngestMetrics, type IngestMetrics } from './metrics.js'
-import { addressKey } from '@atspark/runtime'
 import { RateLimits } from './rate-limit.js'
-import { TenantDirectory } from '@atspark/runtime'
 import { RecordingBus, TEST_IP_KEYRING, wireBatch, wireEvent, wireReceipt } from './test-fixtures.js'
-import { TokenBuckets } from '@atspark/runtime'
 
 const ORIGIN = 'https://app.example.com'
 const tenants = TenantDirectory.from({

@@ -1,10 +1,8 @@
 import type { Context, MiddlewareHandler } from 'hono'
 import ipaddr from 'ipaddr.js'
-import { addressKey, compileTrust, type TrustFn } from '@atspark/runtime'
+import { addressKey, compileTrust, type TrustFn, requestClientIp, TokenBuckets } from '@atspark/runtime'
 import { EventOutcome, type IngestMetrics } from './metrics.js'
-import { requestClientIp } from '@atspark/runtime'
 import { markReason } from './request-metrics.js'
-import { TokenBuckets } from '@atspark/runtime'
 
 /** Which bucket refused a request; the 429 body names it. */
 export const RateLimitName = { writeKey: 'write_key', keyAddress: 'key_address', clientAddress: 'client_address' } as const

@@ -1,6 +1,5 @@
 import type { BusMessage, Envelope, WireBatch, WireConsentReceipt, WireEvent } from '@atspark/schemas'
-import type { Bus } from '@atspark/runtime'
-import type { IpKeyring } from '@atspark/runtime'
+import type { Bus, IpKeyring } from '@atspark/runtime'
 
 /** A fixed keyring for unit tests; real ones come from ATSPARK_IP_KEYS or a keys file. */
 export const TEST_IP_KEYRING: IpKeyring = { active: 'test', keys: new Map([['test', Buffer.alloc(32, 0x11)]]) }

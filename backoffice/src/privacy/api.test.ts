@@ -1,10 +1,9 @@
-import { compileTrust, createLogger, pseudonymizer, TenantDirectory } from '@atspark/runtime'
+import { compileTrust, createLogger, pseudonymizer, TenantDirectory, generateApiKey, subjectHash } from '@atspark/runtime'
 import type { AuditRow, PrivacyRequestRow, SuppressionRow } from '@atspark/schemas'
 import { Registry } from 'prom-client'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createBackofficeApp } from '../app.js'
 import type { PrivacyApiDeps } from './api.js'
-import { generateApiKey, subjectHash } from '@atspark/runtime'
 import { RefusedAttempts } from './refusals.js'
 import type { PrivacyRequestOut, PrivacyStore, SubjectMatch } from '@atspark/warehouse'
 

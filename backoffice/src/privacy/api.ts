@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { type ApiKeyRef, clientIp, type Logger, type TenantDirectory, type TrustFn } from '@atspark/runtime'
+import { type ApiKeyRef, clientIp, type Logger, type TenantDirectory, type TrustFn, type Pseudonymize, hashApiKey, subjectHash } from '@atspark/runtime'
 import { getConnInfo } from '@hono/node-server/conninfo'
 import {
   type ApiKeyRole,
@@ -15,11 +15,8 @@ import { type Context, Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { createMiddleware } from 'hono/factory'
 import { z } from 'zod'
-import type { Pseudonymize } from '@atspark/runtime'
-import { AuditAction } from '@atspark/warehouse'
-import { hashApiKey, subjectHash } from '@atspark/runtime'
+import { AuditAction, type PrivacyStore, type SubjectMatch } from '@atspark/warehouse'
 import { type RefusedAttempts, RefusalResult } from './refusals.js'
-import type { PrivacyStore, SubjectMatch } from '@atspark/warehouse'
 
 export interface PrivacyApiDeps {
   tenants: () => TenantDirectory

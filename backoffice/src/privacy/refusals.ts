@@ -1,8 +1,7 @@
-import { addressKey } from '@atspark/runtime'
+import { addressKey, truncateIp } from '@atspark/runtime'
 import { type AuditRow, toWarehouseTime } from '@atspark/schemas'
 import { LRUCache } from 'lru-cache'
 import { Counter, type Registry } from 'prom-client'
-import { truncateIp } from '@atspark/runtime'
 
 /** Why a back-office call was turned away before it did anything. */
 export const RefusalResult = {

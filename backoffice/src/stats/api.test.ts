@@ -1,9 +1,8 @@
-import { createLogger, TenantDirectory } from '@atspark/runtime'
+import { createLogger, TenantDirectory, generateApiKey } from '@atspark/runtime'
 import { AdoptionResponse, BreakdownResponse, CohortsResponse, ConsentResponse, FunnelResponse, SitesResponse, TimeseriesResponse } from '@atspark/schemas'
 import { Registry } from 'prom-client'
 import { beforeEach, describe, expect, it } from 'vitest'
 import { createBackofficeApp } from '../app.js'
-import { generateApiKey } from '@atspark/runtime'
 
 const keys = { aAnalyst: generateApiKey(), aPrivacy: generateApiKey(), aAdmin: generateApiKey(), bAnalyst: generateApiKey() }
 const site = (id: string, key: string) => ({ id, write_key: key, allowed_origins: ['https://x.example'], consent_mode: 'opt-in' as const })

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import type { ApiKeyRef, Logger, TenantDirectory } from '@atspark/runtime'
+import { type ApiKeyRef, type Logger, type TenantDirectory, hashApiKey } from '@atspark/runtime'
 import {
   AdoptionQuery,
   AdoptionResponse,
@@ -23,7 +23,6 @@ import type { ClickHouseClient } from '@clickhouse/client'
 import { type Context, Hono } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { z } from 'zod'
-import { hashApiKey } from '@atspark/runtime'
 import { bounceQuery, bounceRates } from './bounce.js'
 import { cohortQuery, cohortTriangle, periodStarts } from './cohorts.js'
 import { funnelQuery, kAnonymousFunnel } from './funnel.js'

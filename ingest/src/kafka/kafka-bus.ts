@@ -1,9 +1,7 @@
 import { type BusMessage, messageKey } from '@atspark/schemas'
 import type { Message, Producer } from 'kafkajs'
-import { BatchingWriter } from '@atspark/runtime'
-import type { Bus } from '@atspark/runtime'
+import { BatchingWriter, type Bus, BusUnavailableError, IngestError } from '@atspark/runtime'
 import { busJson } from '../bus-json.js'
-import { BusUnavailableError, IngestError } from '@atspark/runtime'
 import type { IngestMetrics } from '../metrics.js'
 
 export interface KafkaBusOptions {

@@ -1,9 +1,8 @@
 import { createHmac, randomBytes } from 'node:crypto'
-import { type IpKeyring, sealIp } from '@atspark/runtime'
+import { type IpKeyring, sealIp, pseudonymizer } from '@atspark/runtime'
 import { Envelope, EventRow } from '@atspark/schemas'
 import { beforeAll, describe, expect, it } from 'vitest'
 import { PoisonMessageError } from '../errors.js'
-import { pseudonymizer } from '@atspark/runtime'
 import { type EventRowDeps, ipOpener, toEventRows } from './event-rows.js'
 import { type Geo, openGeo } from './geo.js'
 

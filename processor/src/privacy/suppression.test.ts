@@ -1,8 +1,7 @@
 import type { Envelope } from '@atspark/schemas'
 import { describe, expect, it } from 'vitest'
-import { pseudonymizer } from '@atspark/runtime'
+import { pseudonymizer, subjectHash } from '@atspark/runtime'
 import { toRecords } from '../pipeline/to-records.js'
-import { subjectHash } from '@atspark/runtime'
 import type { ActiveSuppression } from '@atspark/warehouse'
 import { SuppressionSet } from './suppression.js'
 
