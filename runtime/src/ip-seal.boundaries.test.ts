@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto'
+import { createDecipheriv, randomBytes } from 'node:crypto'
 import { describe, expect, it } from 'vitest'
-import { type IpKeyring, IpSealError, openIp, SEALED_IP_PLAINTEXT_BYTES, sealIp } from './ip-seal.js'
+import { type IpKeyring, IpSealError, openIp, SEALED_IP_PLAINTEXT_BYTES, sealedIpKeyId, sealIp } from './ip-seal.js'
 
 const A = randomBytes(32)
 const keyring: IpKeyring = { active: 'a', keys: new Map([['a', A]]) }
@@ -51,5 +51,34 @@ describe('sealIp / openIp at the edges', () => {
       expect(err).toBeInstanceOf(IpSealError)
       expect(err).toMatchObject({ name: 'IpSealError', failure: 'unknown_key', message: 'active key id "missing" is not in the keyring' })
     }
+  })
+
+  it('writes the documented format: another implementation opens it with the AAD ["atspark-ip","v1",kid,org,site]', () => {
+    const [version, kid, iv, ciphertext, tag] = sealIp('203.0.113.9', keyring, TENANT).split('.') as [string, string, string, string, string]
+    expect([version, kid]).toEqual(['v1', 'a'])
+    const decipher = createDecipheriv('aes-256-gcm', A, Buffer.from(iv, 'base64url'), { authTagLength: 16 })
+    decipher.setAAD(Buffer.from(JSON.stringify(['atspark-ip', 'v1', 'a', 'acme', 'web']), 'utf8'))
+    decipher.setAuthTag(Buffer.from(tag, 'base64url'))
+    const plain = Buffer.concat([decipher.update(Buffer.from(ciphertext, 'base64url')), decipher.final()])
+    expect(plain).toHaveLength(SEALED_IP_PLAINTEXT_BYTES)
+    expect(plain.subarray(0, 11).toString('utf8')).toBe('203.0.113.9')
+    expect(plain.subarray(11).every((b) => b === 0)).toBe(true)
+  })
+
+  it('says why it refuses, without quoting the value', () => {
+    expect(() => sealIp('1'.repeat(65), keyring, TENANT)).toThrow(expect.objectContaining({ failure: 'malformed', message: 'not a sealable address' }))
+    expect(() => openIp('8.8.8.8', keyring, TENANT)).toThrow(expect.objectContaining({ failure: 'malformed', message: 'malformed sealed IP' }))
+    const parts = sealIp('8.8.8.8', keyring, TENANT).split('.')
+    const tag = Buffer.from(parts[4]!, 'base64url')
+    // Set a spare low bit of the tag's last character: the same bytes, a second spelling.
+    const spare = parts[4]!.slice(0, -1) + 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'[(tag[15]! & 0x3) * 16 + 1]
+    expect(() => openIp([...parts.slice(0, 4), spare].join('.'), keyring, TENANT)).toThrow(
+      expect.objectContaining({ failure: 'malformed', message: 'malformed sealed IP' }),
+    )
+  })
+
+  it('names no key id for a value that is not sealed', () => {
+    expect(sealedIpKeyId('8.8.8.8')).toBeUndefined()
+    expect(sealedIpKeyId('')).toBeUndefined()
   })
 })

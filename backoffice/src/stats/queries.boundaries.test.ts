@@ -29,9 +29,20 @@ describe('resolveRange at its limits', () => {
     expect(approxMs('2026-11-01T06:30:59')).toBe(Date.parse('2026-11-01T06:30:00Z'))
   })
 
-  it('refuses dates that are not dates, naming the parameter', () => {
-    expect(() => resolveRange({ from: 'yesterday', to: '2026-11-01' }, 'UTC', NOW)).toThrow(expect.objectContaining({ param: 'from' }))
-    expect(() => resolveRange({ from: '2026-11-01', to: 'tomorrow!!' }, 'UTC', NOW)).toThrow(expect.objectContaining({ param: 'to' }))
+  it('refuses dates that are not dates, naming the parameter and the reason', () => {
+    // Not 'yesterday': V8's lenient Date.parse reads 'yesterday:00Z' as 2000-01-01.
+    const thrown = (f: () => unknown) => {
+      try {
+        f()
+      } catch (err) {
+        return err
+      }
+      throw new Error('expected a StatsRequestError')
+    }
+    expect(thrown(() => resolveRange({ from: '2026-13-45', to: '2026-11-01' }, 'UTC', NOW))).toMatchObject({ message: 'not a real date', code: 'invalid_date', param: 'from' })
+    expect(thrown(() => resolveRange({ from: '2026-11-01', to: '2026-11-01T99:00' }, 'UTC', NOW))).toMatchObject({ message: 'not a real date', code: 'invalid_date', param: 'to' })
+    expect(thrown(() => resolveRange({ from: '2026-11-02', to: '2026-11-01' }, 'UTC', NOW))).toMatchObject({ message: 'from must be before to', code: 'invalid_range', param: 'from' })
+    expect(thrown(() => resolveRange({}, 'Mars/Olympus', NOW))).toMatchObject({ code: 'invalid_timezone', param: 'tz' })
   })
 })
 
@@ -67,6 +78,28 @@ describe('bucket expressions', () => {
     const to = 'parseDateTimeBestEffort({to:String}, {tz:String})'
     expect(hourRange('h')).toBe(`h >= ${from} AND h < ${to}`)
     expect(hourRange('h', 'ts')).toBe(`ts >= ${from} AND ts < ${to} + INTERVAL 1 HOUR AND h >= ${from} AND h < ${to}`)
+  })
+})
+
+describe('the range filter of each table', () => {
+  const from = 'parseDateTimeBestEffort({from:String}, {tz:String})'
+  const to = 'parseDateTimeBestEffort({to:String}, {tz:String})'
+
+  it('bounds hourly states by their bucket, raw events by ts and their hour, daily states by day', () => {
+    expect(timeseriesQuery(scope, 'rollup_dims_hourly', 'day').query).toContain(
+      `WHERE org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND bucket >= ${from} AND bucket < ${to} AND dimension = ''\nGROUP BY t`,
+    )
+    expect(timeseriesQuery(scope, 'events', 'day').query).toContain(
+      `AND is_bot = 0 AND ts >= ${from} AND ts < ${to} + INTERVAL 1 HOUR AND toStartOfHour(toDateTime(ts)) >= ${from} AND toStartOfHour(toDateTime(ts)) < ${to}\nGROUP BY t`,
+    )
+    expect(timeseriesQuery(scope, 'rollup_dims_daily', 'day').query).toContain(
+      "AND is_bot = 0 AND bucket >= toDate({from:String}) AND bucket < toDate({to:String}) AND dimension = ''\nGROUP BY t",
+    )
+  })
+
+  it('adds nothing after the filters when a breakdown has no type', () => {
+    expect(breakdownTopQuery(scope, 'events', { dimension: 'os', limit: 3, k: 5 }).query).toContain(`toStartOfHour(toDateTime(ts)) < ${to}\nGROUP BY value`)
+    expect(breakdownTopQuery(scope, 'rollup_dims_daily', { dimension: 'os', limit: 3, k: 5 }).query).toContain('AND dimension = {dimension:String}\nGROUP BY value')
   })
 })
 
