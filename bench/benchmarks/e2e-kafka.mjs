@@ -88,7 +88,7 @@ async function drainRun(ctx, brokers, dir, messages, seed) {
     const load = await runLoad({ url: `http://127.0.0.1:${ingestPort}/v1/batch`, spec: { count: messages, eventsPerBody: 50, seed, now: ctx.now }, connections: CONNECTIONS, seconds: ctx.pick(120, 60), maxRequests: messages })
     await ingest.stop()
     processor = await startNode(ENTRY.processor, {
-      env: { ...shared, BACKOFFICE_PORT: String(backofficePort), ATSPARK_DATA_DIR: join(dir, 'warehouse'), KAFKA_GROUP_ID: groupId },
+      env: { ...shared, PROCESSOR_PORT: String(backofficePort), ATSPARK_DATA_DIR: join(dir, 'warehouse'), KAFKA_GROUP_ID: groupId },
       health: `http://127.0.0.1:${backofficePort}/readyz`,
     })
     const { pid } = processor

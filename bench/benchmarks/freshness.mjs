@@ -80,7 +80,7 @@ export default {
     let metrics = ''
     let kafkaError
     try {
-      const d = await startDistributed(join(ctx.tmp, 'freshness-kafka'), await ctx.broker())
+      const d = await startDistributed(join(ctx.tmp, 'freshness-kafka'), await ctx.broker(), { withBackoffice: true })
       try {
         results.kafka = { rate: kafkaRate, ...(await measure(ctx, d, kafkaRate, seconds)) }
         metrics = await (await fetch(`${d.backofficeUrl}/metrics`)).text()

@@ -11,6 +11,8 @@ export const ENTRY = {
   embedded: fileURLToPath(new URL('../../server/dist/main.js', import.meta.url)),
   ingest: fileURLToPath(new URL('../../ingest/dist/main.js', import.meta.url)),
   processor: fileURLToPath(new URL('../../processor/dist/main.js', import.meta.url)),
+  /** The Kafka processor with the back office in its process: the privacy API over the processor's chDB. */
+  singleNode: fileURLToPath(new URL('../../server/dist/main-single-node.js', import.meta.url)),
 }
 
 export function freePort() {
@@ -45,8 +47,8 @@ export async function startEmbedded(dir, { nodeArgs = [], env = {} } = {}) {
   return { service, ingestUrl: `http://127.0.0.1:${ingestPort}`, backofficeUrl: `http://127.0.0.1:${backofficePort}`, privacyKey: config.privacyKey }
 }
 
-/** Ingest and processor as separate processes on `brokers`, with their own topics and group. */
-export async function startDistributed(dir, brokers, { ingestNodeArgs = [], processorNodeArgs = [] } = {}) {
+/** Ingest and processor as separate processes on `brokers`, with their own topics and group (`withBackoffice`: the single-node process, for the privacy API). */
+export async function startDistributed(dir, brokers, { ingestNodeArgs = [], processorNodeArgs = [], withBackoffice = false } = {}) {
   mkdirSync(dir, { recursive: true })
   const config = writeBenchConfig(dir)
   const id = Math.random().toString(36).slice(2, 10)
@@ -54,9 +56,10 @@ export async function startDistributed(dir, brokers, { ingestNodeArgs = [], proc
   const [ingestPort, backofficePort] = [await freePort(), await freePort()]
   const ingest = await startNode(ENTRY.ingest, { nodeArgs: ingestNodeArgs, env: { ...shared, INGEST_PORT: String(ingestPort) }, health: `http://127.0.0.1:${ingestPort}/healthz` })
   const groupId = `atspark-bench-${id}`
-  const processor = await startNode(ENTRY.processor, {
+  // `backofficeUrl` is the processor's operator port (/readyz, /metrics), or its back office with `withBackoffice`.
+  const processor = await startNode(withBackoffice ? ENTRY.singleNode : ENTRY.processor, {
     nodeArgs: processorNodeArgs,
-    env: { ...shared, BACKOFFICE_PORT: String(backofficePort), ATSPARK_DATA_DIR: join(dir, 'warehouse'), KAFKA_GROUP_ID: groupId },
+    env: { ...shared, PROCESSOR_PORT: String(backofficePort), BACKOFFICE_PORT: String(backofficePort), ATSPARK_DATA_DIR: join(dir, 'warehouse'), KAFKA_GROUP_ID: groupId },
     health: `http://127.0.0.1:${backofficePort}/readyz`,
   })
   return {
