@@ -43,7 +43,7 @@ export async function startKafkaProcessor(env: ProcessorEnv, logger: Logger): Pr
   logger.info({ warehouse: warehouseKind(target), applied: migration.applied, version: migration.current }, 'warehouse migrated')
   const [geo, secret] = await Promise.all([openGeo(env.GEOIP_DB), loadHmacSecret(env.ATSPARK_HMAC_SECRET, env.ATSPARK_DATA_DIR)])
   const tenants = await TenantStore.open(env.ATSPARK_TENANTS_FILE, () => demoTenants(3000, { hmacSecret: deriveOrgSecret(secret, 'demo').toString('base64') }))
-  if (!env.ATSPARK_TENANTS_FILE) logger.warn('ATSPARK_TENANTS_FILE is not set: the demo tenant only, and no privacy API key')
+  if (!env.ATSPARK_TENANTS_FILE) logger.warn('ATSPARK_TENANTS_FILE is not set: the demo tenant only')
   const registry = new Registry()
   collectDefaultMetrics({ register: registry, prefix: 'atspark_processor_' })
   const privacy = await startPrivacy({
