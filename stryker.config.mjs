@@ -29,10 +29,12 @@ export default {
   ignorePatterns: ['/.vitest-reports', '/.turbo', '/reports', '/test/artifacts', '/bench/results'],
   // The machine has 2 cores shared with builds and other suites.
   concurrency: 1,
-  timeoutMS: 10000,
+  // Generous: on a loaded machine a slow test run must not be taken for an endless loop (a timeout counts as killed).
+  timeoutMS: 20000,
   reporters: ['clear-text', 'progress', 'html', 'json'],
   htmlReporter: { fileName: 'reports/mutation/index.html' },
   jsonReporter: { fileName: 'reports/mutation/mutation.json' },
   clearTextReporter: { allowColor: false, logTests: false },
-  thresholds: { high: 90, low: 80, break: null },
+  // break: the overall score measured in docs/testing.md, rounded down; the next change must not lower it.
+  thresholds: { high: 95, low: 90, break: 93 },
 }
