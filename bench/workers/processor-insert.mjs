@@ -4,9 +4,9 @@
 import { randomBytes } from 'node:crypto'
 import { writeFileSync } from 'node:fs'
 import { Session } from 'node:inspector/promises'
-import { sealIp } from '@atspark/runtime'
+import { pseudonymizer, sealIp } from '@atspark/runtime'
 import { createWarehouseClient, migrate, recordWriter } from '@atspark/warehouse'
-import { ipOpener, openGeo, pseudonymizer, toEventRows } from '@atspark/processor'
+import { ipOpener, openGeo, toEventRows } from '@atspark/processor'
 import { envelopes } from '../lib/traffic.mjs'
 
 const cfg = JSON.parse(process.argv[2] ?? '{}')
