@@ -4,7 +4,7 @@ export type FailpointMode = (typeof FailpointMode)[keyof typeof FailpointMode]
 
 /**
  * A test-only switch in front of warehouse writes: compiled in, inert unless the process was
- * started with ATSPARK_FAILPOINTS=1, and then driven through the back office.
+ * started with ATSPARK_FAILPOINTS=1, and then driven through the processor's operator port.
  */
 export class WarehouseFailpoint {
   private current: FailpointMode = FailpointMode.off
