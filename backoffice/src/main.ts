@@ -10,7 +10,7 @@ import {
   pseudonymizer,
   TenantStore,
 } from '@atspark/runtime'
-import { AuditAction, createWarehouseClient, migrate, privateDataDir, systemAuditRow, warehouseKind, warehousePrivacyStore, warehouseTarget } from '@atspark/warehouse'
+import { AuditAction, openServiceWarehouse, systemAuditRow, warehousePrivacyStore, writesDataDir } from '@atspark/warehouse'
 import { collectDefaultMetrics, Registry } from 'prom-client'
 import { createBackofficeApp } from './app.js'
 import { parseBackofficeEnv } from './env.js'
@@ -22,15 +22,7 @@ import { startPrivacyApi } from './privacy/runtime.js'
 const env = parseBackofficeEnv()
 const logger = createLogger('atspark-backoffice', env.LOG_LEVEL)
 if (!env.CLICKHOUSE_URL) logger.warn('CLICKHOUSE_URL is not set: the back office opens chDB in ATSPARK_DATA_DIR, which no processor may hold at the same time')
-if (!env.CLICKHOUSE_URL || !env.ATSPARK_HMAC_SECRET) {
-  const dataDir = privateDataDir(env.ATSPARK_DATA_DIR)
-  if (dataDir.warning) logger.warn({ path: dataDir.path, mode: dataDir.mode.toString(8) }, dataDir.warning)
-}
-const target = warehouseTarget(env)
-const warehouse = createWarehouseClient(target)
-// Idempotent: whichever of processor and back office starts first brings the schema up to date.
-const migration = await migrate(warehouse)
-logger.info({ warehouse: warehouseKind(target), applied: migration.applied, version: migration.current }, 'warehouse migrated')
+const warehouse = await openServiceWarehouse(env, logger, writesDataDir(env))
 // The same pseudonym keys as the processors (ATSPARK_HMAC_SECRET alike everywhere), so a user id finds its user_pid.
 const secret = await loadHmacSecret(env.ATSPARK_HMAC_SECRET, env.ATSPARK_DATA_DIR)
 const tenants = await TenantStore.open(env.ATSPARK_TENANTS_FILE, () => demoTenants(3000, { hmacSecret: deriveOrgSecret(secret, 'demo').toString('base64') }))

@@ -1,5 +1,5 @@
 import { createKafka, deriveOrgSecret, demoTenants, ensureTopics, KafkaHealth, type Logger, loadHmacSecret, loadServiceIpKeys, type ReadinessCheck, TenantStore } from '@atspark/runtime'
-import { createWarehouseClient, migrate, privateDataDir, recordWriter, warehouseKind, warehouseTarget } from '@atspark/warehouse'
+import { openServiceWarehouse, recordWriter, writesDataDir } from '@atspark/warehouse'
 import type { ClickHouseClient } from '@clickhouse/client'
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client'
 import { RecentEventIds } from './dedup/recent-ids.js'
@@ -32,15 +32,7 @@ export async function startKafkaProcessor(env: ProcessorEnv, logger: Logger): Pr
   // Rotation: add the new key here first; drop an old one only once the raw topic's retention has passed.
   const ipKeys = await loadServiceIpKeys(env, logger)
   const openIp = ipOpener(() => ipKeys.keyring)
-  // The data dir holds chDB's files and the generated pseudonym key: private before anything writes there.
-  if (!env.CLICKHOUSE_URL || !env.ATSPARK_HMAC_SECRET) {
-    const dataDir = privateDataDir(env.ATSPARK_DATA_DIR)
-    if (dataDir.warning) logger.warn({ path: dataDir.path, mode: dataDir.mode.toString(8) }, dataDir.warning)
-  }
-  const target = warehouseTarget(env)
-  const warehouse = createWarehouseClient(target)
-  const migration = await migrate(warehouse)
-  logger.info({ warehouse: warehouseKind(target), applied: migration.applied, version: migration.current }, 'warehouse migrated')
+  const warehouse = await openServiceWarehouse(env, logger, writesDataDir(env))
   const [geo, secret] = await Promise.all([openGeo(env.GEOIP_DB), loadHmacSecret(env.ATSPARK_HMAC_SECRET, env.ATSPARK_DATA_DIR)])
   const tenants = await TenantStore.open(env.ATSPARK_TENANTS_FILE, () => demoTenants(3000, { hmacSecret: deriveOrgSecret(secret, 'demo').toString('base64') }))
   if (!env.ATSPARK_TENANTS_FILE) logger.warn('ATSPARK_TENANTS_FILE is not set: the demo tenant only')

@@ -28,7 +28,7 @@ import {
   sealIp,
   TenantStore,
 } from '@atspark/runtime'
-import { createWarehouseClient, migrate, privateDataDir, recordWriter, type WarehouseRecord, warehouseKind, warehouseTarget } from '@atspark/warehouse'
+import { openServiceWarehouse, recordWriter, type WarehouseRecord } from '@atspark/warehouse'
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client'
 import type { ServerEnv } from './env.js'
 import { publishInChunks, type SeedResult, warehouseHasNoEvents } from './demo/seed.js'
@@ -59,13 +59,8 @@ const CLOSE_GRACE_MS = 10_000
 /** The embedded default: ingest, processor, warehouse (chDB unless CLICKHOUSE_URL), back office and demo in one process. */
 export async function startEmbedded(env: ServerEnv): Promise<EmbeddedPipeline> {
   const logger = createLogger('atspark', env.LOG_LEVEL)
-  // Before chDB, the pseudonym key or the IP keys write anything there.
-  const dataDir = privateDataDir(env.ATSPARK_DATA_DIR)
-  if (dataDir.warning) logger.warn({ path: dataDir.path, mode: dataDir.mode.toString(8) }, dataDir.warning)
-  const target = warehouseTarget(env)
-  const warehouse = createWarehouseClient(target)
-  const migration = await migrate(warehouse)
-  logger.info({ warehouse: warehouseKind(target), applied: migration.applied, version: migration.current }, 'warehouse migrated')
+  // Always private: the IP keys are generated there too, whatever the warehouse.
+  const warehouse = await openServiceWarehouse(env, logger, true)
   // Decided before ingest listens, so the first live demo event cannot make a fresh start look seeded.
   const seedDemo = env.DEMO_TRAFFIC === '1' && !env.ATSPARK_TENANTS_FILE && (await warehouseHasNoEvents(warehouse, DEMO_ORG))
 

@@ -1,7 +1,7 @@
 import { WAREHOUSE_DATABASE } from '@atspark/schemas'
 import { parseWarehouseEnv, warehouseTarget } from '../env.js'
 import { createWarehouseClient, warehouseKind } from '../client.js'
-import { privateDataDir } from '../data-dir.js'
+import { securePrivateDataDir } from '../open.js'
 import { migrate } from '../migrations.js'
 import { type BackfillArgs, backfillRollups, parseBackfillArgs } from '../rollups.js'
 
@@ -18,10 +18,7 @@ try {
 }
 const env = parseWarehouseEnv()
 // chDB writes into the data dir even to read: its files stay private, and a wider directory is named.
-if (!env.CLICKHOUSE_URL) {
-  const dataDir = privateDataDir(env.ATSPARK_DATA_DIR)
-  if (dataDir.warning) console.error(`warning: ${dataDir.warning}`)
-}
+if (!env.CLICKHOUSE_URL) securePrivateDataDir(env.ATSPARK_DATA_DIR, (check) => console.error(`warning: ${check.warning}`))
 const target = warehouseTarget(env)
 const client = createWarehouseClient(target)
 try {
