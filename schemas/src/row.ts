@@ -4,6 +4,26 @@ import { DeviceType, EventType } from './events.js'
 /** ClickHouse DateTime64(3, 'UTC') text form, e.g. `2026-11-28 19:03:06.123`. */
 export const WarehouseTime = z.string().regex(/^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}\.\d{3}$/)
 
+/** GA4-style default channel groups; `Internal` is a navigation within the site (referrer host = page host), never a visit's source. */
+export const CHANNELS = [
+  'Direct',
+  'Organic Search',
+  'Paid Search',
+  'Organic Social',
+  'Paid Social',
+  'Email',
+  'Referral',
+  'Affiliates',
+  'Display',
+  'Video',
+  'Internal',
+] as const
+export const Channel = z.enum(CHANNELS)
+export type Channel = z.infer<typeof Channel>
+
+/** Longest utm_* value stored; longer ones are cut. */
+export const UTM_MAX_LENGTH = 100
+
 /** One row of `atspark.events`, as inserted (JSONEachRow). Holds no raw IP and no raw user id. */
 export const EventRow = z.strictObject({
   event_id: z.uuid(),
@@ -32,6 +52,12 @@ export const EventRow = z.strictObject({
   tz: z.string(),
   country: z.string().regex(/^([A-Z]{2})?$/),
   ip_prefix: z.string().describe('truncated network in CIDR notation: IPv4 /24, IPv6 /48 (6to4 2002::/16 at /40, since its bits 16–47 embed an IPv4 address)'),
+  utm_source: z.string().describe("the page URL's utm_source, at most 100 chars; '' when absent or when it looked like personal data"),
+  utm_medium: z.string(),
+  utm_campaign: z.string(),
+  utm_term: z.string(),
+  utm_content: z.string(),
+  channel: Channel.or(z.literal('')).describe('default channel grouping of this event from its referrer and utm tags'),
 })
 export type EventRow = z.infer<typeof EventRow>
 

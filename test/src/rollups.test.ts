@@ -103,6 +103,12 @@ function generate(days: readonly string[], seed: number): EventRow[] {
                 tz: 'UTC',
                 country,
                 ip_prefix: '192.0.2.0/24',
+                utm_source: '',
+                utm_medium: '',
+                utm_campaign: '',
+                utm_term: '',
+                utm_content: '',
+                channel: '',
               }),
             )
           }

@@ -38,7 +38,7 @@ function policies(statements: string[]): { name: string; table: string; kind: st
   })
 }
 
-/** Tables and views the migrations leave (created and not dropped by a later one), and the columns of `events` as migration 1 defines them. */
+/** Tables and views the migrations leave (created and not dropped by a later one), and the columns of `events` as migration 1 defines them plus those later ones add. */
 function migrationObjects(): { objects: string[]; eventsColumns: string[] } {
   const all = MIGRATIONS.flatMap((m) => m.statements)
   const live = new Set<string>()
@@ -54,6 +54,9 @@ function migrationObjects(): { objects: string[]; eventsColumns: string[] } {
     .map((l) => l.trim())
     .filter(Boolean)
     .map((l) => l.split(' ')[0]!)
+  for (const s of all.filter((x) => x.startsWith(`ALTER TABLE ${DB}.events`))) {
+    for (const m of s.matchAll(/ADD COLUMN IF NOT EXISTS (\w+)/g)) eventsColumns.push(m[1]!)
+  }
   return { objects, eventsColumns }
 }
 

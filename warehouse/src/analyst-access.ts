@@ -40,6 +40,13 @@ export const EVENTS_GRANTED_COLUMNS = [
   'locale',
   'tz',
   'country',
+  // Migration 10: campaign tags with personal-data-looking values already dropped by the processor, and the channel.
+  'utm_source',
+  'utm_medium',
+  'utm_campaign',
+  'utm_term',
+  'utm_content',
+  'channel',
 ] as const
 
 /** Tables an org's analysts read (every one of them has an `org_id` column and gets both row policies); `null` is every column. */
@@ -56,6 +63,7 @@ export const ANALYST_DENIED_TABLES = {
   privacy_requests: 'data-subject requests and their proofs',
   suppressions: 'pseudonyms of people who objected; reading them would single those people out',
   schema_migrations: 'internal bookkeeping',
+  shared_links: 'hashes of secret dashboard-link tokens and which admin key made each link',
   rollup_dims_hourly_mv: 'a materialized view reads through to its target without the target row policies',
   rollup_dims_daily_mv: 'a materialized view reads through to its target without the target row policies',
 } as const

@@ -277,6 +277,45 @@ WHERE ${FINE_RECEIPT} AND receipt_id IN (SELECT receipt_id FROM ${DB}.consent_lo
 SETTINGS mutations_sync = 2`,
     ],
   },
+  {
+    version: 10,
+    name: 'events_attribution',
+    // Campaign tags of the page URL and the event's channel (processor/enrich/utm.ts, channel.ts). Rows stored before hold ''.
+    // A visit's values are those of its first event, taken at query time.
+    statements: [
+      `ALTER TABLE ${DB}.events
+    ADD COLUMN IF NOT EXISTS utm_source LowCardinality(String) DEFAULT '',
+    ADD COLUMN IF NOT EXISTS utm_medium LowCardinality(String) DEFAULT '',
+    ADD COLUMN IF NOT EXISTS utm_campaign LowCardinality(String) DEFAULT '',
+    ADD COLUMN IF NOT EXISTS utm_term LowCardinality(String) DEFAULT '',
+    ADD COLUMN IF NOT EXISTS utm_content LowCardinality(String) DEFAULT '',
+    ADD COLUMN IF NOT EXISTS channel LowCardinality(String) DEFAULT ''`,
+    ],
+  },
+  {
+    version: 11,
+    name: 'shared_links',
+    // Read-only dashboard links: only the sha256 (hex) of the secret token is kept; created_by is the admin key id.
+    // One row per change (create, revoke); ReplacingMergeTree(version) keeps the latest, reads use FINAL.
+    statements: [
+      `CREATE TABLE IF NOT EXISTS ${DB}.shared_links
+(
+    link_id String,
+    org_id LowCardinality(String),
+    site_id LowCardinality(String),
+    token_hash String,
+    label String,
+    created_by LowCardinality(String),
+    created_at DateTime64(3, 'UTC'),
+    expires_at DateTime64(3, 'UTC'),
+    revoked_at Nullable(DateTime64(3, 'UTC')),
+    version UInt64
+)
+ENGINE = ReplacingMergeTree(version)
+ORDER BY (org_id, link_id)
+TTL toDateTime(expires_at) + INTERVAL 1 MONTH`,
+    ],
+  },
 ]
 
 /** The version that creates `audit_log`; migrations applied once it exists are recorded there too. */

@@ -91,6 +91,13 @@ export function toEventRows(envelope: Envelope, deps: EventRowDeps): EventRow[] 
       tz: e.tz ?? '',
       country,
       ip_prefix: ipPrefix,
+      // Attribution (migration 10): filled from the page URL and referrer in the next step.
+      utm_source: '',
+      utm_medium: '',
+      utm_campaign: '',
+      utm_term: '',
+      utm_content: '',
+      channel: '',
     }
   })
 }
