@@ -1,5 +1,6 @@
 import { z } from 'zod'
 import { SiteMode } from './consent.js'
+import { PROP_DIMENSION, StatsFilters, StatsGoalParam } from './stats-filters.js'
 
 /** Default k of the stats API's k-anonymity: fewer distinct visitors than this and a value is merged or hidden. */
 export const STATS_K_ANONYMITY_DEFAULT = 5
@@ -13,6 +14,7 @@ export const StatsErrorCode = {
   invalidDate: 'invalid_date',
   invalidTimezone: 'invalid_timezone',
   invalidRange: 'invalid_range',
+  invalidFilter: 'invalid_filter',
 } as const
 export type StatsErrorCode = (typeof StatsErrorCode)[keyof typeof StatsErrorCode]
 
@@ -74,6 +76,34 @@ export type StatsInterval = z.infer<typeof StatsInterval>
 export const StatsDimension = z.enum(['url_path', 'referrer_host', 'country', 'browser', 'os', 'device_type', 'name'])
 export type StatsDimension = z.infer<typeof StatsDimension>
 
+/** Every dimension a breakdown may group by: the rollup ones, event `type`, the visit-level ones, `props.<key>` and `goal` (rows = goals). */
+export const StatsBreakdownDimension = z.union([
+  z.enum([
+    'url_path',
+    'referrer_host',
+    'country',
+    'browser',
+    'os',
+    'device_type',
+    'name',
+    'type',
+    'entry_page',
+    'exit_page',
+    'channel',
+    'utm_source',
+    'utm_medium',
+    'utm_campaign',
+    'utm_term',
+    'utm_content',
+    'goal',
+  ]),
+  z
+    .string()
+    .regex(PROP_DIMENSION, 'props.<key>, key 1–64 of A-Z a-z 0-9 _ . -')
+    .transform((s) => s as `props.${string}`),
+])
+export type StatsBreakdownDimension = z.infer<typeof StatsBreakdownDimension>
+
 export const StatsEventType = z.enum(['pageview', 'click', 'query', 'dashboard', 'feature', 'custom'])
 
 /** Which table answered: hourly rollup for ranges of at most 7 days, non-UTC time zones or hourly intervals; daily otherwise; `events` for raw answers. */
@@ -89,7 +119,10 @@ const RangeQuery = {
   site: z.string().min(1).max(63).optional().describe('a site of the key’s org; may be omitted when the org has one site'),
   from: StatsInstant.optional().describe('inclusive start; default 30 days before to'),
   to: StatsInstant.optional().describe('exclusive end; default tomorrow (UTC)'),
+  filters: StatsFilters,
 }
+
+const GoalParam = StatsGoalParam
 
 export const TimeseriesQuery = z.object({
   ...RangeQuery,
@@ -107,7 +140,8 @@ export type TimeseriesQuery = z.infer<typeof TimeseriesQuery>
 
 export const BreakdownQuery = z.object({
   ...RangeQuery,
-  dimension: StatsDimension,
+  dimension: StatsBreakdownDimension,
+  goal: GoalParam.describe('adds conversions and conversion_rate to every row (not with dimension=goal)'),
   type: StatsEventType.optional().describe('only events of this type (e.g. pageview for top pages)'),
   limit: z.coerce.number().int().min(1).max(100).default(10),
   source: SourceParam,
@@ -135,7 +169,11 @@ const Meta = {
   from: z.string(),
   to: z.string(),
   k: z.number().int().min(1).describe('the k-anonymity threshold applied'),
+  filters: z.string().nullable().optional().describe('the filters as given; null without'),
 }
+
+/** A rate (0–1) that is null when hidden. */
+const HideableRate = z.number().min(0).max(1).nullable()
 
 export const TimeseriesBucket = z.strictObject({
   t: z.string().describe('bucket start, wall time in tz (YYYY-MM-DD or YYYY-MM-DDTHH:00:00)'),
@@ -159,6 +197,11 @@ export const TimeseriesResponse = z.strictObject({
   interval: StatsInterval,
   tz: z.string(),
   source: StatsSource,
+  until: z
+    .string()
+    .nullable()
+    .optional()
+    .describe('start of the last bucket that has begun (buckets starting in the future are not returned); null when none has'),
   buckets: z.array(TimeseriesBucket),
 })
 export type TimeseriesResponse = z.infer<typeof TimeseriesResponse>
@@ -180,15 +223,21 @@ export const AdoptionResponse = z.strictObject({
 })
 export type AdoptionResponse = z.infer<typeof AdoptionResponse>
 
-export const BreakdownRow = z.strictObject({ value: z.string(), visitors: z.number().int().min(0), events: z.number().int().min(0) })
+const RowExtras = {
+  visits: z.number().int().min(0).optional().describe('distinct visits (sessions) with a kept event; visit-level dimensions and goal'),
+  conversions: Hideable.optional().describe('only with goal: distinct visitors of this row who completed the goal; null when fewer than k (but not 0)'),
+  conversion_rate: HideableRate.optional().describe('only with goal: conversions / visitors; null when conversions is'),
+}
+export const BreakdownRow = z.strictObject({ value: z.string(), visitors: z.number().int().min(0), events: z.number().int().min(0), ...RowExtras })
 export const BreakdownResponse = z.strictObject({
   ...Meta,
-  dimension: StatsDimension,
+  dimension: StatsBreakdownDimension,
   type: StatsEventType.nullable(),
+  goal: z.string().nullable().optional().describe('the goal as given; null without'),
   source: StatsSource,
   rows: z.array(BreakdownRow).describe('top values by visitors, each seen by at least k visitors'),
   other: z
-    .strictObject({ visitors: z.number().int().min(0), events: z.number().int().min(0) })
+    .strictObject({ visitors: z.number().int().min(0), events: z.number().int().min(0), ...RowExtras })
     .nullable()
     .describe('every other value together; null when empty or seen by fewer than k visitors'),
 })
@@ -287,6 +336,77 @@ export const CohortsResponse = z.strictObject({
   cohorts: z.array(Cohort),
 })
 export type CohortsResponse = z.infer<typeof CohortsResponse>
+
+export const AggregateQuery = z.object({
+  ...RangeQuery,
+  tz: StatsTimeZone,
+  goal: GoalParam.describe('adds conversions and conversion_rate'),
+  compare: z.enum(['previous_period']).optional().describe('previous_period: the same length immediately before from'),
+})
+export type AggregateQuery = z.infer<typeof AggregateQuery>
+
+/** One headline number: value, and with compare its previous value and change. */
+export const AggregateMetric = z.strictObject({
+  value: z.number().nullable().describe('null when hidden'),
+  previous: z.number().nullable().optional().describe('only with compare: the previous period’s value; null when hidden there'),
+  change: z
+    .number()
+    .nullable()
+    .optional()
+    .describe('only with compare: (value − previous) / previous for counts and durations, value − previous for rates (0–1 points); null when previous is 0 or either is hidden'),
+})
+export type AggregateMetric = z.infer<typeof AggregateMetric>
+
+export const AGGREGATE_METRICS = [
+  'visitors',
+  'visits',
+  'pageviews',
+  'events',
+  'views_per_visit',
+  'bounce_rate',
+  'visit_duration_median',
+  'visit_duration_mean',
+] as const
+export const GOAL_METRICS = ['conversions', 'conversion_rate'] as const
+/** Metrics whose change is a difference in points rather than a ratio. */
+export const RATE_METRICS: readonly string[] = ['bounce_rate', 'conversion_rate']
+
+export const AggregateResponse = z.strictObject({
+  org_id: z.string(),
+  site: z.string(),
+  from: z.string(),
+  to: z.string(),
+  tz: z.string(),
+  k: z.number().int().min(1),
+  source: z.literal('events'),
+  filters: z.string().nullable(),
+  goal: z.string().nullable(),
+  compare: z.strictObject({ from: z.string(), to: z.string() }).nullable(),
+  hidden: z.boolean().describe('true when the range (under the filters) has fewer than k visitors, or a != / !~ filter removed between 1 and k−1 visitors: every value is null'),
+  metrics: z.strictObject({
+    visitors: AggregateMetric.describe('distinct visitors over the whole range'),
+    visits: AggregateMetric.describe('distinct visits (sessions) with a kept event'),
+    pageviews: AggregateMetric,
+    events: AggregateMetric,
+    views_per_visit: AggregateMetric.describe('pageviews / visits'),
+    bounce_rate: AggregateMetric.describe('visits whose only event is one pageview / visits with a pageview (0–1)'),
+    visit_duration_median: AggregateMetric.describe('seconds from a visit’s first to its last event, median over visits'),
+    visit_duration_mean: AggregateMetric.describe('seconds, mean over visits'),
+    conversions: AggregateMetric.optional().describe('only with goal: distinct visitors who completed it'),
+    conversion_rate: AggregateMetric.optional().describe('only with goal: conversions / visitors (0–1)'),
+  }),
+})
+export type AggregateResponse = z.infer<typeof AggregateResponse>
+
+export const GoalsQuery = z.object({ site: RangeQuery.site })
+export type GoalsQuery = z.infer<typeof GoalsQuery>
+export const GoalDescription = z.strictObject({
+  name: z.string(),
+  kind: z.enum(['event', 'page']),
+  match: z.string().describe('the event name, or the page pattern (* any characters but /, ** any characters)'),
+})
+export const GoalsResponse = z.strictObject({ org_id: z.string(), site: z.string(), goals: z.array(GoalDescription) })
+export type GoalsResponse = z.infer<typeof GoalsResponse>
 
 export const StatsSite = z.strictObject({ id: z.string(), allowed_origins: z.array(z.string()), consent_mode: SiteMode })
 export const SitesResponse = z.strictObject({ org_id: z.string(), sites: z.array(StatsSite) })

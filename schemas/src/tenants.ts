@@ -14,6 +14,15 @@ export const Origin = z
 export const GeoPrecision = z.enum(['country', 'none'])
 export type GeoPrecision = z.infer<typeof GeoPrecision>
 
+const GoalName = z.string().min(1).max(100).regex(/^[^:\s][^:]*$/, 'a goal name has no colon (event:… and page:… are inline goals)')
+
+/** A conversion goal: an event name, or a page path pattern (`*` any characters but `/`, `**` any characters). */
+export const SiteGoal = z.union([
+  z.strictObject({ name: GoalName, event: z.string().min(1).max(200) }),
+  z.strictObject({ name: GoalName, page: z.string().regex(/^\/\S{0,199}$/, 'a page goal is a path pattern starting with /') }),
+])
+export type SiteGoal = z.infer<typeof SiteGoal>
+
 export const SiteConfig = z.strictObject({
   id: Slug,
   write_key: z.string().regex(/^pk_[A-Za-z0-9_]{3,100}$/, 'write keys look like pk_…'),
@@ -23,6 +32,18 @@ export const SiteConfig = z.strictObject({
   geo_precision: GeoPrecision.default('country'),
   /** Raw events of this site are deleted after this many months; the policy's ceiling is 13. */
   retention_months: z.number().int().min(1).max(EVENTS_TTL_MONTHS).default(EVENTS_TTL_MONTHS),
+  /** Goals the stats API reports conversions for; names unique per site. */
+  goals: z
+    .array(SiteGoal)
+    .max(100)
+    .default([])
+    .superRefine((goals, ctx) => {
+      const seen = new Set<string>()
+      for (const g of goals) {
+        if (seen.has(g.name)) ctx.addIssue({ code: 'custom', message: `duplicate goal ${g.name}` })
+        seen.add(g.name)
+      }
+    }),
 })
 export type SiteConfig = z.infer<typeof SiteConfig>
 

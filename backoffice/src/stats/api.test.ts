@@ -316,8 +316,8 @@ describe('stats API answers', () => {
     ])
     const params = (path: string) =>
       ((doc.paths[path] as { get: { parameters: { name: string }[] } }).get.parameters ?? []).map((p) => p.name)
-    expect(params('/v1/stats/funnel')).toEqual(['site', 'from', 'to', 'steps', 'window'])
-    expect(params('/v1/stats/adoption/cohorts')).toEqual(['site', 'from', 'to', 'feature', 'interval'])
+    expect(params('/v1/stats/funnel')).toEqual(['site', 'from', 'to', 'filters', 'steps', 'window'])
+    expect(params('/v1/stats/adoption/cohorts')).toEqual(['site', 'from', 'to', 'filters', 'feature', 'interval'])
     for (const path of ['/v1/stats/timeseries', '/v1/stats/breakdown', '/v1/stats/adoption']) expect(params(path)).toContain('source')
   })
 })

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { type ApiKeyRef, type Logger, type TenantDirectory, hashApiKey } from '@atspark/runtime'
+import { type Logger, type TenantDirectory, hashApiKey } from '@atspark/runtime'
 import {
   AdoptionQuery,
   AdoptionResponse,
@@ -14,6 +14,7 @@ import {
   FunnelResponse,
   funnelStepLabel,
   SitesResponse,
+  StatsDimension,
   StatsErrorCode,
   type StatsInterval,
   TimeseriesQuery,
@@ -22,7 +23,6 @@ import {
 import type { ClickHouseClient } from '@clickhouse/client'
 import { type Context, Hono } from 'hono'
 import { createMiddleware } from 'hono/factory'
-import { z } from 'zod'
 import { bounceQuery, bounceRates } from './bounce.js'
 import { cohortQuery, cohortTriangle, periodStarts } from './cohorts.js'
 import { funnelQuery, kAnonymousFunnel } from './funnel.js'
@@ -42,6 +42,7 @@ import {
   StatsRequestError,
   timeseriesQuery,
 } from './queries.js'
+import { parseQuery, type StatsAuthenticate, type StatsEnv, StatsNotFound, type StatsPrincipal, type StatsRouteContext } from './context.js'
 import { answerQueryFailure, StatsQueryError } from './query-failure.js'
 import { assertRawCovers, horizonBucket, rawHorizon, wallTimeToUtc } from './raw-retention.js'
 import { EngineTimeZones, TIME_ZONES_QUERY } from './time-zones.js'
@@ -59,45 +60,65 @@ export interface StatsApiDeps {
 /** Analysts read aggregates; admins may too. Privacy keys may not. */
 export const STATS_ROLES: readonly ApiKeyRole[] = ['analyst', 'admin']
 
-type StatsEnv = { Variables: { principal: ApiKeyRef } }
+export type { StatsEnv, StatsPrincipal } from './context.js'
 
-class NotFound extends Error {}
+export interface StatsAppOptions {
+  /** Who asks; default: a bearer key of role analyst or admin (bearerKeyAuthenticate). */
+  authenticate?: StatsAuthenticate
+}
 
-/** The stats API, mounted at /v1/stats: bearer key of role analyst/admin; the org always comes from the key. */
-export function createStatsApp(deps: StatsApiDeps): Hono<StatsEnv> {
+/** Today's check: a bearer key of the tenants file with a stats role; anything else is 401/403. */
+export function bearerKeyAuthenticate(tenants: () => TenantDirectory): StatsAuthenticate {
+  return async (c) => {
+    const token = c.req.header('authorization')?.match(/^Bearer\s+(\S+)\s*$/i)?.[1]
+    const key = token ? tenants().apiKey(hashApiKey(token)) : undefined
+    if (!key) {
+      c.header('WWW-Authenticate', 'Bearer realm="atspark-backoffice"')
+      return c.json({ error: 'unauthorized', message: token ? 'unknown API key' : 'missing bearer API key' }, 401)
+    }
+    if (!STATS_ROLES.includes(key.role)) {
+      return c.json({ error: 'forbidden', message: `role ${key.role} may not use the stats API (needs ${STATS_ROLES.join(' or ')})` }, 403)
+    }
+    return { orgId: key.orgId, keyId: key.keyId, role: key.role }
+  }
+}
+
+/** The stats API, mounted at /v1/stats: bearer key of role analyst/admin (or options.authenticate); the org always comes from the principal. */
+export function createStatsApp(deps: StatsApiDeps, options: StatsAppOptions = {}): Hono<StatsEnv> {
   const now = deps.now ?? Date.now
   const limits = deps.limits ?? DEFAULT_LIMITS
   const k = deps.k
   const app = new Hono<StatsEnv>()
+  const authenticate = options.authenticate ?? bearerKeyAuthenticate(deps.tenants)
 
   app.use(
     '*',
     createMiddleware<StatsEnv>(async (c, next) => {
-      const token = c.req.header('authorization')?.match(/^Bearer\s+(\S+)\s*$/i)?.[1]
-      const key = token ? deps.tenants().apiKey(hashApiKey(token)) : undefined
-      if (!key) {
-        c.header('WWW-Authenticate', 'Bearer realm="atspark-backoffice"')
-        return c.json({ error: 'unauthorized', message: token ? 'unknown API key' : 'missing bearer API key' }, 401)
-      }
-      if (!STATS_ROLES.includes(key.role)) {
-        return c.json({ error: 'forbidden', message: `role ${key.role} may not use the stats API (needs ${STATS_ROLES.join(' or ')})` }, 403)
-      }
-      c.set('principal', key)
+      const principal = await authenticate(c)
+      if (principal instanceof Response) return principal
+      c.set('principal', principal)
       await next()
     }),
   )
 
-  /** The key's org and one of its sites: an id that is not this org's is simply not found. */
-  const siteOf = (c: Context<StatsEnv>, requested: string | undefined): { org: string; site: string; horizon: number } => {
-    const org = c.get('principal').orgId
-    const sites = deps.tenants().org(org)?.sites ?? []
+  /** The sites a principal sees: its org's, or the one site a shared link is locked to. */
+  const visibleSites = (principal: StatsPrincipal) => {
+    const sites = deps.tenants().org(principal.orgId)?.sites ?? []
+    return principal.site === undefined ? sites : sites.filter((s) => s.id === principal.site)
+  }
+
+  /** The principal's org and one of its sites: an id that is not this org's (or not the link's site) is simply not found. */
+  const siteOf = (c: Context<StatsEnv>, requested: string | undefined) => {
+    const principal = c.get('principal')
+    const org = principal.orgId
+    const sites = visibleSites(principal)
     const found = requested === undefined ? (sites.length === 1 ? sites[0] : undefined) : sites.find((s) => s.id === requested)
     if (!found) {
       if (requested === undefined) throw new StatsRequestError(`site is required: this org has ${sites.length} sites`, StatsErrorCode.invalidRequest, 'site')
-      throw new NotFound(`no site ${requested} in this org`)
+      throw new StatsNotFound(`no site ${requested} in this org`)
     }
     // Raw events reach back only as far as the site's retention (13 months at most).
-    return { org, site: found.id, horizon: rawHorizon(now(), found.retention_months) }
+    return { org, site: found.id, horizon: rawHorizon(now(), found.retention_months), config: found }
   }
 
   /** Every warehouse read: under a query id of its own, and a failure keeps only that id and the engine's code (query-failure.ts). */
@@ -119,6 +140,10 @@ export function createStatsApp(deps: StatsApiDeps): Hono<StatsEnv> {
     return spelled
   }
 
+  /** What the route modules (aggregate, goals, realtime, export, …) share. */
+  const ctx: StatsRouteContext = { siteOf, rows, engineZone, k, now, limits, logger: deps.logger, tenants: deps.tenants }
+  void ctx
+
   /** Per shown bucket, from raw events (whatever the series' source); a range wholly past the raw retention has none to read. */
   const bounceRatesOf = async (scope: Scope, interval: StatsInterval, buckets: readonly { t: string; hidden: boolean }[], horizon: number) => {
     const { range } = scope
@@ -136,7 +161,7 @@ export function createStatsApp(deps: StatsApiDeps): Hono<StatsEnv> {
   /** The key's org's sites, for pickers: never a write key. */
   app.get('/sites', (c) => {
     const org = c.get('principal').orgId
-    const sites = (deps.tenants().org(org)?.sites ?? []).map((s) => ({ id: s.id, allowed_origins: s.allowed_origins, consent_mode: s.consent_mode }))
+    const sites = visibleSites(c.get('principal')).map((s) => ({ id: s.id, allowed_origins: s.allowed_origins, consent_mode: s.consent_mode }))
     return c.json(SitesResponse.parse({ org_id: org, sites }))
   })
 
@@ -223,7 +248,9 @@ export function createStatsApp(deps: StatsApiDeps): Hono<StatsEnv> {
     const scope: Scope = { org, site, range }
     const table = chooseSource(range, undefined, q.source)
     if (table === 'events') assertRawCovers(range, horizon, 'source=raw')
-    const spec = { dimension: q.dimension, type: q.type, limit: q.limit, k }
+    const rollupDimension = StatsDimension.safeParse(q.dimension)
+    if (!rollupDimension.success || q.filters || q.goal) throw new StatsRequestError('not implemented yet', StatsErrorCode.invalidRequest, 'dimension')
+    const spec = { dimension: rollupDimension.data, type: q.type, limit: q.limit, k }
     const top = (await rows<Record<string, string | number>>(breakdownTopQuery(scope, table, spec, limits))).map((r) => ({
       value: String(r.value),
       visitors: Number(r.visitors),
@@ -271,7 +298,7 @@ export function createStatsApp(deps: StatsApiDeps): Hono<StatsEnv> {
 
   app.onError((err, c) => {
     if (err instanceof StatsRequestError) return c.json({ error: err.code, message: err.message, ...(err.param ? { param: err.param } : {}) }, 400)
-    if (err instanceof NotFound) return c.json({ error: 'not_found', message: err.message }, 404)
+    if (err instanceof StatsNotFound) return c.json({ error: 'not_found', message: err.message }, 404)
     if (err instanceof StatsQueryError) {
       const answer = answerQueryFailure(err)
       // The id and the engine's code only: never the error's message, which quotes the SQL and its parameters.
@@ -284,17 +311,4 @@ export function createStatsApp(deps: StatsApiDeps): Hono<StatsEnv> {
     return c.json({ error: 'internal', message: 'internal error' }, 500)
   })
   return app
-}
-
-/**
- * Query strings are parsed here so a bad one is a 400 naming the parameter, with the code its schema check
- * carries (`params.code`, e.g. invalid_date) or invalid_request; a response failing its schema (a ZodError) stays a 500.
- */
-function parseQuery<T extends z.ZodType>(schema: T, query: Record<string, string>): z.infer<T> {
-  const parsed = schema.safeParse(query)
-  if (parsed.success) return parsed.data
-  const issue = parsed.error.issues[0]
-  const coded = issue?.code === 'custom' ? (issue.params as { code?: StatsErrorCode } | undefined)?.code : undefined
-  const param = issue?.path[0]
-  throw new StatsRequestError(z.prettifyError(parsed.error), coded ?? StatsErrorCode.invalidRequest, param === undefined ? undefined : String(param))
 }
