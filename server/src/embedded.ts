@@ -30,6 +30,7 @@ import {
 } from '@atspark/runtime'
 import { openServiceWarehouse, recordWriter, type WarehouseRecord } from '@atspark/warehouse'
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client'
+import { localUrl } from './dev-env.js'
 import type { ServerEnv } from './env.js'
 import { publishInChunks, type SeedResult, warehouseHasNoEvents } from './demo/seed.js'
 import { createDemoApp } from './demo/site.js'
@@ -49,6 +50,10 @@ export interface EmbeddedPipeline {
   demoPrivacyKey?: string
   /** Without a tenants file: a back-office key (role analyst) for the demo org, minted at start for the dashboard and the stats API. */
   demoAnalystKey?: string
+  /** Without a tenants file: a back-office key (role admin, id `demo-admin`) for the demo org, for shared links and both APIs. */
+  demoAdminKey?: string
+  /** The back office as a client on this machine reaches it (its bound host, loopback for a wildcard bind), e.g. `http://127.0.0.1:8081`. */
+  backofficeLocalUrl: string
   /** True when start-up began generating demo traffic in the background (logged as "demo traffic seeded" when done). */
   seedingDemoTraffic: boolean
 }
@@ -169,15 +174,17 @@ export async function startEmbedded(env: ServerEnv): Promise<EmbeddedPipeline> {
     const ingestUrl = `http://localhost:${ingest.port}`
     const demo = await listen(createDemoApp(ingestUrl), demoServerPort, env.DEMO_HOST)
     servers.push(demo)
-    // A dev convenience: without a tenants file the demo org gets a privacy and an analyst key minted now (printed by main-embedded).
+    // A dev convenience: without a tenants file the demo org gets privacy, analyst and admin keys minted now (printed by main.ts).
     const demoKey = env.ATSPARK_TENANTS_FILE ? undefined : generateApiKey()
     const analystKey = env.ATSPARK_TENANTS_FILE ? undefined : generateApiKey()
+    const adminKey = env.ATSPARK_TENANTS_FILE ? undefined : generateApiKey()
     const demoSecret = deriveOrgSecret(secret, DEMO_ORG).toString('base64')
     const store = await TenantStore.open(env.ATSPARK_TENANTS_FILE, () =>
       demoOrgTenants(demo.port, {
         hmacSecret: demoSecret,
         ...(demoKey ? { privacyKeyHash: demoKey.hash } : {}),
         ...(analystKey ? { analystKeyHash: analystKey.hash } : {}),
+        ...(adminKey ? { adminKeyHash: adminKey.hash } : {}),
       }),
     )
     privacy = await startPrivacy({
@@ -242,6 +249,8 @@ export async function startEmbedded(env: ServerEnv): Promise<EmbeddedPipeline> {
       },
       ...(demoKey ? { demoPrivacyKey: demoKey.key } : {}),
       ...(analystKey ? { demoAnalystKey: analystKey.key } : {}),
+      ...(adminKey ? { demoAdminKey: adminKey.key } : {}),
+      backofficeLocalUrl: localUrl(env.BACKOFFICE_HOST, backoffice.port),
       seedingDemoTraffic: seeding !== undefined,
     }
   } catch (err) {

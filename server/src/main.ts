@@ -1,11 +1,31 @@
 import { createLogger, exitOnSignals } from '@atspark/runtime'
+import { displayPath, removeDevEnv, writeDevEnv } from './dev-env.js'
 import { parseServerEnv } from './env.js'
 import { startEmbedded } from './embedded.js'
 
 // `npm start`: the whole pipeline in one process on the embedded default.
 const env = parseServerEnv()
+const logger = createLogger('atspark', env.LOG_LEVEL)
 const pipeline = await startEmbedded(env)
 const { ingest, backoffice, demo } = pipeline.urls
+const { demoAnalystKey, demoPrivacyKey, demoAdminKey } = pipeline
+
+// The demo's keys and address for a shell (`source data/dev.env`), so the docs' curl examples run as written.
+let devEnvPath: string | undefined
+if (demoAnalystKey && demoPrivacyKey && demoAdminKey) {
+  devEnvPath = await writeDevEnv(env.ATSPARK_DATA_DIR, {
+    url: pipeline.backofficeLocalUrl,
+    analystKey: demoAnalystKey,
+    privacyKey: demoPrivacyKey,
+    adminKey: demoAdminKey,
+  }).catch((err: Error) => {
+    logger.warn({ reason: err.message }, 'could not write dev.env; the keys are in the banner')
+    return undefined
+  })
+} else {
+  // A tenants file: no demo keys, and an earlier demo start's file would hold only dead ones.
+  await removeDevEnv(env.ATSPARK_DATA_DIR).catch(() => undefined)
+}
 console.log(`
 atSpark telemetry is running (embedded: ingest → processor → ${env.CLICKHOUSE_URL ? env.CLICKHOUSE_URL : `chDB in ${env.ATSPARK_DATA_DIR}`})
 
@@ -14,19 +34,33 @@ atSpark telemetry is running (embedded: ingest → processor → ${env.CLICKHOUS
   back office         ${backoffice}/healthz  ${backoffice}/metrics  ${backoffice}/v1/stats/…  ${backoffice}/v1/privacy/…
   analyst dashboard   ${backoffice}/dashboard
 ${
-  pipeline.demoAnalystKey
+  demoAnalystKey
     ? `
-  demo analyst key    ${pipeline.demoAnalystKey}
+  demo analyst key    ${demoAnalystKey}
                       (dev only, new at every start, org "demo", role analyst: paste it into the dashboard's sign-in;
                       it is kept in that browser tab only, never in a URL)
 `
     : ''
 }${
-  pipeline.demoPrivacyKey
+  demoPrivacyKey
     ? `
-  demo privacy key    ${pipeline.demoPrivacyKey}
+  demo privacy key    ${demoPrivacyKey}
                       (dev only, new at every start, org "demo", role privacy; a tenants file replaces it)
-                      curl -H "Authorization: Bearer ${pipeline.demoPrivacyKey}" "${backoffice}/v1/privacy/requests"
+`
+    : ''
+}${
+  demoAdminKey
+    ? `
+  demo admin key      ${demoAdminKey}
+                      (dev only, new at every start, org "demo", role admin: stats, privacy and shared links)
+`
+    : ''
+}${
+  devEnvPath
+    ? `
+  in a shell          source ${displayPath(devEnvPath)}
+                      (sets ATSPARK_URL and the three keys above, for the curl examples in README.md and docs/analysts.md)
+                      curl -fsS -H "Authorization: Bearer $ATSPARK_ANALYST_KEY" "$ATSPARK_URL/v1/stats/aggregate?site=demo"
 `
     : ''
 }${
@@ -41,7 +75,7 @@ Ctrl-C drains in-flight batches into the warehouse and stops.
 `)
 
 // Stop accepting, drain into the warehouse, close; past SHUTDOWN_TIMEOUT_MS the process exits 1 anyway.
-exitOnSignals(() => pipeline.stop(), { timeoutMs: env.SHUTDOWN_TIMEOUT_MS, logger: createLogger('atspark', env.LOG_LEVEL) })
+exitOnSignals(() => pipeline.stop(), { timeoutMs: env.SHUTDOWN_TIMEOUT_MS, logger })
 // Re-reads the IP keys file (ATSPARK_IP_KEYS_FILE or the generated one in the data dir).
 process.on('SIGHUP', () => void pipeline.reloadIpKeys())
 // Re-reads ATSPARK_TENANTS_FILE: a bad file keeps the current tenants; either way it is logged and audited.

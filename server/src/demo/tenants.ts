@@ -8,9 +8,11 @@ export interface DemoTenantKeys {
   privacyKeyHash?: string
   /** SHA-256 hex of the minted analyst key (role analyst), for the dashboard and the stats API. */
   analystKeyHash?: string
+  /** SHA-256 hex of the minted admin key (role admin): stats and privacy, and shared links. */
+  adminKeyHash?: string
 }
 
-/** ingest's demo tenant plus what the dashboard demo needs: an analyst key and a docs site. */
+/** ingest's demo tenant plus what the dashboard demo needs: analyst and admin keys and a docs site. */
 export function demoOrgTenants(demoPort: number, keys: DemoTenantKeys): TenantsConfigInput {
   const base = demoTenants(demoPort, { hmacSecret: keys.hmacSecret, ...(keys.privacyKeyHash ? { privacyKeyHash: keys.privacyKeyHash } : {}) })
   return {
@@ -19,7 +21,11 @@ export function demoOrgTenants(demoPort: number, keys: DemoTenantKeys): TenantsC
         ? org
         : {
             ...org,
-            api_keys: [...(org.api_keys ?? []), ...(keys.analystKeyHash ? [{ id: 'demo-analyst', hash: keys.analystKeyHash, role: 'analyst' as const }] : [])],
+            api_keys: [
+              ...(org.api_keys ?? []),
+              ...(keys.analystKeyHash ? [{ id: 'demo-analyst', hash: keys.analystKeyHash, role: 'analyst' as const }] : []),
+              ...(keys.adminKeyHash ? [{ id: 'demo-admin', hash: keys.adminKeyHash, role: 'admin' as const }] : []),
+            ],
             sites: [
               ...org.sites,
               { id: DEMO_DOCS_SITE, write_key: 'pk_demo_docs', allowed_origins: [docsOrigin(demoPort)], consent_mode: 'opt-out' as const, policy_revision: '1' },
