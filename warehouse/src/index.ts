@@ -33,3 +33,4 @@ export {
   rollupViewSelect,
   type SiteRebuild,
 } from './rollups.js'
+export { type SharedLink, type SharedLinkStore, ShareAuditAction, warehouseSharedLinkStore } from './shares/store.js'

@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises'
-import { Hono } from 'hono'
+import { type Context, Hono, type MiddlewareHandler } from 'hono'
 import { createMiddleware } from 'hono/factory'
 
 /** The page's policy: its own bundle and the stats API, nothing inline, nothing third-party, never framed. */
@@ -28,8 +28,12 @@ export interface DashboardOptions {
   assetsDir?: URL
 }
 
-/** The analyst dashboard: a static page (bundled by the build) that signs in with an API key and reads the stats API. */
-export function createDashboardApp(options: DashboardOptions = {}): Hono {
+/**
+ * The analyst dashboard: a static page (bundled by the build) that signs in with an API key and reads the stats API.
+ * With `sharePage` (which opens and audits a shared link, or answers 404), the same page is also served at
+ * /share/<token>, where it runs read-only against /v1/shared/<token>/stats.
+ */
+export function createDashboardApp(options: DashboardOptions = {}, sharePage?: MiddlewareHandler): Hono {
   const dir = options.assetsDir ?? new URL('./static/', import.meta.url)
   // Read once on first use, so a back office built without the page still serves its APIs.
   const cache = new Map<string, Promise<Buffer>>()
@@ -48,16 +52,27 @@ export function createDashboardApp(options: DashboardOptions = {}): Hono {
   app.use('/dashboard', securityHeaders)
   app.get('/', (c) => c.redirect('/dashboard', 302))
   app.get('/dashboard/', (c) => c.redirect('/dashboard', 301))
-  for (const [path, asset] of Object.entries(ASSETS)) {
-    app.get(path, async (c) => {
-      const body = await load(asset.file).catch(() => undefined)
-      if (!body) return c.json({ error: 'not_built', message: 'the dashboard is not built: run npm run build' }, 503)
-      c.header('Content-Type', asset.type)
-      return c.body(new Uint8Array(body))
-    })
+  const serve = (asset: { file: string; type: string }) => async (c: Context) => {
+    const body = await load(asset.file).catch(() => undefined)
+    if (!body) return c.json({ error: 'not_built', message: 'the dashboard is not built: run npm run build' }, 503)
+    c.header('Content-Type', asset.type)
+    return c.body(new Uint8Array(body))
+  }
+  for (const [path, asset] of Object.entries(ASSETS)) app.get(path, serve(asset))
+  if (sharePage) {
+    // The address holds a secret: never stored by a cache (registered first, so it has the last word).
+    app.use('/share/:token', noStore)
+    app.use('/share/:token', securityHeaders)
+    const page = ASSETS['/dashboard']
+    if (page) app.get('/share/:token', sharePage, serve(page))
   }
   return app
 }
+
+const noStore = createMiddleware(async (c, next) => {
+  await next()
+  c.header('Cache-Control', 'no-store')
+})
 
 /** Every dashboard response: the strict CSP and the usual hardening headers. */
 const securityHeaders = createMiddleware(async (c, next) => {
