@@ -1,6 +1,18 @@
 import { demoTenants } from '@atspark/runtime'
 import type { TenantsConfigInput } from '@atspark/schemas'
-import { DEMO_DOCS_SITE, DEMO_ORG, docsOrigin } from './sites.js'
+import { DEMO_DOCS_SITE, DEMO_ORG, DEMO_SITE, docsOrigin } from './sites.js'
+
+/** The product's goals, on events and pages its demo traffic produces (docs/analysts.md's examples use them). */
+export const DEMO_SITE_GOALS = [
+  { name: 'Signup', event: 'signup' },
+  { name: 'Visit pricing', page: '/pricing' },
+]
+
+/** The docs site's goals: a snippet copied (a click's name), any SDK page read. */
+export const DOCS_SITE_GOALS = [
+  { name: 'Copy snippet', event: 'Copy snippet' },
+  { name: 'Read the SDK docs', page: '/sdk/**' },
+]
 
 export interface DemoTenantKeys {
   hmacSecret: string
@@ -27,8 +39,15 @@ export function demoOrgTenants(demoPort: number, keys: DemoTenantKeys): TenantsC
               ...(keys.adminKeyHash ? [{ id: 'demo-admin', hash: keys.adminKeyHash, role: 'admin' as const }] : []),
             ],
             sites: [
-              ...org.sites,
-              { id: DEMO_DOCS_SITE, write_key: 'pk_demo_docs', allowed_origins: [docsOrigin(demoPort)], consent_mode: 'opt-out' as const, policy_revision: '1' },
+              ...org.sites.map((site) => (site.id === DEMO_SITE ? { ...site, goals: DEMO_SITE_GOALS } : site)),
+              {
+                id: DEMO_DOCS_SITE,
+                write_key: 'pk_demo_docs',
+                allowed_origins: [docsOrigin(demoPort)],
+                consent_mode: 'opt-out' as const,
+                policy_revision: '1',
+                goals: DOCS_SITE_GOALS,
+              },
             ],
           },
     ),
