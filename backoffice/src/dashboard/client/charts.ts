@@ -1,6 +1,6 @@
 import uPlot from 'uplot'
 import { el } from './dom.js'
-import { formatCount, HIDDEN } from './format.js'
+import { formatCount, hiddenText } from './format.js'
 import type { Interval } from './range.js'
 
 /** Series colours, in the order series are given; app.css gives the legend swatches the same (.swatch-0, .swatch-1). */
@@ -19,6 +19,8 @@ export interface ChartData {
   hidden: boolean[]
   series: ChartSeries[]
   interval: Interval
+  /** The whole range's first and last instant (epoch ms): the axis spans it even where buckets have not begun. */
+  range?: [number, number]
 }
 
 export interface TimeChart {
@@ -50,7 +52,7 @@ export function timeChart(host: HTMLElement, legend: HTMLElement, data: ChartDat
     const idx = hovered ?? data.xs.length - 1
     if (data.xs[idx] === undefined) return
     data.series.forEach((s, i) => {
-      values[i]!.textContent = data.hidden[idx] ? HIDDEN : formatCount(s.values[idx] ?? 0)
+      values[i]!.textContent = data.hidden[idx] ? hiddenText() : formatCount(s.values[idx] ?? 0)
     })
     when.textContent = bucketLabel(data.xs[idx]!, data.interval)
     legend.setAttribute('data-t', new Date(data.xs[idx]!).toISOString())
@@ -77,7 +79,7 @@ export function timeChart(host: HTMLElement, legend: HTMLElement, data: ChartDat
     tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), 'Etc/UTC'),
     legend: { show: false },
     cursor: { y: false, drag: { x: false, y: false } },
-    scales: { x: { time: true }, y: { range: (_u, _min, max) => [0, niceMax(max)] } },
+    scales: { x: { time: true, ...(data.range ? { range: (): uPlot.Range.MinMax => [data.range![0] / 1000, data.range![1] / 1000] } : {}) }, y: { range: (_u, _min, max) => [0, niceMax(max)] } },
     axes: [
       { stroke: '#44506a', grid: { stroke: '#e4e8f0' }, ticks: { stroke: '#cdd3df' }, values: (_u, ticks, _axis, _space, incr) => ticks.map((t) => tickLabel(t, incr)) },
       { stroke: '#44506a', grid: { stroke: '#e4e8f0' }, ticks: { stroke: '#cdd3df' }, size: 48, values: (_u, ticks) => ticks.map((t) => (Number.isInteger(t) ? formatCount(t) : '')) },

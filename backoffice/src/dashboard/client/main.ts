@@ -1,43 +1,50 @@
-import type { AdoptionResponse, BreakdownResponse, SitesResponse, StatsDimension, TimeseriesResponse } from '@atspark/schemas'
-import { ApiError, type RangeParams, StatsClient } from './api.js'
+import type { AdoptionResponse, BreakdownResponse, SitesResponse, TimeseriesResponse } from '@atspark/schemas'
+import { ApiError, type Download, type Scope, STALE_KEY_MESSAGE, StatsClient, save } from './api.js'
+import { type Panel, PANELS, type Tab, renderBreakdown, renderPanelHead, tabQuery } from './breakdowns.js'
 import { bucketLabel, type TimeChart, timeChart } from './charts.js'
 import { byId, el } from './dom.js'
-import { type BreakdownLabels, renderBreakdown, renderConsent, renderTable, renderTiles } from './panels.js'
-import { bucketMs, bucketStarts, customRangeProblem, describeRange, type Interval, isoDay, PRESET_DAYS, type ResolvedRange, resolveRange } from './range.js'
+import { activeValue, filterLabel, formatFilters, withFilter, withoutFilter } from './filters.js'
+import { getK, setK, valueLabel } from './format.js'
+import { FUNNEL_MAX, renderCohorts, renderFunnel, renderFunnelOptions, renderFunnelSteps } from './funnel.js'
+import { renderInstall, renderIntegration } from './install.js'
+import { renderMetrics } from './metrics.js'
+import { renderConsent, renderTable, renderTiles } from './panels.js'
+import { Poller } from './poller.js'
+import { bucketMs, bucketStarts, customRangeProblem, describeRange, type Interval, isoDay, PRESET_DAYS, periodWords, type ResolvedRange, resolveRange } from './range.js'
+import { renderRealtime } from './realtime.js'
 import { forgetKey, storedKey, storeKey } from './session.js'
 import { formatViewState, parseViewState, type ViewState } from './view-state.js'
 
-interface BreakdownCard {
-  card: string
-  dimension: StatsDimension
-  type?: 'pageview'
-  labels: BreakdownLabels
+const FEATURE_LIMIT = 20
+const REALTIME_MS = 10_000
+const INTEGRATION_MS = 5_000
+
+/** "an hour", "a day", "a week": the article the noun takes. */
+const PERIOD: Readonly<Record<Interval, { noun: string; article: string }>> = {
+  hour: { noun: 'hour', article: 'an' },
+  day: { noun: 'day', article: 'a' },
+  week: { noun: 'week', article: 'a' },
 }
 
-/** The breakdown cards: pages and referrers count pageviews; the rest count every event of a visitor. */
-const BREAKDOWNS: readonly BreakdownCard[] = [
-  { card: 'pages', dimension: 'url_path', type: 'pageview', labels: { value: 'Page', events: 'Views' } },
-  { card: 'referrers', dimension: 'referrer_host', type: 'pageview', labels: { value: 'Referrer', events: 'Views' } },
-  { card: 'countries', dimension: 'country', labels: { value: 'Country', events: 'Events' } },
-  { card: 'browsers', dimension: 'browser', labels: { value: 'Browser', events: 'Events' } },
-  { card: 'devices', dimension: 'device_type', labels: { value: 'Device', events: 'Events' } },
-]
-const BREAKDOWN_LIMIT = 10
-const FEATURE_LIMIT = 20
-
-const PERIOD: Readonly<Record<Interval, string>> = { hour: 'hour', day: 'day', week: 'week' }
-
-type PageState = 'signed-out' | 'loading' | 'ready'
+type PageState = 'signed-out' | 'loading' | 'ready' | 'gone'
 
 class Dashboard {
   private client: StatsClient | undefined
   private sites: SitesResponse['sites'] = []
-  private view: ViewState = parseViewState(location.hash)
+  private view: ViewState = parseViewState(location.search)
   private range: ResolvedRange = resolveRange(this.view.range, Date.now())
   private loading: AbortController | undefined
   private adoptionLoading: AbortController | undefined
+  private funnelLoading: AbortController | undefined
   private charts = new Map<string, TimeChart>()
+  private tabs = new Map<string, Tab>()
   private pending = 0
+  private funnelSteps = ['', '']
+  private totalVisitors: number | null = null
+  private realtime = new Poller(REALTIME_MS, (signal) => this.pollRealtime(signal))
+  private integration = new Poller(INTEGRATION_MS, (signal) => this.pollIntegration(signal))
+  private realtimeSite: string | undefined
+  private installing: string | undefined
 
   start(): void {
     byId<HTMLFormElement>('signin-form').addEventListener('submit', (e) => {
@@ -45,17 +52,16 @@ class Dashboard {
       void this.signIn()
     })
     byId('sign-out').addEventListener('click', () => this.signOut())
-    byId<HTMLSelectElement>('site').addEventListener('change', (e) => this.update({ site: (e.target as HTMLSelectElement).value }))
+    byId<HTMLSelectElement>('site').addEventListener('change', (e) => this.navigate({ site: (e.target as HTMLSelectElement).value, filters: [] }))
     byId<HTMLSelectElement>('feature').addEventListener('change', (e) => {
       this.view = { ...this.view, feature: (e.target as HTMLSelectElement).value }
-      this.writeHash()
+      history.replaceState(null, '', formatViewState(this.view))
       void this.loadAdoption()
     })
     for (const button of document.querySelectorAll<HTMLButtonElement>('[data-days]')) {
       button.addEventListener('click', () => {
-        const days = Number(button.dataset.days)
-        const preset = PRESET_DAYS.find((d) => d === days)
-        if (preset) this.update({ range: { kind: 'preset', days: preset } })
+        const preset = PRESET_DAYS.find((d) => d === Number(button.dataset.days))
+        if (preset) this.navigate({ range: { kind: 'preset', days: preset } })
       })
     }
     byId<HTMLFormElement>('custom-range').addEventListener('submit', (e) => {
@@ -64,17 +70,39 @@ class Dashboard {
       const to = byId<HTMLInputElement>('to').value
       const problem = customRangeProblem(from, to)
       byId('range-error').textContent = problem ?? ''
-      if (!problem) this.update({ range: { kind: 'custom', from, to } })
+      if (!problem) this.navigate({ range: { kind: 'custom', from, to } })
     })
-    // A hand-edited fragment (or back/forward) shows what it names.
-    window.addEventListener('hashchange', () => {
+    byId('clear-filters').addEventListener('click', () => this.navigate({ filters: [] }))
+    byId('export-all').addEventListener('click', () => void this.download('export-all', (c, s) => c.exportZip(s)))
+    byId<HTMLFormElement>('funnel-form').addEventListener('submit', (e) => {
+      e.preventDefault()
+      this.readFunnelInputs()
+      void this.loadFunnel()
+    })
+    byId('funnel-add').addEventListener('click', () => {
+      this.readFunnelInputs()
+      if (this.funnelSteps.length < FUNNEL_MAX) this.setFunnelSteps([...this.funnelSteps, ''])
+      byId<HTMLInputElement>(`funnel-step-${this.funnelSteps.length - 1}`).focus()
+    })
+    this.setFunnelSteps(this.funnelSteps)
+    // Back, forward, or a hand-edited URL: show what the URL names.
+    window.addEventListener('popstate', () => {
       if (!this.client) return
-      this.view = parseViewState(location.hash)
+      this.view = parseViewState(location.search)
       void this.load()
     })
+    document.addEventListener('visibilitychange', () => {
+      if (document.hidden) this.realtime.stop()
+      else if (this.client && this.realtimeSite) this.realtime.start()
+    })
 
+    const shared = /^\/share\/([^/?#]+)$/.exec(location.pathname)
+    if (shared) {
+      void this.enter(new StatsClient({ kind: 'shared', token: decodeURIComponent(shared[1]!) }))
+      return
+    }
     const key = storedKey()
-    if (key) void this.enter(new StatsClient(key))
+    if (key) void this.enter(new StatsClient({ kind: 'key', key }), undefined, true)
     else this.showSignIn()
   }
 
@@ -90,7 +118,7 @@ class Dashboard {
     }
     button.disabled = true
     try {
-      const client = new StatsClient(key)
+      const client = new StatsClient({ kind: 'key', key })
       const sites = await client.sites()
       storeKey(key)
       input.value = ''
@@ -103,15 +131,16 @@ class Dashboard {
     }
   }
 
-  /** Shows the dashboard for a key: its org's sites, then the data. */
-  private async enter(client: StatsClient, known?: SitesResponse): Promise<void> {
+  /** Shows the dashboard for a key or a shared link: its sites, then the data. */
+  private async enter(client: StatsClient, known?: SitesResponse, stored = false): Promise<void> {
     let sites: SitesResponse
     try {
       sites = known ?? (await client.sites())
     } catch (err) {
+      if (client.shared) return this.showGone(err)
       // Only a refused key is forgotten; an unreachable back office keeps it for the next try.
       if (err instanceof ApiError && !err.signsOut) this.showSignIn(err.message)
-      else this.signOut(err instanceof ApiError ? err.message : 'Signing in failed.')
+      else this.signOut(err instanceof ApiError ? (stored && err.status === 401 ? STALE_KEY_MESSAGE : err.message) : 'Signing in failed.')
       return
     }
     if (sites.sites.length === 0) {
@@ -120,13 +149,21 @@ class Dashboard {
     }
     this.client = client
     this.sites = sites.sites
-    byId('org').textContent = `org ${sites.org_id}`
     const select = byId<HTMLSelectElement>('site')
-    select.replaceChildren(...sites.sites.map((s) => el('option', { value: s.id }, `${s.id} (${s.consent_mode})`)))
+    select.replaceChildren(...sites.sites.map((s) => el('option', { value: s.id }, client.shared ? s.id : `${s.id} (${s.consent_mode})`)))
     byId('signin').hidden = true
     byId('dashboard').hidden = false
-    byId('org').hidden = false
-    byId('sign-out').hidden = false
+    if (client.shared) {
+      document.body.classList.add('shared')
+      select.disabled = sites.sites.length === 1
+      const banner = byId('shared-banner')
+      banner.textContent = `Shared view of ${sites.sites[0]!.id}: read-only, aggregates only (every number from at least k visitors). No sign-in needed; the link stops working when it expires or is revoked.`
+      banner.hidden = false
+    } else {
+      byId('org').textContent = `org ${sites.org_id}`
+      byId('org').hidden = false
+      byId('sign-out').hidden = false
+    }
     await this.load()
   }
 
@@ -140,72 +177,253 @@ class Dashboard {
     byId<HTMLInputElement>('api-key').focus()
   }
 
+  /** A shared link that does not (or no longer) work: say so, show nothing else. */
+  private showGone(err: unknown): void {
+    this.stopAll()
+    this.client = undefined
+    byId('dashboard').hidden = true
+    byId('shared-banner').hidden = true
+    byId('gone').hidden = false
+    if (err instanceof ApiError && err.status !== 404) byId('gone-message').textContent = err.message
+    this.setState('gone')
+  }
+
+  private stopAll(): void {
+    this.loading?.abort()
+    this.adoptionLoading?.abort()
+    this.funnelLoading?.abort()
+    this.realtime.stop()
+    this.integration.stop()
+    this.realtimeSite = undefined
+    this.installing = undefined
+  }
+
   /** Forgets the key and every number shown. */
   private signOut(message = ''): void {
     forgetKey()
     this.client = undefined
-    this.loading?.abort()
-    this.adoptionLoading?.abort()
+    this.stopAll()
     for (const chart of this.charts.values()) chart.destroy()
     this.charts.clear()
-    for (const body of document.querySelectorAll('#dashboard .card-body')) body.replaceChildren()
+    for (const body of document.querySelectorAll('#dashboard .card-body, #metrics, #install')) body.replaceChildren()
+    byId('install').hidden = true
     this.showSignIn(message)
   }
 
-  private update(change: Partial<ViewState>): void {
+  /** A change the visitor made: a new history entry, so back and forward step through views. */
+  private navigate(change: Partial<ViewState>): void {
     this.view = { ...this.view, ...change }
+    history.pushState(null, '', formatViewState(this.view))
     void this.load()
   }
 
-  private writeHash(): void {
-    history.replaceState(null, '', formatViewState(this.view))
+  private scope(): Scope {
+    return { site: this.view.site!, from: this.range.from, to: this.range.to, filters: formatFilters(this.view.filters) }
   }
 
-  /** Every card for the current site and range; a newer load cancels this one. */
+  /** Every card for the current site, range and filters, requested at once and drawn as each answers; a newer load cancels this one. */
   private async load(): Promise<void> {
     const client = this.client
     if (!client) return
     const site = this.sites.find((s) => s.id === this.view.site)?.id ?? this.sites[0]!.id
     this.view = { ...this.view, site }
-    this.writeHash()
+    history.replaceState(null, '', formatViewState(this.view))
     this.range = resolveRange(this.view.range, Date.now())
     this.showControls()
+    this.showFilters()
     this.loading?.abort()
     const abort = new AbortController()
     this.loading = abort
-    const params: RangeParams = { site, from: this.range.from, to: this.range.to }
-    const range = this.range
     const { signal } = abort
+    const scope = this.scope()
+    const range = this.range
+    const goalFilter = this.view.filters.find((f) => f.dimension === 'goal' && f.op === '==' && f.values.length === 1)?.values[0]
+    if (this.realtimeSite !== site) {
+      this.realtimeSite = site
+      this.realtime.start()
+    }
 
+    const aggregate = client.aggregate(scope, goalFilter, signal)
     await this.track(
       Promise.allSettled([
-        this.guard('traffic', signal, client.timeseries(params, range.interval, signal), (body) => this.renderTraffic(body, range)),
-        ...BREAKDOWNS.map((b) =>
-          this.guard(b.card, signal, client.breakdown(params, b.dimension, b.type, BREAKDOWN_LIMIT, signal), (body) => renderBreakdown(this.body(b.card), body, b.labels)),
-        ),
-        this.guard('consent', signal, client.consent(params, signal), (body) => renderConsent(this.body('consent'), body)),
-        this.guard('adoption', signal, client.breakdown(params, 'name', 'feature', FEATURE_LIMIT, signal), async (body) => {
-          this.showFeatures(body)
+        this.guard('metrics', signal, aggregate, (body) => {
+          setK(body.k)
+          this.totalVisitors = body.metrics.visitors?.value ?? null
+          renderMetrics(byId('metrics'), body, periodWords(range))
+          byId('k-help-text').textContent = `A number seen by fewer than k = ${body.k} distinct visitors is never shown: it reads “< ${body.k}”, never 0, and values only such visitors have are counted in “Other”. This holds under every filter: a filter that would single out fewer than ${body.k} visitors hides the answer.`
+          this.showInstall(site, body.hidden || body.metrics.visitors?.value === 0)
+        }),
+        this.guard('traffic', signal, client.timeseries(scope, range.interval, signal), (body) => this.renderTraffic(body, range)),
+        ...PANELS.map((panel) => this.loadPanel(panel, signal, aggregate)),
+        this.guard('consent', signal, client.consent(scope, signal), (body) => {
+          renderConsent(this.body('consent'), body)
+          if (scope.filters) this.body('consent').prepend(el('p', { class: 'card-note' }, 'Consent receipts carry no page, source or device: this card is not filtered.'))
+        }),
+        this.guard('adoption', signal, client.breakdown(scope, { dimension: 'name', type: 'feature', limit: FEATURE_LIMIT }, signal), async (body) => {
+          this.showFeatures(body as unknown as BreakdownResponse)
           await this.loadAdoption()
         }),
+        this.loadFunnelOptions(client, scope, signal),
+        this.funnelSteps.filter(Boolean).length >= 2 ? this.loadFunnel() : Promise.resolve(),
       ]),
     )
+  }
+
+  private currentTab(panel: Panel): Tab {
+    return this.tabs.get(panel.id) ?? panel.tabs[0]!
+  }
+
+  private async loadPanel(panel: Panel, signal: AbortSignal, aggregate?: Promise<unknown>): Promise<void> {
+    const client = this.client
+    if (!client) return
+    const tab = this.currentTab(panel)
+    const section = byId(`card-${panel.id}`)
+    renderPanelHead(section, panel, tab, {
+      selectTab: (p, t) => {
+        this.tabs.set(p.id, t)
+        void this.track(this.loadPanel(p, this.loading?.signal ?? new AbortController().signal))
+      },
+      download: (_p, t) => void this.download(`csv-${t.id}`, (c, s) => c.breakdownCsv(s, tabQuery(t))),
+    })
+    const request = client.breakdown(this.scope(), tabQuery(tab), signal)
+    await this.guard(panel.id, signal, request, async (body) => {
+      // Goals' conversion rate is over every visitor under the same filters: wait for the headline number.
+      if (tab.dimension === 'goal') await aggregate?.catch(() => undefined)
+      if (this.currentTab(panel) !== tab) return
+      section.dataset.tab = tab.id
+      renderBreakdown(this.body(panel.id), body, tab, {
+        active: activeValue(this.view.filters, tab.dimension),
+        totalVisitors: this.totalVisitors,
+        filter: (dimension, value) => this.toggleFilter(dimension, value),
+      })
+    })
+  }
+
+  /** A row click filters everything by it; clicking the row it filters by removes that filter. */
+  private toggleFilter(dimension: string, value: string): void {
+    const index = this.view.filters.findIndex((f) => f.dimension === dimension && f.op === '==' && f.values.length === 1 && f.values[0] === value)
+    this.navigate({ filters: index >= 0 ? withoutFilter(this.view.filters, index) : withFilter(this.view.filters, dimension, value) })
+  }
+
+  private showFilters(): void {
+    const filters = this.view.filters
+    byId('filters').hidden = filters.length === 0
+    byId('filter-chips').replaceChildren(
+      ...filters.map((f, i) => {
+        const words = filterLabel(f, valueLabel)
+        const remove = el('button', { type: 'button', class: 'chip-remove', 'aria-label': `Remove filter: ${words}` }, '×')
+        remove.addEventListener('click', () => this.navigate({ filters: withoutFilter(this.view.filters, i) }))
+        return el('li', { class: 'chip', 'data-filter': formatFilters([f]) }, el('span', { class: 'chip-text' }, words), remove)
+      }),
+    )
+  }
+
+  private async download(what: string, fetcher: (client: StatsClient, scope: Scope) => Promise<Download>): Promise<void> {
+    const client = this.client
+    if (!client) return
+    const status = byId('status')
+    try {
+      save(await fetcher(client, this.scope()))
+      status.textContent = 'Download ready.'
+    } catch (err) {
+      if (err instanceof ApiError && err.signsOut && !client.shared) return this.signOut(err.status === 401 ? STALE_KEY_MESSAGE : err.message)
+      status.textContent = `The ${what === 'export-all' ? 'export' : 'CSV'} failed: ${err instanceof Error ? err.message : String(err)}`
+    }
+  }
+
+  private async pollRealtime(signal: AbortSignal): Promise<void> {
+    const client = this.client
+    const site = this.realtimeSite
+    if (!client || !site) return
+    await this.guard('realtime', signal, client.realtime(site, signal), (body) => {
+      if (site === this.realtimeSite) renderRealtime(this.body('realtime'), body)
+    })
+  }
+
+  /** A site with fewer than k visitors in the range shows how to install and what is arriving now, instead of flat zeros. */
+  private showInstall(site: string, empty: boolean): void {
+    const card = byId('install')
+    if (!empty || this.client?.shared) {
+      card.hidden = true
+      this.integration.stop()
+      this.installing = undefined
+      return
+    }
+    card.hidden = false
+    if (this.installing === site) return
+    this.installing = site
+    renderInstall(card, site)
+    this.integration.start()
+  }
+
+  private async pollIntegration(signal: AbortSignal): Promise<void> {
+    const client = this.client
+    const site = this.installing
+    if (!client || !site) return
+    try {
+      const body = await client.integration(site, signal)
+      if (site === this.installing) renderIntegration(byId('integration-body'), body, getK())
+    } catch (err) {
+      if (signal.aborted) return
+      if (err instanceof ApiError && err.signsOut && !client.shared) return this.signOut(err.status === 401 ? STALE_KEY_MESSAGE : err.message)
+      byId('integration-body').replaceChildren(el('p', { class: 'card-error', role: 'alert' }, err instanceof Error ? err.message : String(err)))
+    }
   }
 
   private async loadAdoption(): Promise<void> {
     const client = this.client
     const feature = this.view.feature
-    const site = this.view.site
     this.adoptionLoading?.abort()
-    if (!client || !site || !feature) return
+    if (!client || !this.view.site || !feature) return
     const abort = new AbortController()
     this.adoptionLoading = abort
     const range = this.range
+    const scope = this.scope()
     await this.track(
-      this.guard('adoption', abort.signal, client.adoption({ site, from: range.from, to: range.to }, feature, range.interval, abort.signal), (body) =>
-        this.renderAdoption(body, range),
-      ),
+      Promise.allSettled([
+        this.guard('adoption', abort.signal, client.adoption(scope, feature, range.interval, abort.signal), (body) => this.renderAdoption(body, range)),
+        this.guard('cohorts', abort.signal, client.cohorts(scope, feature, abort.signal), (body) => renderCohorts(this.body('cohorts'), body)),
+      ]),
     )
+  }
+
+  private setFunnelSteps(steps: string[]): void {
+    this.funnelSteps = steps
+    renderFunnelSteps(byId('funnel-steps'), steps, (next) => this.setFunnelSteps(next))
+    byId<HTMLButtonElement>('funnel-add').disabled = steps.length >= FUNNEL_MAX
+  }
+
+  private readFunnelInputs(): void {
+    this.funnelSteps = this.funnelSteps.map((_, i) => byId<HTMLInputElement>(`funnel-step-${i}`).value.trim())
+  }
+
+  /** Suggestions for the funnel's steps: the top pages and event names under the same scope. */
+  private async loadFunnelOptions(client: StatsClient, scope: Scope, signal: AbortSignal): Promise<void> {
+    const [pages, events] = await Promise.allSettled([
+      client.breakdown(scope, { dimension: 'url_path', type: 'pageview', limit: 20 }, signal),
+      client.breakdown(scope, { dimension: 'name', limit: 20 }, signal),
+    ])
+    if (signal.aborted) return
+    const values = (r: PromiseSettledResult<{ rows: { value: string }[] }>) => (r.status === 'fulfilled' ? r.value.rows.map((row) => row.value).filter(Boolean) : [])
+    renderFunnelOptions(byId<HTMLDataListElement>('funnel-options'), values(pages), values(events))
+    if (this.funnelSteps.every((s) => !s)) {
+      const suggested = values(pages).slice(0, 2).map((p) => `pageview:${p}`)
+      if (suggested.length === 2) this.setFunnelSteps(suggested)
+    }
+  }
+
+  private async loadFunnel(): Promise<void> {
+    const client = this.client
+    if (!client) return
+    const steps = this.funnelSteps.filter(Boolean)
+    if (steps.length < 2) {
+      this.body('funnel').replaceChildren(el('p', { class: 'card-error', role: 'alert' }, 'Give at least two steps.'))
+      return
+    }
+    this.funnelLoading?.abort()
+    const abort = new AbortController()
+    this.funnelLoading = abort
+    await this.track(this.guard('funnel', abort.signal, client.funnel(this.scope(), steps, abort.signal), (body) => renderFunnel(this.body('funnel'), body)))
   }
 
   /** Counts loads in flight, so the page can say (and tests can see) when every card is current. */
@@ -225,7 +443,7 @@ class Dashboard {
 
   /** Renders one card from one request; its failure shows in that card, and a refused key signs out. */
   private async guard<T>(card: string, signal: AbortSignal, request: Promise<T>, render: (body: T) => void | Promise<void>): Promise<void> {
-    const section = byId(`card-${card}`)
+    const section = card === 'metrics' ? byId('metrics') : byId(`card-${card}`)
     section.setAttribute('aria-busy', 'true')
     try {
       const body = await request
@@ -234,11 +452,14 @@ class Dashboard {
       await render(body)
     } catch (err) {
       if (signal.aborted || (err as Error).name === 'AbortError') return
-      if (err instanceof ApiError && err.signsOut) {
-        this.signOut(err.message)
+      const client = this.client
+      if (err instanceof ApiError && client?.shared && err.status === 404) return this.showGone(err)
+      if (err instanceof ApiError && err.signsOut && !client?.shared) {
+        this.signOut(err.status === 401 ? STALE_KEY_MESSAGE : err.message)
         return
       }
-      this.body(card).replaceChildren(el('p', { class: 'card-error', role: 'alert' }, err instanceof Error ? err.message : String(err)))
+      const host = card === 'metrics' ? section : this.body(card)
+      host.replaceChildren(el('p', { class: 'card-error', role: 'alert' }, err instanceof Error ? err.message : String(err)))
     } finally {
       if (!signal.aborted) section.removeAttribute('aria-busy')
     }
@@ -268,26 +489,22 @@ class Dashboard {
     to.value = this.range.last
     from.max = today
     to.max = today
-    byId('range-label').textContent = `${describeRange(this.range)}, by ${PERIOD[this.range.interval]}`
+    byId('range-label').textContent = `${describeRange(this.range)}, by ${PERIOD[this.range.interval].noun}`
     byId('range-error').textContent = ''
   }
 
-  private renderTraffic(body: TimeseriesResponse, range: ResolvedRange): void {
+  private renderTraffic(body: TimeseriesResponse & { until?: string }, range: ResolvedRange): void {
     type Bucket = TimeseriesResponse['buckets'][number]
-    const slots = alignBuckets(range, body.buckets)
+    const slots = alignBuckets(range, body.buckets, body.until ? bucketMs(body.until) : Date.now())
     const shown = slots.filter((s) => !s.hidden)
-    const sum = (pick: (b: Bucket) => number | null) => shown.reduce((n, s) => n + (count(s, pick) ?? 0), 0)
-    const period = PERIOD[range.interval]
-    this.chartCard('traffic', `Visitors and pageviews per ${period}`)
+    const { noun, article } = PERIOD[range.interval]
+    this.chartCard('traffic', `Visitors and pageviews per ${noun}`)
     const hidden = slots.length - shown.length
-    // With every period that had events hidden, a total would read as a true zero.
+    // With every period that had events hidden, a busiest period would read as a true zero.
     const total = (value: number) => (hidden > 0 && !shown.some((s) => s.bucket) ? null : value)
-    const partial = hidden > 0 ? `not counting hidden ${period}s` : undefined
     renderTiles(byId('traffic-tiles'), [
-      { label: 'Pageviews', value: total(sum((b) => b.pageviews)), note: partial },
-      { label: 'Sessions', value: total(sum((b) => b.sessions)), note: partial },
-      { label: `Most visitors in a ${period}`, value: total(Math.max(0, ...shown.map((s) => count(s, (b) => b.visitors) ?? 0))) },
-      { label: `Hidden ${period}s`, value: hidden, note: `fewer than k = ${body.k} visitors` },
+      { label: `Most visitors in ${article} ${noun}`, value: total(Math.max(0, ...shown.map((s) => count(s, (b: Bucket) => b.visitors) ?? 0))) },
+      { label: `Hidden ${noun}s`, value: hidden, note: `fewer than k = ${body.k} visitors` },
     ])
     this.drawChart('traffic', {
       xs: slots.map((s) => s.ms),
@@ -297,18 +514,19 @@ class Dashboard {
         { label: 'Pageviews', values: slots.map((s) => count(s, (b) => b.pageviews)) },
       ],
       interval: range.interval,
+      range: [bucketMs(range.from), bucketMs(range.to) - 1],
     })
     renderTable(
       byId('traffic-table'),
-      `Visitors, pageviews and sessions per ${period} (UTC)`,
-      [capitalize(period), 'Visitors', 'Pageviews', 'Sessions'],
+      `Visitors, pageviews and visits per ${noun} (UTC)`,
+      [capitalize(noun), 'Visitors', 'Pageviews', 'Visits'],
       slots.map((s) => ({
         key: s.t,
         hidden: s.hidden,
         cells: [bucketLabel(s.ms, range.interval), count(s, (b) => b.visitors), count(s, (b) => b.pageviews), count(s, (b) => b.sessions)],
       })),
     )
-    byId('k-note').textContent = `Counts seen by fewer than k = ${body.k} distinct visitors are shown as “hidden”, never as zero, and values they alone have are only counted in “Other”.`
+    byId('k-note').textContent = `Counts seen by fewer than k = ${body.k} distinct visitors read “< ${body.k}”, never zero, and values they alone have are only counted in “Other”. Periods that have not begun are not drawn.`
   }
 
   private showFeatures(body: BreakdownResponse): void {
@@ -318,41 +536,44 @@ class Dashboard {
     select.disabled = features.length === 0
     const feature = features.includes(this.view.feature ?? '') ? this.view.feature : features[0]
     this.view = { ...this.view, ...(feature ? { feature } : { feature: undefined }) }
-    this.writeHash()
+    history.replaceState(null, '', formatViewState(this.view))
     if (feature) select.value = feature
     else {
+      this.adoptionLoading?.abort()
       this.charts.get('adoption')?.destroy()
       this.charts.delete('adoption')
       this.body('adoption').replaceChildren(el('p', { class: 'empty' }, 'No feature used by at least k visitors in this range.'))
+      this.body('cohorts').replaceChildren(el('p', { class: 'empty' }, 'No feature to follow: cohorts need a feature used by at least k visitors.'))
     }
   }
 
   private renderAdoption(body: AdoptionResponse, range: ResolvedRange): void {
-    const slots = alignBuckets(range, body.buckets)
+    const slots = alignBuckets(range, body.buckets, Date.now())
     const shown = slots.filter((s) => !s.hidden)
-    const period = PERIOD[range.interval]
-    this.chartCard('adoption', `Accounts using ${body.feature} per ${period}`)
+    const { noun, article } = PERIOD[range.interval]
+    this.chartCard('adoption', `Accounts using ${body.feature} per ${noun}`)
     const hidden = slots.length - shown.length
     const total = (value: number) => (hidden > 0 && !shown.some((s) => s.bucket) ? null : value)
     renderTiles(byId('adoption-tiles'), [
-      { label: `Most accounts in a ${period}`, value: total(Math.max(0, ...shown.map((s) => count(s, (b) => b.accounts) ?? 0))) },
+      { label: `Most accounts in ${article} ${noun}`, value: total(Math.max(0, ...shown.map((s) => count(s, (b) => b.accounts) ?? 0))) },
       {
         label: 'Feature events',
         value: total(shown.reduce((n, s) => n + (count(s, (b) => b.events) ?? 0), 0)),
-        note: hidden > 0 ? `not counting hidden ${period}s` : undefined,
+        note: hidden > 0 ? `not counting hidden ${noun}s` : undefined,
       },
-      { label: `Hidden ${period}s`, value: hidden, note: `fewer than k = ${body.k} accounts or visitors` },
+      { label: `Hidden ${noun}s`, value: hidden, note: `fewer than k = ${body.k} accounts or visitors` },
     ])
     this.drawChart('adoption', {
       xs: slots.map((s) => s.ms),
       hidden: slots.map((s) => s.hidden),
       series: [{ label: 'Accounts', values: slots.map((s) => count(s, (b) => b.accounts)) }],
       interval: range.interval,
+      range: [bucketMs(range.from), bucketMs(range.to) - 1],
     })
     renderTable(
       byId('adoption-table'),
-      `Accounts using ${body.feature} per ${period} (UTC)`,
-      [capitalize(period), 'Accounts', 'Visitors', 'Events'],
+      `Accounts using ${body.feature} per ${noun} (UTC)`,
+      [capitalize(noun), 'Accounts', 'Visitors', 'Events'],
       slots.map((s) => ({
         key: s.t,
         hidden: s.hidden,
@@ -385,14 +606,14 @@ interface Slot<B> {
   t: string
   ms: number
   hidden: boolean
-  /** The API's bucket; absent for a period without any event, which counts as zero. */
+  /** The API's bucket; absent for a past period without any event, which counts as zero. */
   bucket: B | undefined
 }
 
-/** Every bucket of the range in order: the API's, and the periods it left out because nothing happened. */
-function alignBuckets<B extends { t: string; hidden: boolean }>(range: ResolvedRange, buckets: readonly B[]): Slot<B>[] {
+/** Every bucket of the range that has begun by `until`: the API's, and the periods it left out because nothing happened. */
+function alignBuckets<B extends { t: string; hidden: boolean }>(range: ResolvedRange, buckets: readonly B[], until: number): Slot<B>[] {
   const byMs = new Map(buckets.map((b) => [bucketMs(b.t), b]))
-  const all = [...new Set([...bucketStarts(range), ...byMs.keys()])].sort((a, b) => a - b)
+  const all = [...new Set([...bucketStarts(range, until), ...byMs.keys()])].sort((a, b) => a - b)
   return all.map((ms) => {
     const bucket = byMs.get(ms)
     const t = bucket?.t ?? (range.interval === 'hour' ? new Date(ms).toISOString().slice(0, 19) : isoDay(ms))
@@ -406,5 +627,6 @@ function count<B>(slot: Slot<B>, pick: (b: B) => number | null): number | null {
 }
 
 const capitalize = (s: string) => s.charAt(0).toUpperCase() + s.slice(1)
+
 
 new Dashboard().start()

@@ -1,6 +1,6 @@
-import type { BreakdownResponse, ConsentResponse } from '@atspark/schemas'
+import type { ConsentResponse } from '@atspark/schemas'
 import { el } from './dom.js'
-import { formatCount, formatRate, valueLabel } from './format.js'
+import { formatCount, formatRate, valueNode } from './format.js'
 
 export interface Tile {
   label: string
@@ -8,7 +8,7 @@ export interface Tile {
   note?: string
 }
 
-/** Headline numbers above a chart; a hidden one reads "hidden". */
+/** Numbers above a chart; a hidden one reads "< k". */
 export function renderTiles(host: HTMLElement, tiles: Tile[]): void {
   host.replaceChildren(
     ...tiles.map((t) =>
@@ -16,7 +16,7 @@ export function renderTiles(host: HTMLElement, tiles: Tile[]): void {
         'div',
         { class: t.value === null ? 'tile is-hidden' : 'tile', 'data-tile': t.label },
         el('span', { class: 'tile-label' }, t.label),
-        el('output', { class: 'tile-value' }, formatCount(t.value)),
+        el('output', { class: 'tile-value' }, valueNode(formatCount(t.value), t.value === null)),
         t.note ? el('span', { class: 'tile-note' }, t.note) : undefined,
       ),
     ),
@@ -38,49 +38,11 @@ export function renderTable(host: HTMLElement, caption: string, head: string[], 
           'tr',
           { 'data-key': r.key, class: r.hidden ? 'is-hidden' : undefined },
           ...r.cells.map((c, i) =>
-            i === 0 ? el('th', { scope: 'row' }, String(c)) : el('td', { class: 'num' }, typeof c === 'number' || c === null ? formatCount(c) : c),
+            i === 0 ? el('th', { scope: 'row' }, String(c)) : el('td', { class: 'num' }, typeof c === 'number' || c === null ? valueNode(formatCount(c), c === null) : c),
           ),
         ),
       ),
     ),
-  )
-  host.replaceChildren(table)
-}
-
-export interface BreakdownLabels {
-  /** The column of values, e.g. "Page". */
-  value: string
-  /** What `events` counts here, e.g. "Pageviews". */
-  events: string
-}
-
-/** Top values with bars scaled to the busiest, then "other"; values under k are never named, so they only count in "other". */
-export function renderBreakdown(host: HTMLElement, body: BreakdownResponse, labels: BreakdownLabels): void {
-  if (body.rows.length === 0 && body.other === null) {
-    host.replaceChildren(el('p', { class: 'empty' }, 'No data in this range.'))
-    return
-  }
-  const max = Math.max(1, ...body.rows.map((r) => r.visitors), body.other?.visitors ?? 0)
-  const bar = (visitors: number) => {
-    const span = el('span', { class: 'bar', 'aria-hidden': 'true' })
-    // CSSOM, not a style attribute: the page's CSP allows no inline styles.
-    span.style.width = `${((visitors / max) * 100).toFixed(1)}%`
-    return span
-  }
-  const row = (key: string, label: string, visitors: number, events: number, extraClass?: string) =>
-    el(
-      'tr',
-      { 'data-value': key, class: extraClass },
-      el('th', { scope: 'row', class: 'label' }, bar(visitors), el('span', { class: 'label-text', title: label }, label)),
-      el('td', { class: 'num' }, formatCount(visitors)),
-      el('td', { class: 'num secondary' }, formatCount(events)),
-    )
-  const table = el(
-    'table',
-    { class: 'breakdown' },
-    el('thead', {}, el('tr', {}, el('th', { scope: 'col' }, labels.value), el('th', { scope: 'col', class: 'num' }, 'Visitors'), el('th', { scope: 'col', class: 'num secondary' }, labels.events))),
-    el('tbody', {}, ...body.rows.map((r) => row(r.value, valueLabel(body.dimension, r.value), r.visitors, r.events))),
-    body.other ? el('tfoot', {}, row('(other)', 'Other', body.other.visitors, body.other.events, 'other')) : undefined,
   )
   host.replaceChildren(table)
 }
@@ -109,9 +71,9 @@ export function renderConsent(host: HTMLElement, body: ConsentResponse): void {
     el(
       'div',
       { class: 'tiles' },
-      el('div', { class: body.grant_rate === null ? 'tile is-hidden' : 'tile', 'data-tile': 'Grant rate' }, el('span', { class: 'tile-label' }, 'Grant rate'), el('output', { class: 'tile-value' }, formatRate(body.grant_rate))),
-      el('div', { class: body.grants === null ? 'tile is-hidden' : 'tile', 'data-tile': 'Grants' }, el('span', { class: 'tile-label' }, 'Grants'), el('output', { class: 'tile-value' }, formatCount(body.grants))),
-      el('div', { class: body.refusals === null ? 'tile is-hidden' : 'tile', 'data-tile': 'Refusals' }, el('span', { class: 'tile-label' }, 'Refusals'), el('output', { class: 'tile-value' }, formatCount(body.refusals))),
+      el('div', { class: body.grant_rate === null ? 'tile is-hidden' : 'tile', 'data-tile': 'Grant rate' }, el('span', { class: 'tile-label' }, 'Grant rate'), el('output', { class: 'tile-value' }, valueNode(formatRate(body.grant_rate), body.grant_rate === null))),
+      el('div', { class: body.grants === null ? 'tile is-hidden' : 'tile', 'data-tile': 'Grants' }, el('span', { class: 'tile-label' }, 'Grants'), el('output', { class: 'tile-value' }, valueNode(formatCount(body.grants), body.grants === null))),
+      el('div', { class: body.refusals === null ? 'tile is-hidden' : 'tile', 'data-tile': 'Refusals' }, el('span', { class: 'tile-label' }, 'Refusals'), el('output', { class: 'tile-value' }, valueNode(formatCount(body.refusals), body.refusals === null))),
     ),
     split,
     el(
@@ -127,8 +89,8 @@ export function renderConsent(host: HTMLElement, body: ConsentResponse): void {
             'tr',
             { 'data-value': s.source },
             el('th', { scope: 'row' }, SOURCE_LABELS[s.source] ?? s.source),
-            el('td', { class: s.grants === null ? 'num is-hidden' : 'num' }, formatCount(s.grants)),
-            el('td', { class: s.refusals === null ? 'num is-hidden' : 'num' }, formatCount(s.refusals)),
+            el('td', { class: s.grants === null ? 'num is-hidden' : 'num' }, valueNode(formatCount(s.grants), s.grants === null)),
+            el('td', { class: s.refusals === null ? 'num is-hidden' : 'num' }, valueNode(formatCount(s.refusals), s.refusals === null)),
           ),
         ),
       ),

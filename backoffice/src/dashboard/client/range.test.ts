@@ -58,3 +58,13 @@ describe('buckets', () => {
     expect(describeRange(resolveRange({ kind: 'custom', from: '2025-12-20', to: '2026-01-05' }, NOW))).toBe('20 Dec 2025 – 5 Jan 2026 (UTC)')
   })
 })
+
+describe('buckets that have not begun', () => {
+  it('are left out: today by the hour stops at the current hour, the last 7 days at today', () => {
+    const hours = bucketStarts(resolveRange({ kind: 'custom', from: '2026-11-28', to: '2026-11-28' }, NOW), NOW)
+    expect(hours.at(-1)).toBe(Date.UTC(2026, 10, 28, 15))
+    expect(hours).toHaveLength(16)
+    expect(bucketStarts(resolveRange({ kind: 'preset', days: 7 }, NOW), NOW)).toHaveLength(7)
+    expect(bucketStarts(resolveRange({ kind: 'custom', from: '2026-11-20', to: '2026-12-05' }, NOW), NOW).at(-1)).toBe(Date.UTC(2026, 10, 28))
+  })
+})

@@ -65,12 +65,13 @@ export function bucketMs(t: string): number {
 }
 
 /**
- * Every bucket start of the range, so a period without any event is drawn as a true zero; the API
- * leaves such buckets out (and marks hidden ones, which stay gaps). Weeks start on Monday.
+ * Every bucket start of the range that has begun by `until`, so a past period without any event is
+ * drawn as a true zero and a future one not at all; the API leaves empty buckets out (and marks hidden
+ * ones, which stay gaps). Weeks start on Monday.
  */
-export function bucketStarts(range: ResolvedRange): number[] {
+export function bucketStarts(range: ResolvedRange, until = Number.POSITIVE_INFINITY): number[] {
   const start = dayMs(range.from)
-  const end = dayMs(range.to)
+  const end = Math.min(dayMs(range.to), until + 1)
   const starts: number[] = []
   if (range.interval === 'hour') {
     for (let t = start; t < end; t += HOUR_MS) starts.push(t)
@@ -83,6 +84,11 @@ export function bucketStarts(range: ResolvedRange): number[] {
   const sinceMonday = (new Date(start).getUTCDay() + 6) % 7
   for (let t = start - sinceMonday * DAY_MS; t < end; t += 7 * DAY_MS) starts.push(t)
   return starts
+}
+
+/** "day", "7 days": the previous period the comparison is against, as words. */
+export function periodWords(range: ResolvedRange): string {
+  return range.days === 1 ? 'day' : `${range.days} days`
 }
 
 /** A range as the picker's label, e.g. "1 – 30 Nov 2026 (UTC)". */
