@@ -4,6 +4,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
+import dashboardRender from './benchmarks/dashboard-render.mjs'
 import e2eEmbedded from './benchmarks/e2e-embedded.mjs'
 import e2eKafka from './benchmarks/e2e-kafka.mjs'
 import freshness from './benchmarks/freshness.mjs'
@@ -19,7 +20,8 @@ import { summaryTable, writeLatest } from './lib/report.mjs'
 
 /** In run order: ceilings measured by an earlier benchmark are reused by later ones in the same run. */
 const BENCHMARKS = [sdkSize, sdkMainThread, ingestSingle, ingestBatch, processor, e2eEmbedded, e2eKafka, freshness, memory]
-const EXTRA = [profile]
+// Run only when named: profile is a diagnosis; dashboard-render needs the stats benchmark's generated warehouse.
+const EXTRA = [profile, dashboardRender]
 const byName = new Map([...BENCHMARKS, ...EXTRA].map((b) => [b.name, b]))
 
 const args = process.argv.slice(2).filter((a) => a !== '--')
@@ -73,7 +75,7 @@ try {
     // The machine's 1-minute load average when the benchmark ended: how noisy its figures may be.
     sections.push({ name: b.name, seconds, load: loadavg()[0].toFixed(1), ...section })
     console.log(`\n## ${b.name} (${seconds} s)\n\n${section.markdown.trim()}\n\n${summaryTable(section.summary)}\n`)
-    if (b !== profile) writeLatest(BENCHMARKS.map((x) => x.name), run, sections.filter((s) => s.name !== profile.name))
+    if (b !== profile) writeLatest([...BENCHMARKS, dashboardRender].map((x) => x.name), run, sections.filter((s) => s.name !== profile.name))
   }
 } finally {
   if (broker) await (await broker.catch(() => undefined))?.stop()

@@ -1,7 +1,11 @@
 // Stats API latency over generated events: rollup path against raw path, p50/p95 with the data size.
 // Run: npm run bench:stats (builds first). STATS_BENCH_EVENTS (default 10,000,000), STATS_BENCH_RUNS (20),
 // STATS_BENCH_WARMUP (2) and STATS_BENCH_CHUNK (2,500,000 events per INSERT) change the run; a small count tests the harness.
+// The data directory is kept (STATS_BENCH_DATA_DIR, default <tmp>/atspark-stats-bench-<events>) and reused while its
+// generation matches; STATS_BENCH_FRESH=1 generates into a new directory deleted afterwards.
 import { mkdirSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { it } from 'vitest'
 import { summarizeAnswer } from './src/stats-latency/answers.js'
 import { runsOf, statsCases } from './src/stats-latency/cases.js'
@@ -12,7 +16,8 @@ import { recordingClient, rowsRead, startStatsServer } from './src/stats-latency
 import { dimensionRows, tableSizes } from './src/stats-latency/sizes.js'
 import { getJson, percentile, timeRequests } from './src/stats-latency/timing.js'
 import { profileData, verifyRollups } from './src/stats-latency/verify.js'
-import { freshWarehouse } from './src/stats-latency/warehouse.js'
+import { compareStorage } from './src/stats-latency/storage-run.js'
+import { freshWarehouse, readMeta, writeMeta } from './src/stats-latency/warehouse.js'
 
 function positiveInt(name: string, fallback: number): number {
   const raw = process.env[name]
@@ -31,6 +36,11 @@ const ORG = 'bench-org'
 const SITES = { web: 'web', app: 'app' }
 /** The most adopted feature of the demo's list, so its buckets clear k. */
 const FEATURE = 'sql_editor'
+/** Bumped when the generator's output changes, so a kept directory of an older shape is regenerated. */
+const GENERATOR_VERSION = 2
+const KEEP_DIR = process.env.STATS_BENCH_FRESH === '1' ? undefined : (process.env.STATS_BENCH_DATA_DIR || join(tmpdir(), `atspark-stats-bench-${EVENTS}`))
+/** `generate` stops once the data is ready (and checked); `storage` times candidate SQL (bench/results' "Storage choice"); `api` (default) times the stats API. */
+const PHASE = process.env.STATS_BENCH_PHASE ?? 'api'
 const RESULTS = new URL('./results/stats-latency.md', import.meta.url)
 
 const log = (line: string) => console.log(line)
@@ -38,21 +48,35 @@ const log = (line: string) => console.log(line)
 it('times every stats endpoint over generated events', async () => {
   const loadAtStart = machine().load
   // Data ends at today's UTC midnight: every range below is whole days the rollups and the raw table both hold.
-  const endDayMs = Math.floor(Date.now() / 86_400_000) * 86_400_000
-  const warehouse = await freshWarehouse()
+  const kept = KEEP_DIR ? readMeta(KEEP_DIR) : undefined
+  const reuse = kept !== undefined && kept.events === EVENTS && kept.days === DAYS && kept.generator === GENERATOR_VERSION
+  if (KEEP_DIR && kept && !reuse) {
+    throw new Error(`${KEEP_DIR} holds another generation (${JSON.stringify(kept)}): delete it or set STATS_BENCH_DATA_DIR`)
+  }
+  const endDayMs = reuse ? kept.endDayMs : Math.floor(Date.now() / 86_400_000) * 86_400_000
+  const warehouse = await freshWarehouse(KEEP_DIR)
   try {
     const { client } = warehouse
     const [engine] = await (await client.query({ query: 'SELECT version() AS v', format: 'JSONEachRow' })).json<{ v: string }>()
     log(`\nstats latency: ${EVENTS.toLocaleString('en-US')} events over ${DAYS} days into chDB ${engine?.v} at ${warehouse.dataDir}`)
 
-    const gen = await generate(client, { org: ORG, sites: SITES, events: EVENTS, endDayMs, days: DAYS, chunkEvents: CHUNK }, log)
-    log(`generated in ${gen.insertSeconds.toFixed(1)} s (views included), merged in ${gen.mergeSeconds.toFixed(1)} s`)
+    const gen = reuse
+      ? kept
+      : await generate(client, { org: ORG, sites: SITES, events: EVENTS, endDayMs, days: DAYS, chunkEvents: CHUNK }, log)
+    if (KEEP_DIR && !reuse) writeMeta(KEEP_DIR, { ...gen, days: DAYS, endDayMs, generator: GENERATOR_VERSION })
+    log(`${reuse ? 'reused: generated' : 'generated'} in ${gen.insertSeconds.toFixed(1)} s (views included), merged in ${gen.mergeSeconds.toFixed(1)} s`)
     const { days } = await verifyRollups(client, ORG, gen.events)
     const profile = await profileData(client, ORG, { events: gen.events, receipts: gen.receipts, days: DAYS })
     log(`checked: rollups equal raw events on all ${days} UTC days with events; ${profileLine(profile)}`)
     const sizes = await tableSizes(client)
     const dimensions = await dimensionRows(client)
     log(`\n${sizeTable(sizes, gen.events)}\n\n${dimensionTable(dimensions, gen.events)}\n`)
+
+    if (PHASE === 'generate') return
+    if (PHASE === 'storage') {
+      await compareStorage(client, { org: ORG, site: SITES.web, endDayMs, warmup: WARMUP, runs: RUNS, loadAtStart, events: gen.events })
+      return
+    }
 
     const recorder = recordingClient(client)
     const server = await startStatsServer(recorder.client, { org: ORG, sites: [SITES.web, SITES.app], k: 5 })

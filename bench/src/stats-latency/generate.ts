@@ -33,6 +33,27 @@ function shape(events: number) {
   }
 }
 
+/**
+ * Landing campaigns of tagged web sessions: utm_source|utm_medium|utm_campaign|utm_term|utm_content|channel, the channel as
+ * GA4's rules name it for those tags; `#` becomes a Zipf-ranked issue number so campaigns have a long tail.
+ */
+const CAMPAIGNS = weighted([
+  ['google|cpc|spring|web analytics|ad-a', 14],
+  ['google|cpc|brand|atspark|ad-b', 8],
+  ['bing|cpc|spring|privacy analytics|ad-a', 4],
+  ['newsletter|email|newsletter-#||header', 16],
+  ['newsletter|email|spring||footer', 6],
+  ['twitter|social|launch||thread', 8],
+  ['linkedin|paid_social|spring||carousel', 6],
+  ['facebook|paid_social|summer||video', 5],
+  ['partner-blog|affiliate|summer||banner', 4],
+  ['ads.example|display|retargeting||300x250', 4],
+  ['youtube|video|launch||preroll', 3],
+  ['hn|referral|launch||', 3],
+])
+/** A share of anonymous web sessions that land on a tagged URL. */
+const UTM_SHARE = 0.22
+
 const WEB_TYPES = weighted([
   ['pageview', 60],
   ['click', 34],
@@ -75,10 +96,15 @@ SELECT
     arrayCumSum(arrayMap(t -> toUInt32(t = 'pageview'), types)) AS page_nos,
     if(is_app, {app:String}, {web:String}) AS site_id,
     if(is_app, 'app.atspark.example', 'www.atspark.example') AS url_host,
+    NOT bot AND NOT is_app AND ${u('s', 70)} < {utm_share:Float64} AS has_utm,
+    if(has_utm, splitByChar('|', replaceOne(${pick('campaign', 'String', u('s', 71))}, '#', ${zipf(40, u('s', 72))})), ['', '', '', '', '', '']) AS utm,
     if(bot OR is_app, '',
        if(${u('s', 16)} < 0.15,
           concat(${oneOf(['blog', 'news', 'forum', 'community', 'dev'], 's', 17)}, '-', ${zipf(3000, u('s', 18))}, '.example'),
           ${pick('referrer', 'String', u('s', 19))})) AS referrer,
+    -- The landing event's channel (later events are in-site navigations, 'Internal'), from the tags or else the referrer.
+    multiIf(has_utm, utm[6], referrer = '', 'Direct', referrer IN ('www.google.com', 'www.bing.com', 'duckduckgo.com'), 'Organic Search',
+            referrer IN ('www.reddit.com', 'www.linkedin.com', 't.co'), 'Organic Social', 'Referral') AS landing_channel,
     substring(lower(hex(sipHash128(v, 20))), 1, 8) || '-' || substring(lower(hex(sipHash128(v, 20))), 9, 12) AS anon_id,
     substring(lower(hex(sipHash128(s, 21))), 1, 16) AS session_id,
     if(signed, lower(hex(SHA256(concat('bench-account-', toString(account))))), '') AS user_pid,
@@ -130,11 +156,11 @@ const PROPS = `multiIf(
     CAST(map(), 'Map(String, String)'))`
 
 const EVENT_COLUMNS =
-  'event_id, org_id, site_id, type, name, ts, received_at, anon_id, session_id, user_pid, url_path, url_host, referrer_host, props, browser, browser_version, os, os_version, device_type, is_bot, screen_w, screen_h, locale, tz, country, ip_prefix'
+  'event_id, org_id, site_id, type, name, ts, received_at, anon_id, session_id, user_pid, url_path, url_host, referrer_host, props, browser, browser_version, os, os_version, device_type, is_bot, screen_w, screen_h, locale, tz, country, ip_prefix, utm_source, utm_medium, utm_campaign, utm_term, utm_content, channel'
 
 /** Session columns the events repeat. */
 const CARRIED =
-  's, is_app, bot, signed, account, site_id, url_host, referrer, anon_id, session_id, user_pid, plan, browser, browser_version, os, os_version, device_type, screen, locale, tz, country, ip_prefix'
+  's, is_app, bot, signed, account, site_id, url_host, referrer, utm, landing_channel, anon_id, session_id, user_pid, plan, browser, browser_version, os, os_version, device_type, screen, locale, tz, country, ip_prefix'
 
 /**
  * Events go into `events` only: the materialized views fill both rollups exactly as they do for
@@ -158,7 +184,11 @@ SELECT
     browser, browser_version, os, os_version, device_type,
     bot AS is_bot,
     toUInt32(screen[1]) AS screen_w, toUInt32(screen[2]) AS screen_h,
-    locale, tz, country, ip_prefix
+    locale, tz, country, ip_prefix,
+    -- Tags are in the landing URL only: the processor reads them per event, a visit's are its first event's.
+    if(i = 0, utm[1], '') AS utm_source, if(i = 0, utm[2], '') AS utm_medium, if(i = 0, utm[3], '') AS utm_campaign,
+    if(i = 0, utm[4], '') AS utm_term, if(i = 0, utm[5], '') AS utm_content,
+    if(i = 0, landing_channel, 'Internal') AS channel
 FROM (
     SELECT ${CARRIED}, type, page_no, toUInt32(pos - 1) AS i,
         -- Events 40 s apart plus up to 35 s of jitter: a session's order is its time order.
@@ -177,6 +207,9 @@ export function chunkParams(o: GenerateOptions, firstSession: number, limit: num
     app_types_c: APP_TYPES.cum,
     web_types_v: WEB_TYPES.values,
     web_types_c: WEB_TYPES.cum,
+    campaign_v: CAMPAIGNS.values,
+    campaign_c: CAMPAIGNS.cum,
+    utm_share: UTM_SHARE,
     org: o.org,
     web: o.sites.web,
     app: o.sites.app,
