@@ -23,6 +23,7 @@ import {
 import type { ClickHouseClient } from '@clickhouse/client'
 import { type Context, Hono } from 'hono'
 import { createMiddleware } from 'hono/factory'
+import { registerAggregate } from './aggregate.js'
 import { bounceQuery, bounceRates } from './bounce.js'
 import { cohortQuery, cohortTriangle, periodStarts } from './cohorts.js'
 import { funnelQuery, kAnonymousFunnel } from './funnel.js'
@@ -42,6 +43,10 @@ import {
   StatsRequestError,
   timeseriesQuery,
 } from './queries.js'
+import { csvFormat } from './csv.js'
+import { internalPrincipal, registerExport } from './export.js'
+import { registerIntegration } from './integration.js'
+import { registerRealtime } from './realtime.js'
 import { parseQuery, type StatsAuthenticate, type StatsEnv, StatsNotFound, type StatsPrincipal, type StatsRouteContext } from './context.js'
 import { answerQueryFailure, StatsQueryError } from './query-failure.js'
 import { assertRawCovers, horizonBucket, rawHorizon, wallTimeToUtc } from './raw-retention.js'
@@ -94,7 +99,8 @@ export function createStatsApp(deps: StatsApiDeps, options: StatsAppOptions = {}
   app.use(
     '*',
     createMiddleware<StatsEnv>(async (c, next) => {
-      const principal = await authenticate(c)
+      // The export's own panel requests carry the export's principal (export.ts); any other request authenticates.
+      const principal = internalPrincipal(c.req.raw) ?? (await authenticate(c))
       if (principal instanceof Response) return principal
       c.set('principal', principal)
       await next()
@@ -142,7 +148,12 @@ export function createStatsApp(deps: StatsApiDeps, options: StatsAppOptions = {}
 
   /** What the route modules (aggregate, goals, realtime, export, …) share. */
   const ctx: StatsRouteContext = { siteOf, rows, engineZone, k, now, limits, logger: deps.logger, tenants: deps.tenants }
-  void ctx
+  // format=csv on every route below: registered before them, so it wraps each answer.
+  app.use('*', csvFormat())
+  registerAggregate(app, ctx)
+  registerRealtime(app, ctx)
+  registerIntegration(app, ctx)
+  registerExport(app, ctx)
 
   /** Per shown bucket, from raw events (whatever the series' source); a range wholly past the raw retention has none to read. */
   const bounceRatesOf = async (scope: Scope, interval: StatsInterval, buckets: readonly { t: string; hidden: boolean }[], horizon: number) => {

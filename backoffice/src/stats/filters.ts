@@ -1,0 +1,183 @@
+import {
+  dimensionLevel,
+  type EventDimension,
+  type FilterClause,
+  type FilterOp,
+  propKey,
+  type SiteConfig,
+  StatsErrorCode,
+  type VisitDimension,
+  WAREHOUSE_DATABASE as DB,
+} from '@atspark/schemas'
+import { goalPredicate, resolveGoal } from './goals.js'
+import { StatsRequestError } from './queries.js'
+
+/**
+ * Parsed filters (schemas/stats-filters.ts) as SQL over raw `events`. Only whitelisted identifiers reach
+ * the text; every value (and prop key) travels as a query parameter. Event-level clauses test each event;
+ * visit-level ones test the visit (session) an event belongs to, computed from all of that visit's events.
+ */
+
+/** Event-level dimensions and their columns. */
+export const EVENT_COLUMNS: Record<EventDimension, string> = {
+  url_path: 'url_path',
+  referrer_host: 'referrer_host',
+  country: 'country',
+  browser: 'browser',
+  os: 'os',
+  device_type: 'device_type',
+  type: 'type',
+  name: 'name',
+}
+
+/** A visit's value of each visit-level dimension, as an aggregate over its events: entry/exit from its pageviews, the source from its first event. */
+export const VISIT_VALUES: Record<VisitDimension, string> = {
+  entry_page: "argMinIf(url_path, ts, type = 'pageview')",
+  exit_page: "argMaxIf(url_path, ts, type = 'pageview')",
+  channel: 'argMin(channel, ts)',
+  utm_source: 'argMin(utm_source, ts)',
+  utm_medium: 'argMin(utm_medium, ts)',
+  utm_campaign: 'argMin(utm_campaign, ts)',
+  utm_term: 'argMin(utm_term, ts)',
+  utm_content: 'argMin(utm_content, ts)',
+}
+
+/** The value of an event-level dimension or `props.<key>` (the key a parameter): '' when the event lacks the prop. */
+export function eventValue(dimension: string, keyParam: string, params: Record<string, unknown>): string {
+  const key = propKey(dimension)
+  if (key !== undefined) {
+    params[keyParam] = key
+    return `props[{${keyParam}:String}]`
+  }
+  const column = EVENT_COLUMNS[dimension as EventDimension]
+  if (!column) throw new Error(`not an event dimension: ${dimension}`)
+  return `toString(${column})`
+}
+
+/** The un-negated test of an op on an expression: `is`/`is_not` by equality, `contains`/`not_contains` case-insensitively. */
+function positiveTest(expr: string, op: FilterOp, param: string): string {
+  return op === 'is' || op === 'is_not' ? `${expr} IN {${param}:Array(String)}` : `multiSearchAnyCaseInsensitiveUTF8(${expr}, {${param}:Array(String)})`
+}
+
+const isNegative = (op: FilterOp) => op === 'is_not' || op === 'not_contains'
+
+export interface CompiledClause {
+  clause: FilterClause
+  level: 'event' | 'visit'
+  /** The clause's test with its op made positive (is / contains / goal completed); over an event, or for a visit an aggregate over its events. */
+  positive: string
+  /** `!=` / `!~`: the clause keeps what fails `positive`. */
+  negative: boolean
+}
+
+export interface CompiledFilters {
+  clauses: CompiledClause[]
+  params: Record<string, unknown>
+  hasVisit: boolean
+}
+
+export const NO_FILTERS: CompiledFilters = { clauses: [], params: {}, hasVisit: false }
+
+/** Compiles clauses; goal values resolve against the site's goals (an unknown one is a 400 on `filters`). */
+export function compileFilters(clauses: readonly FilterClause[], site: Pick<SiteConfig, 'goals'>): CompiledFilters {
+  const params: Record<string, unknown> = {}
+  const compiled = clauses.map((clause, i): CompiledClause => {
+    const level = dimensionLevel(clause.dimension)
+    const negative = isNegative(clause.op)
+    const p = `f${i}`
+    if (level === 'goal') {
+      const tests = clause.values.map((v, j) => {
+        const goal = resolveGoal(v, site, 'filters')
+        const g = goalPredicate(goal, `${p}_${j}`)
+        Object.assign(params, g.params)
+        return g.sql
+      })
+      return { clause, level: 'event', positive: `(${tests.join(' OR ')})`, negative }
+    }
+    params[p] = clause.values
+    if (level === 'visit') return { clause, level: 'visit', positive: `(${positiveTest(VISIT_VALUES[clause.dimension as VisitDimension], clause.op, p)})`, negative }
+    if (level === 'event' || level === 'prop') return { clause, level: 'event', positive: `(${positiveTest(eventValue(clause.dimension, `${p}_key`, params), clause.op, p)})`, negative }
+    throw new StatsRequestError(`filter on ${clause.dimension}: not a dimension`, StatsErrorCode.invalidFilter, 'filters')
+  })
+  return { clauses: compiled, params, hasVisit: compiled.some((c) => c.level === 'visit') }
+}
+
+/** A clause's test with its sign: the positive test, or its negation. */
+const signed = (c: CompiledClause) => (c.negative ? `NOT ${c.positive}` : c.positive)
+
+const and = (parts: readonly string[]) => (parts.length === 0 ? '1' : parts.join(' AND '))
+
+/** Every event-level clause (but the one at `skip`) over one event; '1' when none. */
+export function eventCondition(f: CompiledFilters, skip = -1): string {
+  return and(f.clauses.filter((c, i) => c.level === 'event' && i !== skip).map(signed))
+}
+
+/**
+ * Every visit-level clause (but the one at `skip`) as an aggregate over one visit's events, in a query
+ * grouped by session_id: '1' when there are none; an event without a session has no visit, so matches none.
+ */
+export function visitCondition(f: CompiledFilters, skip = -1): string {
+  const parts = f.clauses.filter((c, i) => c.level === 'visit' && i !== skip).map(signed)
+  return f.hasVisit ? and(["session_id != ''", ...parts]) : '1'
+}
+
+/**
+ * The events the filters keep and, per `!=`/`!~` clause, those only that clause removes: the complement
+ * an answer would leak by differencing. In grouped-by-visit form (aggregate, visit breakdowns): row
+ * conditions to count with -If, each multiplied by a visit condition.
+ */
+export interface VisitFormFilters {
+  kept: { row: string; visit: string }
+  removed: { index: number; row: string; visit: string }[]
+}
+
+export function visitForm(f: CompiledFilters): VisitFormFilters {
+  const removed = f.clauses.flatMap((c, i) => {
+    if (!c.negative) return []
+    return c.level === 'event'
+      ? [{ index: i, row: and([eventCondition(f, i), c.positive]), visit: visitCondition(f) }]
+      : [{ index: i, row: eventCondition(f), visit: and([visitCondition(f, i), c.positive]) }]
+  })
+  return { kept: { row: eventCondition(f), visit: visitCondition(f) }, removed }
+}
+
+/** Raw events of the range widened by a day either side: a visit crossing from or to is measured whole. */
+export const WIDE_RANGE =
+  'ts >= parseDateTimeBestEffort({from:String}, {tz:String}) - INTERVAL 1 DAY AND ts < parseDateTimeBestEffort({to:String}, {tz:String}) + INTERVAL 1 DAY'
+
+/** The visits of the scope whose value passes `having`: an IN-subquery, no join. */
+function visitsWhere(having: string): string {
+  return `session_id IN (SELECT session_id FROM ${DB}.events WHERE org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND session_id != '' AND ${WIDE_RANGE} GROUP BY session_id HAVING ${having})`
+}
+
+/**
+ * Row form, for queries over events one by one (timeseries, event breakdowns, adoption, funnels):
+ * `where` narrows to events every positive clause keeps (visit-level ones via one IN-subquery); `kept`
+ * then applies the negative clauses, and `removed[j]` is what the j-th negative clause alone removes.
+ */
+export interface RowFormFilters {
+  where: string
+  kept: string
+  removed: { index: number; sql: string }[]
+}
+
+export function rowForm(f: CompiledFilters): RowFormFilters {
+  const where: string[] = f.clauses.filter((c) => c.level === 'event' && !c.negative).map((c) => c.positive)
+  const positiveVisit = f.clauses.filter((c) => c.level === 'visit' && !c.negative).map((c) => c.positive)
+  if (f.hasVisit) where.push("session_id != ''")
+  if (positiveVisit.length > 0) where.push(visitsWhere(and(positiveVisit)))
+  const negatives = f.clauses.map((c, i) => ({ c, i })).filter(({ c }) => c.negative)
+  // A negative clause as a test that keeps: NOT over the event, or the event's visit not among the matching ones.
+  const keeps = negatives.map(({ c, i }) => ({ index: i, keep: c.level === 'event' ? `NOT ${c.positive}` : `NOT ${visitsWhere(c.positive)}` }))
+  return {
+    where: and(where),
+    kept: and(keeps.map((k) => k.keep)),
+    removed: keeps.map((k) => ({ index: k.index, sql: and([...keeps.filter((o) => o !== k).map((o) => o.keep), `NOT (${k.keep})`]) })),
+  }
+}
+
+/** Every event the filters keep, as one WHERE condition (for answers with no complement columns). */
+export function keptWhere(f: CompiledFilters): string {
+  const r = rowForm(f)
+  return and([r.where, r.kept].filter((s) => s !== '1'))
+}
