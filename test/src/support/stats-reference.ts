@@ -237,3 +237,376 @@ export function cohorts(events: readonly SentEvent[], r: Range, feature: string,
     }),
   }
 }
+
+// ---------------------------------------------------------------------------------------------------------
+// Issue 15: the analyst's questions. The same oracle idea, over richer events (utm tags, props, the page host),
+// with the filter semantics of the contract: event-level clauses keep matching events; visit-level clauses keep
+// every event of the visits whose value matches; a visit's values are those of its first event (entry page:
+// first pageview, exit page: last pageview), each visit measured whole.
+
+export interface Utm {
+  source: string
+  medium: string
+  campaign: string
+  term: string
+  content: string
+}
+
+/** An event as sent, with everything the analyst API may group or filter on that the test knows independently. */
+export interface AnalystEvent extends SentEvent {
+  org: string
+  site: string
+  host: string
+  utm: Utm
+  props: Record<string, string>
+}
+
+/** Tag values that could be personal data are not kept: an e-mail address, a long digit run, a long token. */
+const PERSONAL = [/@/, /\d{6,}/, /^[A-Za-z0-9_-]{24,}$/]
+
+/** utm_* of a page URL, as the processor keeps them: at most 100 characters, personal-looking values dropped. */
+export function utmOf(url: URL): Utm {
+  const get = (key: string) => {
+    const v = (url.searchParams.get(`utm_${key}`) ?? '').slice(0, 100)
+    return PERSONAL.some((re) => re.test(v)) ? '' : v
+  }
+  return { source: get('source'), medium: get('medium'), campaign: get('campaign'), term: get('term'), content: get('content') }
+}
+
+const SEARCH_HOSTS = /(^|\.)(google\.[a-z.]+|bing\.com|duckduckgo\.com|search\.yahoo\.com|ecosia\.org)$/
+const SOCIAL_HOSTS = /(^|\.)(t\.co|twitter\.com|x\.com|facebook\.com|linkedin\.com|reddit\.com)$/
+const SEARCH_SOURCES = /^(google|bing|duckduckgo|yahoo|ecosia)$/
+const SOCIAL_SOURCES = /^(twitter|x|facebook|linkedin|reddit)$/
+
+/**
+ * An event's channel by the GA4 rules, for the hosts and tags the fixture uses (a known expectation per case:
+ * google.com → Organic Search, utm_medium=cpc → Paid Search, t.co → Organic Social, utm_medium=email → Email,
+ * the page's own host → Internal, nothing → Direct, any other site → Referral).
+ */
+export function channelOf(e: AnalystEvent): string {
+  const medium = e.utm.medium.toLowerCase()
+  const source = e.utm.source.toLowerCase()
+  if (e.referrer !== '' && e.referrer === e.host) return 'Internal'
+  const search = SEARCH_SOURCES.test(source) || (source === '' && SEARCH_HOSTS.test(e.referrer))
+  const social = SOCIAL_SOURCES.test(source) || (source === '' && SOCIAL_HOSTS.test(e.referrer))
+  if (/^(.*cp.*|ppc|retargeting|paid.*)$/.test(medium)) return search ? 'Paid Search' : social ? 'Paid Social' : 'Paid Other'
+  if (/^(email|e-mail|e_mail|e mail)$/.test(medium) || /^(email|e-mail|e_mail|e mail)$/.test(source)) return 'Email'
+  if (social || /^(social|social-network|social-media|sm|social network|social media)$/.test(medium)) return 'Organic Social'
+  if (search || medium === 'organic') return 'Organic Search'
+  if (e.referrer === '' && source === '' && medium === '') return 'Direct'
+  return 'Referral'
+}
+
+export const EVENT_DIMENSIONS = ['url_path', 'referrer_host', 'country', 'browser', 'os', 'device_type', 'type', 'name'] as const
+export const VISIT_DIMENSIONS = ['entry_page', 'exit_page', 'channel', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'] as const
+export type VisitDimension = (typeof VISIT_DIMENSIONS)[number]
+/** Every dimension: event-level, visit-level, `props.<key>`, and `goal` (filter: events completing it; breakdown: rows per goal). */
+export type AnalystDimension = (typeof EVENT_DIMENSIONS)[number] | VisitDimension | `props.${string}` | 'goal'
+
+export const isVisitDimension = (d: string): d is VisitDimension => (VISIT_DIMENSIONS as readonly string[]).includes(d)
+
+export interface Visit {
+  session: string
+  anon: string
+  events: AnalystEvent[]
+  entry_page: string
+  exit_page: string
+  channel: string
+  utm: Utm
+  /** Seconds from its first to its last event. */
+  duration: number
+  hasPageview: boolean
+  /** One event in all, a pageview. */
+  bounced: boolean
+}
+
+/** Each visit whole, from every in-scope event of its session (the fixture's visits never straddle a range's edge). */
+export function visitsOf(events: readonly AnalystEvent[]): Map<string, Visit> {
+  const out = new Map<string, Visit>()
+  for (const [session, evs] of groupBy(
+    events.filter((e) => e.session !== ''),
+    (e) => e.session,
+  )) {
+    const sorted = [...evs].sort((a, b) => a.ts - b.ts)
+    const first = sorted[0] as AnalystEvent
+    const last = sorted[sorted.length - 1] as AnalystEvent
+    const pageviews = sorted.filter((e) => e.type === 'pageview')
+    out.set(session, {
+      session,
+      anon: first.anon,
+      events: sorted,
+      entry_page: pageviews[0]?.path ?? '',
+      exit_page: pageviews[pageviews.length - 1]?.path ?? '',
+      channel: channelOf(first),
+      utm: first.utm,
+      duration: (last.ts - first.ts) / 1000,
+      hasPageview: pageviews.length > 0,
+      bounced: sorted.length === 1 && first.type === 'pageview',
+    })
+  }
+  return out
+}
+
+export interface Goal {
+  name: string
+  event?: string
+  page?: string
+}
+
+/** A page goal's pattern: `**` any characters, `*` any characters but `/`, the rest literal. */
+export function globToRegExp(pattern: string): RegExp {
+  let re = ''
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern.startsWith('**', i)) {
+      re += '.*'
+      i++
+    } else if (pattern[i] === '*') re += '[^/]*'
+    else re += (pattern[i] as string).replace(/[.+?^${}()|[\]\\]/g, '\\$&')
+  }
+  return new RegExp(`^${re}$`)
+}
+
+/** A goal by its configured name, or inline `event:<name>` / `page:<pattern>`. */
+export function resolveGoal(goal: string, goals: readonly Goal[]): Goal {
+  if (goal.startsWith('event:')) return { name: goal, event: goal.slice(6) }
+  if (goal.startsWith('page:')) return { name: goal, page: goal.slice(5) }
+  const found = goals.find((g) => g.name === goal)
+  if (!found) throw new Error(`no goal ${goal}`)
+  return found
+}
+
+/** An event goal is completed by any non-pageview event of that name; a page goal by a pageview of a matching path. */
+export function completes(e: SentEvent, goal: Goal): boolean {
+  if (goal.event !== undefined) return e.type !== 'pageview' && e.name === goal.event
+  return e.type === 'pageview' && globToRegExp(goal.page ?? '').test(e.path)
+}
+
+export type FilterOp = '==' | '!=' | '=~' | '!~'
+export interface Clause {
+  dimension: string
+  op: FilterOp
+  values: string[]
+}
+
+/** Splits on a separator not escaped by a backslash, then unescapes `\|`, `\;` and `\\`. */
+function splitEscaped(s: string, sep: string): string[] {
+  const out: string[] = []
+  let cur = ''
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i] as string
+    if (c === '\\' && i + 1 < s.length) {
+      cur += c + (s[i + 1] as string)
+      i++
+    } else if (c === sep) {
+      out.push(cur)
+      cur = ''
+    } else cur += c
+  }
+  out.push(cur)
+  return out
+}
+const unescapeValue = (s: string) => s.replace(/\\([|;\\])/g, '$1')
+
+/** The Plausible v1 filter syntax: `dim==a|b;dim2!~c`. */
+export function parseFilters(filters: string): Clause[] {
+  if (filters === '') return []
+  return splitEscaped(filters, ';').map((clause) => {
+    const m = /^([A-Za-z0-9_.-]+?)(==|!=|=~|!~)(.*)$/s.exec(clause)
+    if (!m) throw new Error(`not a clause: ${clause}`)
+    return { dimension: m[1] as string, op: m[2] as FilterOp, values: splitEscaped(m[3] as string, '|').map(unescapeValue) }
+  })
+}
+
+/** An event's value of an event-level dimension or a prop; a visit-level one comes from its visit. */
+export function dimensionOf(e: AnalystEvent, dimension: string, visit: Visit | undefined): string {
+  if (dimension.startsWith('props.')) return e.props[dimension.slice(6)] ?? ''
+  switch (dimension) {
+    case 'url_path':
+      return e.path
+    case 'referrer_host':
+      return e.referrer
+    case 'country':
+    case 'browser':
+    case 'os':
+    case 'device_type':
+      return e.device[dimension]
+    case 'type':
+      return e.type
+    case 'name':
+      return e.name
+    case 'entry_page':
+    case 'exit_page':
+    case 'channel':
+      return visit?.[dimension] ?? ''
+    case 'utm_source':
+    case 'utm_medium':
+    case 'utm_campaign':
+    case 'utm_term':
+    case 'utm_content':
+      return visit?.utm[dimension.slice(4) as keyof Utm] ?? ''
+  }
+  throw new Error(`not a dimension: ${dimension}`)
+}
+
+function clauseKeeps(e: AnalystEvent, c: Clause, visits: Map<string, Visit>, goals: readonly Goal[]): boolean {
+  if (c.dimension === 'goal') {
+    const hit = c.values.some((g) => completes(e, resolveGoal(g, goals)))
+    return c.op === '!=' || c.op === '!~' ? !hit : hit
+  }
+  const v = dimensionOf(e, c.dimension, visits.get(e.session))
+  switch (c.op) {
+    case '==':
+      return c.values.includes(v)
+    case '!=':
+      return !c.values.includes(v)
+    case '=~':
+      return c.values.some((x) => v.toLowerCase().includes(x.toLowerCase()))
+    case '!~':
+      return !c.values.some((x) => v.toLowerCase().includes(x.toLowerCase()))
+  }
+}
+
+export interface Scope {
+  org: string
+  site: string
+  from: string
+  to: string
+  tz?: string
+}
+
+/** The key's org and site, the range by event hour (as raw reads bucket), no bots. */
+export function scoped(events: readonly AnalystEvent[], s: Scope): AnalystEvent[] {
+  return inRange(
+    events.filter((e) => e.org === s.org && e.site === s.site),
+    s,
+  ) as AnalystEvent[]
+}
+
+export interface Filtered {
+  kept: AnalystEvent[]
+  visits: Map<string, Visit>
+  /** A negated clause removed between 1 and k−1 visitors: the whole answer is hidden (no differencing). */
+  complementHidden: boolean
+}
+
+/** Applies the filters to in-scope events; the complement of each `!=`/`!~` clause is measured under the other clauses. */
+export function applyFilters(events: readonly AnalystEvent[], filters: string, goals: readonly Goal[], k: number): Filtered {
+  const clauses = parseFilters(filters)
+  const visits = visitsOf(events)
+  const keep = (e: AnalystEvent, cs: readonly Clause[]) => cs.every((c) => clauseKeeps(e, c, visits, goals))
+  const kept = events.filter((e) => keep(e, clauses))
+  const complementHidden = clauses.some((c, i) => {
+    if (c.op !== '!=' && c.op !== '!~') return false
+    const others = clauses.filter((_, j) => j !== i)
+    const removed = distinct(events.filter((e) => keep(e, others) && !clauseKeeps(e, c, visits, goals)).map((e) => e.anon))
+    return removed >= 1 && removed < k
+  })
+  return { kept, visits, complementHidden }
+}
+
+export interface MetricValues {
+  visitors: number | null
+  visits: number | null
+  pageviews: number | null
+  events: number | null
+  views_per_visit: number | null
+  bounce_rate: number | null
+  visit_duration_median: number | null
+  visit_duration_mean: number | null
+  conversions?: number | null
+  conversion_rate?: number | null
+}
+
+/** A count of visitors: shown at k or more, and 0 (which singles nobody out); null between. */
+const shownCount = (n: number, k: number) => (n === 0 || n >= k ? n : null)
+
+/** The median as an interpolating quantile reads it: the mean of the two middle values of an even count. */
+export function median(values: readonly number[]): number | null {
+  if (values.length === 0) return null
+  const s = [...values].sort((a, b) => a - b)
+  const mid = Math.floor(s.length / 2)
+  return s.length % 2 === 1 ? (s[mid] as number) : ((s[mid - 1] as number) + (s[mid] as number)) / 2
+}
+
+/** The aggregate of kept events: counts over kept events, visit metrics over the visits they touch, each visit whole. */
+export function metrics(f: Filtered, k: number, goal?: Goal): { hidden: boolean; metrics: MetricValues } {
+  const visitors = distinct(f.kept.map((e) => e.anon))
+  const touched = [...new Set(f.kept.map((e) => e.session).filter((s) => s !== ''))].map((s) => f.visits.get(s) as Visit)
+  const withPageview = touched.filter((v) => v.hasPageview)
+  const durations = touched.map((v) => v.duration)
+  const pageviews = f.kept.filter((e) => e.type === 'pageview').length
+  const conversions = goal ? distinct(f.kept.filter((e) => completes(e, goal)).map((e) => e.anon)) : 0
+  const hidden = visitors < k || f.complementHidden
+  const values: MetricValues = {
+    visitors,
+    visits: touched.length,
+    pageviews,
+    events: f.kept.length,
+    views_per_visit: touched.length === 0 ? null : pageviews / touched.length,
+    bounce_rate: distinct(withPageview.map((v) => v.anon)) < k || withPageview.length === 0 ? null : withPageview.filter((v) => v.bounced).length / withPageview.length,
+    visit_duration_median: median(durations),
+    visit_duration_mean: durations.length === 0 ? null : durations.reduce((a, b) => a + b, 0) / durations.length,
+    ...(goal ? { conversions: shownCount(conversions, k), conversion_rate: shownCount(conversions, k) === null || visitors === 0 ? null : conversions / visitors } : {}),
+  }
+  if (!hidden) return { hidden, metrics: values }
+  const nulls = Object.fromEntries(Object.keys(values).map((key) => [key, null])) as unknown as MetricValues
+  return { hidden, metrics: nulls }
+}
+
+const RATES = new Set(['bounce_rate', 'conversion_rate'])
+
+/** compare=previous_period: each metric's value, previous and change (points for rates, relative for the rest). */
+export function compared(current: MetricValues, previous: MetricValues): Record<string, { value: number | null; previous: number | null; change: number | null }> {
+  return Object.fromEntries(
+    Object.entries(current).map(([key, value]) => {
+      const prev = (previous as unknown as Record<string, number | null>)[key] ?? null
+      const change = value === null || prev === null ? null : RATES.has(key) ? value - prev : prev === 0 ? null : (value - prev) / prev
+      return [key, { value, previous: prev, change }]
+    }),
+  )
+}
+
+export interface BreakdownRowRef {
+  value: string
+  visitors: number
+  events: number
+  visits?: number
+  conversions?: number | null
+  conversion_rate?: number | null
+}
+
+/**
+ * A breakdown of kept events by any dimension (a visit-level one by each event's visit), or by goal (one row per
+ * configured goal: its converted visitors and completions); rows under k are never named, "other" only at ≥ k.
+ */
+export function analystBreakdown(f: Filtered, q: { dimension: AnalystDimension; type?: string; limit: number; goal?: Goal; goals: readonly Goal[] }, k: number) {
+  const evs = f.kept.filter((e) => q.type === undefined || e.type === q.type)
+  const groups: [string, AnalystEvent[]][] =
+    q.dimension === 'goal'
+      ? q.goals.map((g) => [g.name, evs.filter((e) => completes(e, g))])
+      : [...groupBy(evs, (e) => dimensionOf(e, q.dimension, f.visits.get(e.session))).entries()]
+  const row = (value: string, group: AnalystEvent[]): BreakdownRowRef => {
+    const visitors = distinct(group.map((e) => e.anon))
+    const out: BreakdownRowRef = { value, visitors, events: group.length }
+    if (isVisitDimension(q.dimension) || q.dimension === 'goal') out.visits = distinct(group.map((e) => e.session))
+    if (q.goal) {
+      const goal = q.goal
+      const conversions = distinct(group.filter((e) => completes(e, goal)).map((e) => e.anon))
+      out.conversions = shownCount(conversions, k)
+      out.conversion_rate = out.conversions === null ? null : conversions / visitors
+    }
+    return out
+  }
+  const rows = groups
+    .map(([value, group]) => row(value, group))
+    .filter((r) => r.visitors >= k)
+    .sort((a, b) => b.visitors - a.visitors || b.events - a.events || (a.value < b.value ? -1 : 1))
+    .slice(0, q.limit)
+  const named = new Set(rows.map((r) => r.value))
+  const rest = groups.filter(([value]) => !named.has(value)).flatMap(([, group]) => group)
+  const otherVisitors = distinct(rest.map((e) => e.anon))
+  const otherVisits = isVisitDimension(q.dimension) ? { visits: distinct(rest.map((e) => e.session)) } : {}
+  const other = q.dimension !== 'goal' && otherVisitors >= k ? { visitors: otherVisitors, events: rest.length, ...otherVisits } : null
+  if (f.complementHidden) return { hidden: true, rows: [] as BreakdownRowRef[], other: null }
+  return { hidden: false, rows, other }
+}

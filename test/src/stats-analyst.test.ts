@@ -1,0 +1,399 @@
+import { mkdtempSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
+import { batch, post } from './support/batches.js'
+import { type RunningPipeline, startPipeline } from './support/pipeline.js'
+import { seededRandom, suiteSeed } from './support/seeded-random.js'
+import {
+  CLIENTS,
+  fixture,
+  GOALS,
+  K,
+  KEYS,
+  ORG_ID,
+  ORGS,
+  ORIGIN,
+  type Org,
+  PREVIOUS,
+  RANGE,
+  realtimeVisits,
+  SITE,
+  type SentVisit,
+  TENANTS,
+  WIDE,
+  WRITE_KEY,
+} from './support/stats-fixture.js'
+import * as ref from './support/stats-reference.js'
+
+// Issue 15 end to end: the analyst's questions (aggregate with compare, breakdowns by every dimension, timeseries,
+// funnel, adoption, cohorts, goals) under a table of filters, each answer equal to the reference computed in plain
+// TypeScript from the events this suite sent (stats-reference.ts), exactly where the API reads raw events. The traffic
+// (stats-fixture.ts) goes through the real ingest of the embedded pipeline: two orgs with the same site id, anon ids
+// and session ids; groups of exactly k−1 and k visitors on chosen values; one visitor alone on a unique combination,
+// who must never be shown; bots, never counted. Seeded: ATSPARK_TEST_SEED=<n> replays a failure.
+
+const SEED = suiteSeed()
+const rnd = seededRandom(SEED)
+const { visits: VISITS, events: EVENTS } = fixture(rnd)
+const GOAL_LIST: ref.Goal[] = GOALS.map((g) => ({ ...g }))
+let REALTIME: SentVisit[] = []
+let pipeline: RunningPipeline
+
+/** An org's events in a range, as the API scopes them (its org, the site, the range, no bots). */
+const scope = (org: Org, r: { from: string; to: string } = RANGE) => ref.scoped(EVENTS, { org: ORG_ID[org], site: SITE, ...r })
+/** Both orgs' events as if they were one org's: what a query that lost its org filter would read. */
+const leaked = (r: { from: string; to: string } = RANGE) => [...scope('a', r), ...scope('b', r).map((e) => ({ ...e, org: ORG_ID.a }))]
+
+async function sendVisit(v: SentVisit): Promise<void> {
+  const client = CLIENTS[v.plan.client]
+  const res = await post(pipeline.ingest, batch(v.events, { k: WRITE_KEY[v.plan.org], sa: Date.now() }), {
+    origin: ORIGIN[v.plan.org],
+    headers: { 'user-agent': client.ua, 'x-forwarded-for': client.ip },
+  })
+  expect(res.status, `${v.plan.org} ${v.plan.visitor} (seed ${SEED}): ${await res.clone().text()}`).toBe(202)
+  expect(await res.json()).toMatchObject({ accepted: v.events.length })
+}
+
+interface Answer {
+  status: number
+  body: Record<string, unknown>
+  text: string
+}
+
+async function get(org: Org, path: string): Promise<Answer> {
+  const res = await fetch(`${pipeline.backoffice}/v1/stats/${path}`, { headers: { authorization: `Bearer ${KEYS[org]}` } })
+  const text = await res.text()
+  let body: Record<string, unknown> = {}
+  try {
+    body = JSON.parse(text) as Record<string, unknown>
+  } catch {
+    // CSV and errors without JSON are read as text.
+  }
+  return { status: res.status, body, text }
+}
+
+async function ask(org: Org, path: string): Promise<Record<string, unknown>> {
+  const answer = await get(org, path)
+  expect(answer.status, `${org}: ${path} (seed ${SEED}): ${answer.text}`).toBe(200)
+  expect(answer.body.org_id).toBe(ORG_ID[org])
+  return answer.body
+}
+
+const q = (params: Record<string, string | number | undefined>) =>
+  Object.entries(params)
+    .filter(([, v]) => v !== undefined && v !== '')
+    .map(([key, v]) => `${key}=${encodeURIComponent(String(v))}`)
+    .join('&')
+
+beforeAll(async () => {
+  const file = join(mkdtempSync(join(tmpdir(), 'atspark-analyst-')), 'tenants.json')
+  writeFileSync(file, JSON.stringify(TENANTS))
+  pipeline = await startPipeline({ ATSPARK_TENANTS_FILE: file, STATS_K_ANONYMITY: String(K) })
+  try {
+    for (const v of VISITS) await sendVisit(v)
+    REALTIME = realtimeVisits(rnd, Date.now())
+    for (const v of REALTIME) await sendVisit(v)
+    // Ready when every org's raw daily events over both periods equal what was sent.
+    const deadline = Date.now() + 30_000
+    for (const org of ORGS) {
+      const want = ref.timeseries(scope(org, WIDE), { ...WIDE, interval: 'day' }, K)
+      for (;;) {
+        const got = await ask(org, `timeseries?${q({ site: SITE, ...WIDE, interval: 'day', source: 'raw' })}`)
+        if (JSON.stringify(got.buckets) === JSON.stringify(want)) break
+        if (Date.now() > deadline) expect(got.buckets, `${org}: rows never arrived (seed ${SEED})`).toEqual(want)
+        await new Promise((r) => setTimeout(r, 250))
+      }
+    }
+  } catch (err) {
+    console.error(`stats-analyst: loading failed with seed ${SEED} (ATSPARK_TEST_SEED=${SEED} replays it)\n${pipeline.output().slice(-4000)}`)
+    throw err
+  }
+}, 120_000)
+
+beforeEach(({ onTestFailed }) => {
+  onTestFailed(() => console.error(`stats-analyst: failed with seed ${SEED} (ATSPARK_TEST_SEED=${SEED} replays it)`))
+})
+
+afterAll(async () => {
+  await pipeline?.stop()
+})
+
+/**
+ * Filters every endpoint is asked under: single clauses, two clauses, negations, alternatives, contains, props, goals,
+ * visit-level and event-level mixed. Comments give org A's visitors the filter keeps (K = 5).
+ */
+const FILTERS = [
+  '', // 31 visitors
+  'country==DE', // 9: cpc 5 + partner 4
+  'country==DE|FR', // 15
+  'country!=US', // complement 9: shown
+  'browser!=Mobile Safari', // complement 4 (t.co): hidden
+  'url_path==/pricing', // 7 google? no: v0–v4, cpc 5, email 6, lone 1 = 17
+  'url_path=~PRIC', // contains, any case: /pricing and /pricing/team
+  'url_path!~docs', // complement: google v0–v4 and partner, shown
+  'channel==Paid Search', // exactly k
+  'channel==Organic Social', // k−1: hidden
+  'channel==Referral', // partner 4 + lone 1 = k
+  'channel!=Direct', // complement: direct 5 + v0–v2's day-2 visits (their events only)
+  'utm_source==google;country==DE', // 5
+  'utm_campaign==spring|weekly', // 11
+  'utm_term==analytics', // 5
+  'utm_content==someone@example.com', // an e-mail address is never kept: nobody
+  'entry_page==/;exit_page==/signup', // email 6
+  'exit_page!=/', // complement: bounces on / (direct 5)
+  'props.plan==pro', // cpc 5 + partner 4
+  'props.plan==pro|free;name==signup', // 11
+  'props.plan!=free', // complement 6
+  'goal==Signup', // 12 converters
+  'goal==Pricing', // /pricing exactly (the glob stops at /)
+  'goal!=Signup', // complement 12
+  'channel==Organic Search;url_path==/pricing', // v0–v4 (visit level and event level)
+  'utm_medium==cpc;props.plan==pro', // 5
+  'device_type==desktop;os!=Windows', // Firefox and Safari desktops
+  'type==custom', // 12
+  'name=~SIGN', // 12
+  'referrer_host==t.co', // k−1
+]
+
+/** Filters that single out org A's lone visitor (v60): every answer under them is hidden, never their values. */
+const ISOLATING = [
+  'country==JP',
+  'utm_source==lonely',
+  'entry_page==/lonely',
+  'props.plan==enterprise',
+  'referrer_host==lonely.example',
+  'browser==Firefox;country!=DE',
+  'utm_campaign==solo;url_path==/signup',
+  'country!=JP',
+  'url_path!=/lonely',
+  'utm_source!=lonely',
+]
+
+const ALL_DIMENSIONS: ref.AnalystDimension[] = [...ref.EVENT_DIMENSIONS, ...ref.VISIT_DIMENSIONS, 'props.plan', 'goal']
+
+/** Integer counts exact; rates and durations to 1e-9 (floats summed in another order). */
+function expectClose(got: unknown, want: unknown, label: string): void {
+  if (typeof want === 'number' && !Number.isInteger(want) && typeof got === 'number') {
+    expect(got, label).toBeCloseTo(want, 9)
+    return
+  }
+  if (want !== null && typeof want === 'object' && got !== null && typeof got === 'object') {
+    expect(Object.keys(got as object).sort(), label).toEqual(Object.keys(want as object).sort())
+    for (const key of Object.keys(want as object)) expectClose((got as Record<string, unknown>)[key], (want as Record<string, unknown>)[key], `${label}.${key}`)
+    return
+  }
+  expect(got, label).toEqual(want)
+}
+
+function aggregateReference(org: Org, filters: string, opts: { goal?: string; compare?: boolean; events?: ref.AnalystEvent[]; previous?: ref.AnalystEvent[] } = {}) {
+  const goal = opts.goal === undefined ? undefined : ref.resolveGoal(opts.goal, GOAL_LIST)
+  const current = ref.metrics(ref.applyFilters(opts.events ?? scope(org), filters, GOAL_LIST, K), K, goal)
+  if (!opts.compare) return { hidden: current.hidden, metrics: Object.fromEntries(Object.entries(current.metrics).map(([key, value]) => [key, { value }])) }
+  const previous = ref.metrics(ref.applyFilters(opts.previous ?? scope(org, PREVIOUS), filters, GOAL_LIST, K), K, goal)
+  return { hidden: current.hidden, metrics: ref.compared(current.metrics, previous.metrics) }
+}
+
+describe('the fixture tells right from wrong', () => {
+  it('has the promised groups: k−1 and k on chosen values, one visitor alone, bots apart', () => {
+    const visitors = (filters: string) => ref.metrics(ref.applyFilters(scope('a'), filters, GOAL_LIST, K), K).metrics.visitors
+    const raw = (filters: string) => {
+      const f = ref.applyFilters(scope('a'), filters, GOAL_LIST, K)
+      return new Set(f.kept.map((e) => e.anon)).size
+    }
+    expect(raw('channel==Paid Search')).toBe(K)
+    expect(raw('channel==Organic Social')).toBe(K - 1)
+    expect(raw('channel==Referral')).toBe(K)
+    expect(raw('referrer_host==blog.partner.example')).toBe(K - 1)
+    expect(raw('props.plan==pro')).toBe(2 * K - 1)
+    expect(raw('goal==Signup')).toBe(12)
+    for (const f of ISOLATING.filter((x) => !x.includes('!='))) expect(raw(f), f).toBe(1)
+    for (const f of ISOLATING) expect(visitors(f), f).toBeNull()
+    expect(raw('utm_content==someone@example.com')).toBe(0)
+    // Bots are in what was sent and out of every scope.
+    expect(EVENTS.some((e) => e.bot && e.org === ORG_ID.a)).toBe(true)
+    expect(scope('a').some((e) => e.bot)).toBe(false)
+    // Channels: the known expectations, per visit.
+    const channels = [...ref.visitsOf(scope('a')).values()].map((v) => `${v.anon}:${v.channel}`)
+    expect(channels).toEqual(expect.arrayContaining(['anon_v0:Organic Search', 'anon_v10:Paid Search', 'anon_v20:Organic Social', 'anon_v30:Email', 'anon_v40:Direct', 'anon_v50:Referral', 'anon_v60:Referral']))
+  })
+
+  it('a query that read org B’s rows too would answer otherwise, for every filter', () => {
+    for (const filters of [...FILTERS, ...ISOLATING].filter((f) => f !== 'utm_content==someone@example.com')) {
+      expect(aggregateReference('a', filters), filters).not.toEqual(aggregateReference('a', filters, { events: leaked() }))
+    }
+  })
+})
+
+describe('enrichment as the fixture assumes it (the rollup path, no filter)', () => {
+  it('browser, os, device type, country and referrer host of every client, bots excluded', async () => {
+    for (const dimension of ['browser', 'os', 'device_type', 'country', 'referrer_host', 'url_path'] as const) {
+      for (const org of ORGS) {
+        const got = await ask(org, `breakdown?${q({ site: SITE, ...RANGE, dimension, limit: 100 })}`)
+        const want = ref.breakdown(scope(org), RANGE, { dimension, limit: 100 }, K)
+        expect({ rows: got.rows, other: got.other }, `${org} ${dimension}`).toEqual(want)
+      }
+    }
+  })
+})
+
+describe('aggregate', () => {
+  it('every filter, with and without compare=previous_period: equal to the reference over the key org’s events', async () => {
+    for (const filters of FILTERS) {
+      for (const compare of [false, true]) {
+        for (const org of ORGS) {
+          const got = await ask(org, `aggregate?${q({ site: SITE, ...RANGE, filters, compare: compare ? 'previous_period' : undefined })}`)
+          const label = `${org}: aggregate filters=${filters} compare=${compare} (seed ${SEED})`
+          expect(got.source, label).toBe('events')
+          expect(got.filters ?? null, label).toEqual(filters === '' ? null : filters)
+          expect(got.compare, label).toEqual(compare ? PREVIOUS : null)
+          const want = aggregateReference(org, filters, { compare })
+          expect(got.hidden, label).toBe(want.hidden)
+          expectClose(got.metrics, want.metrics, label)
+        }
+      }
+    }
+  })
+
+  it('with a goal (configured by name, or inline): conversions and conversion rate under filters', async () => {
+    const goals = ['Signup', 'Pricing', 'event:download', 'page:/docs/**', 'page:/pricing']
+    for (const goal of goals) {
+      for (const filters of ['', 'country==DE', 'channel!=Direct', 'props.plan==pro', 'utm_campaign==spring|weekly', 'country==JP']) {
+        const got = await ask('a', `aggregate?${q({ site: SITE, ...RANGE, filters, goal, compare: 'previous_period' })}`)
+        const label = `aggregate goal=${goal} filters=${filters} (seed ${SEED})`
+        expect(got.goal, label).toBe(goal)
+        const want = aggregateReference('a', filters, { goal, compare: true })
+        expect(got.hidden, label).toBe(want.hidden)
+        expectClose(got.metrics, want.metrics, label)
+      }
+    }
+  })
+})
+
+describe('breakdown', () => {
+  it('every dimension under every filter: rows and "other" equal the reference; under k never named', async () => {
+    for (const dimension of ALL_DIMENSIONS) {
+      for (const filters of FILTERS) {
+        const got = await ask('a', `breakdown?${q({ site: SITE, ...RANGE, dimension, filters, limit: 100 })}`)
+        const f = ref.applyFilters(scope('a'), filters, GOAL_LIST, K)
+        const want = ref.analystBreakdown(f, { dimension, limit: 100, goals: GOAL_LIST }, K)
+        const label = `breakdown dimension=${dimension} filters=${filters} (seed ${SEED})`
+        expectClose({ rows: got.rows, other: got.other }, { rows: want.rows, other: want.other }, label)
+      }
+    }
+  })
+
+  it('with limit, type and a goal (conversions per row)', async () => {
+    const cases: { dimension: ref.AnalystDimension; type?: string; limit: number; goal?: string; filters: string }[] = [
+      { dimension: 'url_path', type: 'pageview', limit: 2, filters: '' },
+      { dimension: 'channel', limit: 2, filters: 'country!=US' },
+      { dimension: 'entry_page', limit: 1, filters: '' },
+      { dimension: 'country', limit: 10, goal: 'Signup', filters: '' },
+      { dimension: 'channel', limit: 10, goal: 'Signup', filters: 'url_path!~blog' },
+      { dimension: 'utm_source', limit: 10, goal: 'Pricing', filters: '' },
+      { dimension: 'browser', limit: 10, goal: 'event:signup', filters: 'channel==Paid Search|Email' },
+      { dimension: 'name', type: 'custom', limit: 10, filters: 'props.plan!=free' },
+    ]
+    for (const c of cases) {
+      const got = await ask('a', `breakdown?${q({ site: SITE, ...RANGE, dimension: c.dimension, type: c.type, limit: c.limit, goal: c.goal, filters: c.filters })}`)
+      const f = ref.applyFilters(scope('a'), c.filters, GOAL_LIST, K)
+      const goal = c.goal === undefined ? undefined : ref.resolveGoal(c.goal, GOAL_LIST)
+      const want = ref.analystBreakdown(f, { dimension: c.dimension, type: c.type, limit: c.limit, goal, goals: GOAL_LIST }, K)
+      expectClose({ rows: got.rows, other: got.other }, { rows: want.rows, other: want.other }, `breakdown ${JSON.stringify(c)} (seed ${SEED})`)
+    }
+  })
+})
+
+describe('timeseries, funnel, adoption and cohorts under filters', () => {
+  it('timeseries (day and hour buckets): every filter, raw events', async () => {
+    for (const filters of FILTERS) {
+      for (const interval of ['day', 'hour'] as const) {
+        const got = await ask('a', `timeseries?${q({ site: SITE, ...RANGE, interval, filters })}`)
+        const f = ref.applyFilters(scope('a'), filters, GOAL_LIST, K)
+        const want = f.complementHidden ? hiddenSeries(ref.timeseries(f.kept, { ...RANGE, interval }, K)) : ref.timeseries(f.kept, { ...RANGE, interval }, K)
+        expect(got.source, filters).toBe('events')
+        expect(got.buckets, `timeseries interval=${interval} filters=${filters} (seed ${SEED})`).toEqual(want)
+      }
+    }
+  })
+
+  it('funnel: / → /pricing → signup, per filter', async () => {
+    const steps: ref.Step[] = [
+      { type: 'pageview', value: '/' },
+      { type: 'pageview', value: '/pricing' },
+      { type: null, value: 'signup' },
+    ]
+    for (const filters of FILTERS) {
+      const got = await ask('a', `funnel?${q({ site: SITE, ...RANGE, window: 86_400, steps: 'pageview:/,pageview:/pricing,signup', filters })}`)
+      const f = ref.applyFilters(scope('a'), filters, GOAL_LIST, K)
+      const want = ref.funnel(f.kept, RANGE, steps, 86_400, K).map((s) => (f.complementHidden ? { visitors: null, conversion: null } : s))
+      const steps_ = got.steps as { visitors: number | null; conversion: number | null }[]
+      expectClose(
+        steps_.map(({ visitors, conversion }) => ({ visitors, conversion })),
+        want,
+        `funnel filters=${filters} (seed ${SEED})`,
+      )
+    }
+  })
+
+  it('adoption and first-use cohorts of feature export, per filter', async () => {
+    for (const filters of FILTERS) {
+      const f = ref.applyFilters(scope('a', WIDE), filters, GOAL_LIST, K)
+      const adoption = await ask('a', `adoption?${q({ site: SITE, ...WIDE, feature: 'export', filters })}`)
+      const wantAdoption = ref.adoption(f.kept, { ...WIDE, interval: 'day' }, 'export', K)
+      expect(adoption.buckets, `adoption filters=${filters} (seed ${SEED})`).toEqual(f.complementHidden ? hiddenAdoption(wantAdoption) : wantAdoption)
+      const cohorts = await ask('a', `adoption/cohorts?${q({ site: SITE, ...WIDE, feature: 'export', filters })}`)
+      const wantCohorts = ref.cohorts(f.kept, WIDE, 'export', 'week', K)
+      expect({ periods: cohorts.periods, cohorts: cohorts.cohorts }, `cohorts filters=${filters} (seed ${SEED})`).toEqual(wantCohorts)
+    }
+  })
+})
+
+describe('k-anonymity under filters that isolate one visitor', () => {
+  it('aggregate, breakdowns, timeseries, funnel: hidden or null everywhere, never the lone visitor’s values', async () => {
+    for (const filters of ISOLATING) {
+      const agg = await ask('a', `aggregate?${q({ site: SITE, ...RANGE, filters, goal: 'Signup', compare: 'previous_period' })}`)
+      expect(agg.hidden, filters).toBe(true)
+      for (const m of Object.values(agg.metrics as Record<string, { value: unknown }>)) expect(m.value, filters).toBeNull()
+      for (const dimension of ALL_DIMENSIONS) {
+        const bd = await ask('a', `breakdown?${q({ site: SITE, ...RANGE, dimension, filters })}`)
+        expect({ rows: bd.rows, other: bd.other }, `${dimension} ${filters}`).toEqual({ rows: [], other: null })
+      }
+      const ts = await ask('a', `timeseries?${q({ site: SITE, ...RANGE, interval: 'hour', filters })}`)
+      for (const b of ts.buckets as { hidden: boolean; visitors: unknown; events: unknown }[]) expect(b, filters).toMatchObject({ hidden: true, visitors: null, events: null })
+      const funnel = await ask('a', `funnel?${q({ site: SITE, ...RANGE, steps: 'pageview:/pricing,pageview:/signup', filters })}`)
+      for (const s of funnel.steps as { visitors: unknown }[]) expect(s.visitors, filters).toBeNull()
+    }
+  })
+
+  it('k−1 hidden and k shown on the same dimension: channels, referrers, countries', async () => {
+    const agg = async (filters: string) => (await ask('a', `aggregate?${q({ site: SITE, ...RANGE, filters })}`)) as { hidden: boolean; metrics: { visitors: { value: number | null } } }
+    expect((await agg('channel==Paid Search')).metrics.visitors.value).toBe(K)
+    expect((await agg('channel==Referral')).metrics.visitors.value).toBe(K)
+    expect((await agg('channel==Organic Social')).hidden).toBe(true)
+    expect((await agg('referrer_host==blog.partner.example')).hidden).toBe(true)
+    const channels = await ask('a', `breakdown?${q({ site: SITE, ...RANGE, dimension: 'channel' })}`)
+    const named = (channels.rows as { value: string }[]).map((r) => r.value)
+    expect(named).toEqual(expect.arrayContaining(['Paid Search', 'Referral']))
+    expect(named).not.toContain('Organic Social')
+  })
+})
+
+describe('goals', () => {
+  it('lists each org’s configured goals', async () => {
+    for (const org of ORGS) {
+      const got = await ask(org, `goals?site=${SITE}`)
+      expect(got.goals).toEqual([
+        { name: 'Signup', kind: 'event', match: 'signup' },
+        { name: 'Pricing', kind: 'page', match: '/pricing*' },
+      ])
+    }
+  })
+})
+
+function hiddenSeries<T extends { t: string }>(buckets: T[]) {
+  return buckets.map((b) => ({ t: b.t, hidden: true, visitors: null, pageviews: null, events: null, sessions: null }))
+}
+function hiddenAdoption<T extends { t: string }>(buckets: T[]) {
+  return buckets.map((b) => ({ t: b.t, hidden: true, accounts: null, visitors: null, events: null }))
+}
