@@ -25,7 +25,10 @@ import { type Context, Hono } from 'hono'
 import { createMiddleware } from 'hono/factory'
 import { registerAggregate } from './aggregate.js'
 import { bounceQuery, bounceRates } from './bounce.js'
+import { rawBreakdown, typeClause } from './breakdown.js'
 import { cohortQuery, cohortTriangle, periodStarts } from './cohorts.js'
+import { compileFilters } from './filters.js'
+import { resolveGoal, siteGoals } from './goals.js'
 import { funnelQuery, kAnonymousFunnel } from './funnel.js'
 import { grantRate, hideSmallAdoption, hideSmallBuckets, kAnonymousBreakdown, keptValues, suppressColumn } from './kanon.js'
 import {
@@ -254,13 +257,23 @@ export function createStatsApp(deps: StatsApiDeps, options: StatsAppOptions = {}
 
   app.get('/breakdown', async (c) => {
     const q = parseQuery(BreakdownQuery, c.req.query())
-    const { org, site, horizon } = siteOf(c, q.site)
+    const { org, site, horizon, config } = siteOf(c, q.site)
     const range = resolveRange(q, 'UTC', now())
     const scope: Scope = { org, site, range }
+    const rollupDimension = StatsDimension.safeParse(q.dimension)
+    // Filters, goals and the new dimensions need each event (or visit): raw events answer them.
+    if (!rollupDimension.success || q.filters || q.goal !== undefined) {
+      if (q.source === 'rollup') throw new StatsRequestError('filters, goal and this dimension read raw events: use source=auto or raw', StatsErrorCode.invalidRequest, 'source')
+      if (q.dimension === 'goal' && q.goal !== undefined) throw new StatsRequestError('dimension=goal already reports each goal: drop goal', StatsErrorCode.invalidRequest, 'goal')
+      assertRawCovers(range, horizon, 'this breakdown')
+      const filters = compileFilters([...(q.filters?.clauses ?? []), ...typeClause(q.type)], config)
+      const goal = q.goal === undefined ? undefined : resolveGoal(q.goal, config)
+      const result = await rawBreakdown(rows, scope, { dimension: q.dimension, limit: q.limit, filters, goal, siteGoals: siteGoals(config) }, k, limits)
+      const body = { org_id: org, site, from: range.from, to: range.to, k, filters: q.filters?.text ?? null, dimension: q.dimension, type: q.type ?? null, goal: q.goal ?? null, source: 'events', ...result }
+      return c.json(BreakdownResponse.parse(body))
+    }
     const table = chooseSource(range, undefined, q.source)
     if (table === 'events') assertRawCovers(range, horizon, 'source=raw')
-    const rollupDimension = StatsDimension.safeParse(q.dimension)
-    if (!rollupDimension.success || q.filters || q.goal) throw new StatsRequestError('not implemented yet', StatsErrorCode.invalidRequest, 'dimension')
     const spec = { dimension: rollupDimension.data, type: q.type, limit: q.limit, k }
     const top = (await rows<Record<string, string | number>>(breakdownTopQuery(scope, table, spec, limits))).map((r) => ({
       value: String(r.value),
@@ -275,7 +288,7 @@ export function createStatsApp(deps: StatsApiDeps, options: StatsAppOptions = {}
       k,
       q.limit,
     )
-    const body = { org_id: org, site, from: range.from, to: range.to, k, dimension: q.dimension, type: q.type ?? null, source: table, ...result }
+    const body = { org_id: org, site, from: range.from, to: range.to, k, filters: null, dimension: q.dimension, type: q.type ?? null, goal: null, source: table, ...result }
     return c.json(BreakdownResponse.parse(body))
   })
 
