@@ -92,6 +92,12 @@ describe('toEventRows', () => {
       tz: 'Europe/London',
       country: 'GB',
       ip_prefix: '81.2.69.0/24',
+      utm_source: '',
+      utm_medium: '',
+      utm_campaign: '',
+      utm_term: '',
+      utm_content: '',
+      channel: 'Organic Search',
     })
     expect(bare).toMatchObject({
       name: 'export-csv',
@@ -108,7 +114,32 @@ describe('toEventRows', () => {
       locale: '',
       tz: '',
       country: 'GB',
+      utm_source: '',
+      channel: 'Direct',
     })
+  })
+
+  it('keeps the campaign tags of each event page URL, never a personal one, and groups the channel from tags and referrer', () => {
+    const sentAt = RECEIVED - SKEW
+    const tagged = 'https://app.atspark.io/pricing?utm_source=newsletter&utm_medium=email&utm_campaign=alice%40example.com&utm_content=header-cta&ref=42'
+    const rows = toEventRows(
+      envelope({
+        events: [
+          { id: '0b6c3f5e-6f53-4b8e-9d3c-2f1a6f0e9a11', t: 'pageview', ts: sentAt, u: tagged, r: 'https://mail.google.com/' },
+          { id: '0b6c3f5e-6f53-4b8e-9d3c-2f1a6f0e9a12', t: 'pageview', ts: sentAt, u: 'https://app.atspark.io/docs', r: 'https://app.atspark.io/pricing' },
+          { id: '0b6c3f5e-6f53-4b8e-9d3c-2f1a6f0e9a13', t: 'pageview', ts: sentAt, u: 'https://app.atspark.io/?utm_source=google&utm_medium=cpc&utm_term=web+analytics' },
+        ],
+      }),
+      deps,
+    )
+    expect(rows.map(({ utm_source, utm_medium, utm_campaign, utm_term, utm_content, channel }) => ({ utm_source, utm_medium, utm_campaign, utm_term, utm_content, channel }))).toEqual([
+      { utm_source: 'newsletter', utm_medium: 'email', utm_campaign: '', utm_term: '', utm_content: 'header-cta', channel: 'Email' },
+      { utm_source: '', utm_medium: '', utm_campaign: '', utm_term: '', utm_content: '', channel: 'Internal' },
+      { utm_source: 'google', utm_medium: 'cpc', utm_campaign: '', utm_term: 'web analytics', utm_content: '', channel: 'Paid Search' },
+    ])
+    expect(rows[0]?.url_path).toBe('/pricing')
+    expect(JSON.stringify(rows)).not.toMatch(/alice|example\.com|ref=/)
+    for (const row of rows) EventRow.parse(row)
   })
 
   it('never copies the raw IP or raw user id into a row', () => {

@@ -1,9 +1,11 @@
 import { type IpKeyring, type IpSealContext, IpSealError, openIp, type Pseudonymize, truncateIp } from '@atspark/runtime'
 import type { Envelope, EventRow, WireProps } from '@atspark/schemas'
 import { PoisonMessageError, ProcessorError } from '../errors.js'
+import { channelOf } from './channel.js'
 import { correctTimestamp, warehouseTime } from './clock.js'
 import type { Geo } from './geo.js'
 import { referrerHost, urlParts } from './url.js'
+import { pageCampaign } from './utm.js'
 import { parseUserAgent } from './user-agent.js'
 
 /** Opens the envelope's sealed IP; throws IpSealError when it cannot (unknown key id, failed authentication). */
@@ -64,6 +66,9 @@ export function toEventRows(envelope: Envelope, deps: EventRowDeps): EventRow[] 
 
   return envelope.events.map((e) => {
     const page = urlParts(e.u)
+    const referrer = referrerHost(e.r)
+    // The query is read for campaign tags only (values that look personal are dropped); it is never stored.
+    const campaign = pageCampaign(e.u)
     return {
       event_id: e.id,
       org_id: envelope.org_id,
@@ -77,7 +82,7 @@ export function toEventRows(envelope: Envelope, deps: EventRowDeps): EventRow[] 
       user_pid: e.uid ? deps.pseudonymize(envelope.org_id, e.uid) : '',
       url_path: page.path,
       url_host: page.host,
-      referrer_host: referrerHost(e.r),
+      referrer_host: referrer,
       props: stringifyProps(e.p),
       browser: ua.browser,
       browser_version: ua.browser_version,
@@ -91,13 +96,12 @@ export function toEventRows(envelope: Envelope, deps: EventRowDeps): EventRow[] 
       tz: e.tz ?? '',
       country,
       ip_prefix: ipPrefix,
-      // Attribution (migration 10): filled from the page URL and referrer in the next step.
-      utm_source: '',
-      utm_medium: '',
-      utm_campaign: '',
-      utm_term: '',
-      utm_content: '',
-      channel: '',
+      utm_source: campaign.utm_source,
+      utm_medium: campaign.utm_medium,
+      utm_campaign: campaign.utm_campaign,
+      utm_term: campaign.utm_term,
+      utm_content: campaign.utm_content,
+      channel: channelOf(referrer, page.host, campaign),
     }
   })
 }

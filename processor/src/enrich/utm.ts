@@ -1,0 +1,147 @@
+import { UTM_MAX_LENGTH } from '@atspark/schemas'
+
+/** The five campaign tags of a page URL, each '' when absent or dropped. */
+export interface UtmTags {
+  utm_source: string
+  utm_medium: string
+  utm_campaign: string
+  utm_term: string
+  utm_content: string
+}
+
+/** What the channel grouping needs besides the tags: whether an ad network's auto-tagging click id was present. */
+export interface PageCampaign extends UtmTags {
+  /** gclid, gbraid, wbraid (Google Ads) or msclkid (Microsoft Ads) in the query. */
+  adClickId: boolean
+}
+
+export const NO_CAMPAIGN: Readonly<PageCampaign> = Object.freeze({
+  utm_source: '',
+  utm_medium: '',
+  utm_campaign: '',
+  utm_term: '',
+  utm_content: '',
+  adClickId: false,
+})
+
+/** A query worth parsing names a tag or a click id; most page URLs have neither and cost one regex test. */
+const INTERESTING_QUERY = /utm_|clid|clkid|braid/i
+const AD_CLICK_IDS = new Set(['gclid', 'gbraid', 'wbraid', 'msclkid'])
+const TAGS = new Set<keyof UtmTags>(['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'])
+
+/** Shapes of personal data a tag must never carry (a link built per recipient, a CRM id, a session token). */
+const EMAIL = /[^\s@]+@[^\s@]+\.[^\s@]{2,}/
+/** A phone number written with separators: 9 or more digits (a YYYY-MM-DD date has 8). */
+const PHONE = /\+?\(?\d(?:[\s().\-/]{0,2}\d){8,}/
+const UUID = /[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}/i
+const JWT = /eyJ[\w-]{4,}\.[\w-]{4,}/
+const HEX_RUN = /[0-9a-f]{16,}/gi
+const TOKEN_RUN = /[A-Za-z0-9_-]{20,}/g
+const HAS_DIGIT = /\d/
+const HAS_HEX_LETTER = /[a-f]/i
+const CONTROL = /\p{Cc}/gu
+const HAS_CONTROL = /\p{Cc}/u
+/** The shortest personal value we look for: `a@b.cc`, six digits. */
+const MIN_PERSONAL = 6
+
+/** 0 lower, 1 upper, 2 digit, -1 other: switches between classes mark random tokens. */
+function charClass(code: number): number {
+  if (code >= 97 && code <= 122) return 0
+  if (code >= 65 && code <= 90) return 1
+  if (code >= 48 && code <= 57) return 2
+  return -1
+}
+
+/**
+ * A random token (base64/base64url, ids): in random text the class of the next character changes
+ * about every second character, in words and campaign names (`Spring_Sale_Q4_2026`) rarely.
+ */
+function looksRandom(run: string): boolean {
+  let switches = 0
+  let digits = 0
+  let prev = -1
+  for (let i = 0; i < run.length; i++) {
+    const c = charClass(run.charCodeAt(i))
+    if (c === -1) continue
+    if (c === 2) digits++
+    if (prev !== -1 && c !== prev) switches++
+    prev = c
+  }
+  return digits > 0 && switches >= run.length * 0.4
+}
+
+/** Some match of the global `re` in `value` passes `test` (exec loop: no iterator per call). */
+function someRun(re: RegExp, value: string, test: (run: string) => boolean): boolean {
+  re.lastIndex = 0
+  for (let m = re.exec(value); m !== null; m = re.exec(value)) if (test(m[0])) return true
+  return false
+}
+
+const hexToken = (run: string) => HAS_DIGIT.test(run) && HAS_HEX_LETTER.test(run)
+
+/** True for a value that looks like personal data or a secret: an e-mail address, a long number, a UUID, a JWT or a random token. */
+export function looksPersonal(value: string): boolean {
+  if (value.length < MIN_PERSONAL) return false
+  // One pass decides which patterns can match at all; a typical campaign name needs no regex but the e-mail one.
+  let digits = 0
+  let run = 0
+  let at = false
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i)
+    if (c >= 48 && c <= 57) {
+      digits++
+      if (++run >= 6) return true
+    } else {
+      run = 0
+      if (c === 64) at = true
+    }
+  }
+  if (at && EMAIL.test(value)) return true
+  if (digits >= 9 && PHONE.test(value)) return true
+  // UUIDs, hex and random tokens all hold a digit (a v4 UUID's version digit at least).
+  if (digits === 0 || value.length < 16) return false
+  if (value.length >= 32 && UUID.test(value)) return true
+  if (value.includes('eyJ') && JWT.test(value)) return true
+  return someRun(HEX_RUN, value, hexToken) || someRun(TOKEN_RUN, value, looksRandom)
+}
+
+/** Trimmed, control characters made spaces, cut at UTM_MAX_LENGTH (never inside a surrogate pair); '' when it looks personal. */
+export function cleanTag(raw: string): string {
+  let v = HAS_CONTROL.test(raw) ? raw.replace(CONTROL, ' ').trim() : raw.trim()
+  let cut = false
+  if (v.length > UTM_MAX_LENGTH) {
+    cut = true
+    v = v.slice(0, UTM_MAX_LENGTH)
+    const last = v.charCodeAt(v.length - 1)
+    if (last >= 0xd800 && last <= 0xdbff) v = v.slice(0, -1)
+    v = v.trimEnd()
+  }
+  // The whole value is checked (a personal part past the cut still drops it), and a cut one again: what is stored is what was checked.
+  return looksPersonal(raw) || (cut && looksPersonal(v)) ? '' : v
+}
+
+/**
+ * Campaign tags of a page URL's query (the part before `#`), decoded as a form query (`+` is a space).
+ * The first occurrence of a tag counts; parameter names match case-insensitively, as tagging tools vary.
+ */
+export function pageCampaign(u: string | undefined): Readonly<PageCampaign> {
+  if (!u) return NO_CAMPAIGN
+  const q = u.indexOf('?')
+  if (q === -1) return NO_CAMPAIGN
+  const hash = u.indexOf('#', q)
+  const query = hash === -1 ? u.slice(q + 1) : u.slice(q + 1, hash)
+  if (!INTERESTING_QUERY.test(query)) return NO_CAMPAIGN
+  const out: PageCampaign = { ...NO_CAMPAIGN }
+  const seen = new Set<string>()
+  for (const [rawName, value] of new URLSearchParams(query)) {
+    const name = rawName.toLowerCase()
+    if (AD_CLICK_IDS.has(name)) {
+      out.adClickId = true
+      continue
+    }
+    if (!TAGS.has(name as keyof UtmTags) || seen.has(name)) continue
+    seen.add(name)
+    out[name as keyof UtmTags] = cleanTag(value)
+  }
+  return out
+}
