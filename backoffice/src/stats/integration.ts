@@ -28,7 +28,8 @@ const VISITORS = "uniqExactIf(anon_id, anon_id != '')"
 /**
  * Three parts: `name` rows (per audience, type and name; the most events first, at most INTEGRATION_MAX_NAMES
  * per audience), `total` rows per audience, and one `hidden` row: the human events of every (type, name)
- * with fewer than k visitors, merged so a visitor of several counts once.
+ * with fewer than k visitors, merged so a visitor of several counts once. Columns are named by the first part;
+ * the others must not alias `type` or `name`, which their WHERE would then read instead of the columns.
  */
 export function integrationQuery(org: string, site: string, now: number, k: number, limits: QueryLimits): BuiltQuery {
   return {
@@ -40,11 +41,11 @@ export function integrationQuery(org: string, site: string, now: number, k: numb
   LIMIT {max_names:UInt32} BY bot
 )
 UNION ALL
-SELECT 'total' AS part, toUInt8(is_bot) AS bot, '' AS type, '' AS name, count() AS n_events, ${VISITORS} AS n_visitors, toString(max(received_at)) AS last
+SELECT 'total' AS part, toUInt8(is_bot) AS bot, '' AS no_type, '' AS no_name, count() AS n_events, ${VISITORS} AS n_visitors, toString(max(received_at)) AS last
 FROM ${DB}.events WHERE ${WHERE}
 GROUP BY bot
 UNION ALL
-SELECT 'hidden' AS part, 0 AS bot, '' AS type, '' AS name, count() AS n_events, ${VISITORS} AS n_visitors, '' AS last
+SELECT 'hidden' AS part, 0 AS bot, '' AS no_type, '' AS no_name, count() AS n_events, ${VISITORS} AS n_visitors, '' AS last
 FROM ${DB}.events WHERE ${WHERE} AND is_bot = 0
   AND (type, name) IN (SELECT type, name FROM ${DB}.events WHERE ${WHERE} AND is_bot = 0 GROUP BY type, name HAVING ${VISITORS} < {k:UInt32})
 ${settings(limits)}`,
