@@ -10,7 +10,8 @@ import { MIGRATIONS, migrate } from './migrations.js'
 const ATTRIBUTION = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'channel'] as const
 const T = toWarehouseTime(Date.UTC(2026, 10, 28, 12))
 
-function event(id: string, attribution: Partial<Record<(typeof ATTRIBUTION)[number], string>>): Omit<EventRow, (typeof ATTRIBUTION)[number]> & Partial<EventRow> {
+/** An events row; without attribution it is a row as written before migration 10. */
+function event(id: string, attribution: Partial<Pick<EventRow, (typeof ATTRIBUTION)[number]>>): Partial<EventRow> {
   return {
     event_id: id,
     org_id: 'acme',
@@ -86,7 +87,7 @@ describe('migrations 10 (events attribution) and 11 (shared_links) over chDB', (
   })
 
   it('store a row with attribution as inserted', async () => {
-    const tagged = { utm_source: 'newsletter', utm_medium: 'email', utm_campaign: 'spring sale', utm_term: 'web analytics', utm_content: 'header-cta', channel: 'Email' }
+    const tagged = { utm_source: 'newsletter', utm_medium: 'email', utm_campaign: 'spring sale', utm_term: 'web analytics', utm_content: 'header-cta', channel: 'Email' } as const
     await client.insert({ table: `${DB}.events`, values: [event('00000000-0000-4000-8000-000000000002', tagged)], format: 'JSONEachRow' })
     const [row] = await rows<Record<string, string>>(client, `SELECT ${ATTRIBUTION.join(', ')} FROM ${DB}.events WHERE event_id = '00000000-0000-4000-8000-000000000002'`)
     expect(row).toEqual(tagged)
