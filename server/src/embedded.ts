@@ -21,6 +21,7 @@ import {
   deriveOrgSecret,
   generateApiKey,
   IpKeys,
+  type Logger,
   listen,
   loadHmacSecret,
   type RunningServer,
@@ -62,8 +63,8 @@ export interface EmbeddedPipeline {
 const CLOSE_GRACE_MS = 10_000
 
 /** The embedded default: ingest, processor, warehouse (chDB unless CLICKHOUSE_URL), back office and demo in one process. */
-export async function startEmbedded(env: ServerEnv): Promise<EmbeddedPipeline> {
-  const logger = createLogger('atspark', env.LOG_LEVEL)
+export async function startEmbedded(env: ServerEnv, options: { logger?: Logger } = {}): Promise<EmbeddedPipeline> {
+  const logger = options.logger ?? createLogger('atspark', env.LOG_LEVEL)
   // Always private: the IP keys are generated there too, whatever the warehouse.
   const warehouse = await openServiceWarehouse(env, logger, true)
   // Decided before ingest listens, so the first live demo event cannot make a fresh start look seeded.
@@ -235,8 +236,8 @@ export async function startEmbedded(env: ServerEnv): Promise<EmbeddedPipeline> {
         await Promise.all([closeWithin(demo, grace), closeWithin(backoffice, grace)])
         await privacyApi.stop()
         await running.stop()
+        // exitOnSignals logs "stopped cleanly" once, with the time it took.
         await warehouse.close()
-        logger.info('stopped cleanly')
       })()
       return stopping
     }

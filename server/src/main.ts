@@ -2,11 +2,13 @@ import { createLogger, exitOnSignals } from '@atspark/runtime'
 import { displayPath, removeDevEnv, writeDevEnv } from './dev-env.js'
 import { parseServerEnv } from './env.js'
 import { startEmbedded } from './embedded.js'
+import { humanLogDestination } from './tty-log.js'
 
 // `npm start`: the whole pipeline in one process on the embedded default.
 const env = parseServerEnv()
-const logger = createLogger('atspark', env.LOG_LEVEL)
-const pipeline = await startEmbedded(env)
+// At a terminal the log reads as lines around the banner; piped or redirected, it stays JSON for machines.
+const logger = createLogger('atspark', env.LOG_LEVEL, process.stdout.isTTY ? humanLogDestination() : undefined)
+const pipeline = await startEmbedded(env, { logger })
 const { ingest, backoffice, demo } = pipeline.urls
 const { demoAnalystKey, demoPrivacyKey, demoAdminKey } = pipeline
 
