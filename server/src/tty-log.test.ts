@@ -16,7 +16,7 @@ describe('human log lines at a terminal', () => {
     let out = ''
     const logger = createLogger('atspark', 'info', humanLogDestination({ write: (chunk: string) => (out += chunk) }))
     logger.warn({ headers: { authorization: 'Bearer sk_secret' } }, 'refused')
-    expect(out).toMatch(/^\d\d:\d\d:\d\d warn  refused /)
+    expect(out).toMatch(/^\d\d:\d\d:\d\d warn {2}refused /)
     expect(out).not.toContain('sk_secret')
   })
 })
