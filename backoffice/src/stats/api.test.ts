@@ -471,7 +471,7 @@ describe('stats API warehouse failures: a query id and the engine code, never th
   })
 
   it('an error that is no warehouse answer stays a 500 without a query id', async () => {
-    overrides = [['FROM atspark.', [{ t: 7 }]]]
+    overrides = [['FROM atspark.', [{ t: '2026-11-01', n_visitors: 'seven' }]]]
     const res = await get('/v1/stats/timeseries?site=web', keys.aAnalyst.key)
     expect(res.status).toBe(500)
     expect(await res.json()).toEqual({ error: 'internal', message: 'internal error' })

@@ -13,6 +13,10 @@ import {
   FunnelQuery,
   FunnelResponse,
   funnelStepLabel,
+  GoalsQuery,
+  GoalsResponse,
+  type ParsedFilters,
+  type SiteConfig,
   SitesResponse,
   StatsDimension,
   StatsErrorCode,
@@ -27,16 +31,17 @@ import { registerAggregate } from './aggregate.js'
 import { bounceQuery, bounceRates } from './bounce.js'
 import { rawBreakdown, typeClause } from './breakdown.js'
 import { cohortQuery, cohortTriangle, periodStarts } from './cohorts.js'
-import { compileFilters } from './filters.js'
+import { type CompiledFilters, compileFilters } from './filters.js'
 import { resolveGoal, siteGoals } from './goals.js'
 import { funnelQuery, kAnonymousFunnel } from './funnel.js'
-import { grantRate, hideSmallAdoption, hideSmallBuckets, kAnonymousBreakdown, keptValues, suppressColumn } from './kanon.js'
+import { grantRate, hideLeakingBuckets, hideSmallAdoption, hideSmallBuckets, kAnonymousBreakdown, keptValues, singlesOutByComplement, suppressColumn } from './kanon.js'
 import {
   adoptionQuery,
   type BuiltQuery,
   breakdownRestQuery,
   breakdownTopQuery,
   chooseSource,
+  complementQuery,
   consentQuery,
   DEFAULT_LIMITS,
   MAX_HOURLY_INTERVAL_DAYS,
@@ -52,7 +57,7 @@ import { registerIntegration } from './integration.js'
 import { registerRealtime } from './realtime.js'
 import { parseQuery, type StatsAuthenticate, type StatsEnv, StatsNotFound, type StatsPrincipal, type StatsRouteContext } from './context.js'
 import { answerQueryFailure, StatsQueryError } from './query-failure.js'
-import { assertRawCovers, horizonBucket, rawHorizon, wallTimeToUtc } from './raw-retention.js'
+import { assertRawCovers, horizonBucket, lastBegunBucket, rawHorizon, wallTimeToUtc } from './raw-retention.js'
 import { EngineTimeZones, TIME_ZONES_QUERY } from './time-zones.js'
 
 export interface StatsApiDeps {
@@ -159,10 +164,10 @@ export function createStatsApp(deps: StatsApiDeps, options: StatsAppOptions = {}
   registerExport(app, ctx)
 
   /** Per shown bucket, from raw events (whatever the series' source); a range wholly past the raw retention has none to read. */
-  const bounceRatesOf = async (scope: Scope, interval: StatsInterval, buckets: readonly { t: string; hidden: boolean }[], horizon: number) => {
+  const bounceRatesOf = async (scope: Scope, interval: StatsInterval, buckets: readonly { t: string; hidden: boolean }[], horizon: number, filters?: CompiledFilters) => {
     const { range } = scope
     if (wallTimeToUtc(range.to, range.tz) <= horizon) return buckets.map(() => null)
-    const bounces = (await rows<Record<string, string | number>>(bounceQuery(scope, interval, limits))).map((r) => ({
+    const bounces = (await rows<Record<string, string | number>>(bounceQuery(scope, interval, limits, filters))).map((r) => ({
       t: String(r.t),
       bounces: Number(r.n_bounces),
       sessions: Number(r.n_sessions),
@@ -171,6 +176,27 @@ export function createStatsApp(deps: StatsApiDeps, options: StatsAppOptions = {}
     const beyond = wallTimeToUtc(range.from, range.tz) < horizon
     return bounceRates(buckets, bounces, k, beyond ? horizonBucket(horizon, interval, range.tz) : null)
   }
+
+  /** Filters of a request compiled against its site's goals; `source=rollup` cannot answer them. */
+  const filtersOf = (q: { filters?: ParsedFilters | undefined; source?: string }, config: SiteConfig): CompiledFilters | undefined => {
+    if (!q.filters) return undefined
+    if (q.source === 'rollup') throw new StatsRequestError('filters read raw events: use source=auto or raw', StatsErrorCode.invalidRequest, 'source')
+    return compileFilters(q.filters.clauses, config)
+  }
+
+  /** Whether a `!=`/`!~` clause alone removed 1 to k−1 visitors of the whole range. */
+  const complementLeaksOf = async (scope: Scope, filters: CompiledFilters | undefined): Promise<boolean> => {
+    const q = filters ? complementQuery(scope, filters, limits) : undefined
+    if (!q) return false
+    const [row] = await rows<Record<string, unknown>>(q)
+    return row !== undefined && singlesOutByComplement(row, k)
+  }
+
+  app.get('/goals', (c) => {
+    const q = parseQuery(GoalsQuery, c.req.query())
+    const { org, site, config } = siteOf(c, q.site)
+    return c.json(GoalsResponse.parse({ org_id: org, site, goals: siteGoals(config) }))
+  })
 
   /** The key's org's sites, for pickers: never a write key. */
   app.get('/sites', (c) => {
@@ -181,14 +207,15 @@ export function createStatsApp(deps: StatsApiDeps, options: StatsAppOptions = {}
 
   app.get('/timeseries', async (c) => {
     const q = parseQuery(TimeseriesQuery, c.req.query())
-    const { org, site, horizon } = siteOf(c, q.site)
+    const { org, site, horizon, config } = siteOf(c, q.site)
     const range = resolveRange(q, await engineZone(q.tz), now())
     if (q.interval === 'hour' && range.days > MAX_HOURLY_INTERVAL_DAYS)
       throw new StatsRequestError(`interval=hour covers at most ${MAX_HOURLY_INTERVAL_DAYS} days`, StatsErrorCode.invalidRange, 'interval')
     const scope: Scope = { org, site, range }
-    const table = chooseSource(range, q.interval, q.source)
-    if (table === 'events') assertRawCovers(range, horizon, 'source=raw')
-    const raw = await rows<Record<string, string | number>>(timeseriesQuery(scope, table, q.interval, limits))
+    const filters = filtersOf(q, config)
+    const table = filters ? 'events' : chooseSource(range, q.interval, q.source)
+    if (table === 'events') assertRawCovers(range, horizon, filters ? 'filters' : 'source=raw')
+    const raw = await rows<Record<string, string | number>>(timeseriesQuery(scope, table, q.interval, limits, filters))
     const counts = raw.map((r) => ({
       t: String(r.t),
       visitors: Number(r.n_visitors),
@@ -196,18 +223,23 @@ export function createStatsApp(deps: StatsApiDeps, options: StatsAppOptions = {}
       events: Number(r.n_events),
       sessions: Number(r.n_sessions),
     }))
-    const buckets = hideSmallBuckets(counts, k)
+    // Buckets that start after now are not answered (not zeros): `until` says where the series stops.
+    const until = lastBegunBucket(range, q.interval, now())
+    const hidden = (b: { t: string }) => ({ t: b.t, hidden: true, visitors: null, pageviews: null, events: null, sessions: null })
+    const buckets = hideLeakingBuckets(hideSmallBuckets(counts, k), raw, k, hidden).filter((b) => until !== null && b.t <= until)
     // Bounce rates need each session's events, so only raw events answer them: read only when asked.
-    const rates = q.bounce ? await bounceRatesOf(scope, q.interval, buckets, horizon) : undefined
+    const rates = q.bounce ? await bounceRatesOf(scope, q.interval, buckets, horizon, filters) : undefined
     const body = {
       org_id: org,
       site,
       from: range.from,
       to: range.to,
       k,
+      filters: q.filters?.text ?? null,
       interval: q.interval,
       tz: range.tz,
       source: table,
+      until,
       buckets: rates ? buckets.map((b, i) => ({ ...b, bounce_rate: rates[i] ?? null })) : buckets,
     }
     return c.json(TimeseriesResponse.parse(body))
@@ -215,43 +247,54 @@ export function createStatsApp(deps: StatsApiDeps, options: StatsAppOptions = {}
 
   app.get('/adoption', async (c) => {
     const q = parseQuery(AdoptionQuery, c.req.query())
-    const { org, site, horizon } = siteOf(c, q.site)
+    const { org, site, horizon, config } = siteOf(c, q.site)
     const range = resolveRange(q, await engineZone(q.tz), now())
     if (q.interval === 'hour' && range.days > MAX_HOURLY_INTERVAL_DAYS)
       throw new StatsRequestError(`interval=hour covers at most ${MAX_HOURLY_INTERVAL_DAYS} days`, StatsErrorCode.invalidRange, 'interval')
-    const table = chooseSource(range, q.interval, q.source)
-    if (table === 'events') assertRawCovers(range, horizon, 'source=raw')
-    const raw = await rows<Record<string, string | number>>(adoptionQuery({ org, site, range }, table, q.interval, q.feature, limits))
+    const filters = filtersOf(q, config)
+    const table = filters ? 'events' : chooseSource(range, q.interval, q.source)
+    if (table === 'events') assertRawCovers(range, horizon, filters ? 'filters' : 'source=raw')
+    const raw = await rows<Record<string, string | number>>(adoptionQuery({ org, site, range }, table, q.interval, q.feature, limits, filters))
     const counts = raw.map((r) => ({ t: String(r.t), accounts: Number(r.n_accounts), visitors: Number(r.n_visitors), events: Number(r.n_events) }))
-    const body = { org_id: org, site, from: range.from, to: range.to, k, feature: q.feature, interval: q.interval, tz: range.tz, source: table, buckets: hideSmallAdoption(counts, k) }
+    const hidden = (b: { t: string }) => ({ t: b.t, hidden: true, accounts: null, visitors: null, events: null })
+    const buckets = hideLeakingBuckets(hideSmallAdoption(counts, k), raw, k, hidden)
+    const body = { org_id: org, site, from: range.from, to: range.to, k, filters: q.filters?.text ?? null, feature: q.feature, interval: q.interval, tz: range.tz, source: table, buckets }
     return c.json(AdoptionResponse.parse(body))
   })
 
   app.get('/adoption/cohorts', async (c) => {
     const q = parseQuery(CohortsQuery, c.req.query())
-    const { org, site, horizon } = siteOf(c, q.site)
+    const { org, site, horizon, config } = siteOf(c, q.site)
     const range = resolveRange(q, 'UTC', now())
     assertRawCovers(range, horizon, 'a cohort table')
-    const raw = await rows<Record<string, string | number>>(cohortQuery({ org, site, range }, q.feature, q.interval, limits))
+    const filters = filtersOf(q, config)
+    const raw = await rows<Record<string, string | number>>(cohortQuery({ org, site, range }, q.feature, q.interval, limits, filters))
     const cells = raw.map((r) => ({ cohort: String(r.cohort), period: String(r.period), accounts: Number(r.accounts) }))
     const periods = periodStarts(range, q.interval)
-    const body = { org_id: org, site, from: range.from, to: range.to, k, feature: q.feature, interval: q.interval, source: 'events', periods, cohorts: cohortTriangle(cells, periods, k) }
+    const leaks = await complementLeaksOf({ org, site, range }, filters)
+    const cohorts = cohortTriangle(cells, periods, k).map((ch) =>
+      leaks ? { ...ch, hidden: true, accounts: null, retained: ch.retained.map((cell) => ({ ...cell, accounts: null })) } : ch,
+    )
+    const body = { org_id: org, site, from: range.from, to: range.to, k, filters: q.filters?.text ?? null, feature: q.feature, interval: q.interval, source: 'events', periods, cohorts }
     return c.json(CohortsResponse.parse(body))
   })
 
   app.get('/funnel', async (c) => {
     const q = parseQuery(FunnelQuery, c.req.query())
-    const { org, site, horizon } = siteOf(c, q.site)
+    const { org, site, horizon, config } = siteOf(c, q.site)
     const range = resolveRange(q, 'UTC', now())
     assertRawCovers(range, horizon, 'a funnel')
-    const raw = await rows<Record<string, string | number>>(funnelQuery({ org, site, range }, q.steps, q.window, limits))
+    const filters = filtersOf(q, config)
+    const raw = await rows<Record<string, string | number>>(funnelQuery({ org, site, range }, q.steps, q.window, limits, filters))
+    // A funnel a != / !~ would single people out of is not shown at all.
+    const leaks = await complementLeaksOf({ org, site, range }, filters)
     const counts = kAnonymousFunnel(
-      raw.map((r) => ({ level: Number(r.level), visitors: Number(r.visitors) })),
+      leaks ? [] : raw.map((r) => ({ level: Number(r.level), visitors: Number(r.visitors) })),
       q.steps.length,
       k,
     )
     const steps = q.steps.map((s, i) => ({ step: funnelStepLabel(s), type: s.type, value: s.value, visitors: counts[i]?.visitors ?? null, conversion: counts[i]?.conversion ?? null }))
-    const body = { org_id: org, site, from: range.from, to: range.to, k, window: q.window, source: 'events', steps }
+    const body = { org_id: org, site, from: range.from, to: range.to, k, filters: q.filters?.text ?? null, window: q.window, source: 'events', steps }
     return c.json(FunnelResponse.parse(body))
   })
 
@@ -295,6 +338,7 @@ export function createStatsApp(deps: StatsApiDeps, options: StatsAppOptions = {}
   app.get('/consent', async (c) => {
     const q = parseQuery(ConsentQuery, c.req.query())
     const { org, site } = siteOf(c, q.site)
+    if (q.filters) throw new StatsRequestError('consent receipts have no dimensions to filter by', StatsErrorCode.invalidFilter, 'filters')
     const range = resolveRange(q, 'UTC', now())
     const raw = await rows<Record<string, string | number>>(consentQuery({ org, site, range }, limits))
     const grants = suppressColumn(

@@ -1,4 +1,5 @@
 import { type StatsInterval, WAREHOUSE_DATABASE as DB } from '@atspark/schemas'
+import { type CompiledFilters, visitForm } from './filters.js'
 import { type BuiltQuery, DEFAULT_LIMITS, hourBucketExpression, hourRange, type QueryLimits, type Scope, scopeParams, settings } from './queries.js'
 
 /**
@@ -7,8 +8,13 @@ import { type BuiltQuery, DEFAULT_LIMITS, hourBucketExpression, hourRange, type 
  * its events are read from a day either side of the range, so a session that began just before
  * `from` is not taken for a new one and one that runs past `to` is seen whole.
  */
-export function bounceQuery(scope: Scope, interval: StatsInterval, limits: QueryLimits = DEFAULT_LIMITS): BuiltQuery {
+export function bounceQuery(scope: Scope, interval: StatsInterval, limits: QueryLimits = DEFAULT_LIMITS, filters?: CompiledFilters): BuiltQuery {
   const firstHour = 'toStartOfHour(toDateTime(first_ts))'
+  // With filters: only sessions with an event the filters keep in the range, each measured whole.
+  const f = filters ? visitForm(filters) : undefined
+  const kept = f
+    ? ` AND countIf(ts >= parseDateTimeBestEffort({from:String}, {tz:String}) AND ts < parseDateTimeBestEffort({to:String}, {tz:String}) AND ${f.kept.row}) * (${f.kept.visit}) > 0`
+    : ''
   return {
     query: `SELECT ${hourBucketExpression(firstHour, interval)} AS t,
     countIf(n_events = 1) AS n_bounces, count() AS n_sessions, uniqExact(anon) AS n_visitors
@@ -19,12 +25,12 @@ FROM (
       AND ts >= parseDateTimeBestEffort({from:String}, {tz:String}) - INTERVAL 1 DAY
       AND ts < parseDateTimeBestEffort({to:String}, {tz:String}) + INTERVAL 1 DAY
     GROUP BY session_id
-    HAVING n_pageviews >= 1 AND ${hourRange(firstHour)}
+    HAVING n_pageviews >= 1 AND ${hourRange(firstHour)}${kept}
 )
 GROUP BY t ORDER BY t
 LIMIT {limit:UInt32}
 ${settings(limits)}`,
-    query_params: { ...scopeParams(scope), limit: limits.maxResultRows },
+    query_params: { ...scopeParams(scope), ...(filters?.params ?? {}), limit: limits.maxResultRows },
   }
 }
 

@@ -1,4 +1,5 @@
 import { type CohortInterval, WAREHOUSE_DATABASE as DB } from '@atspark/schemas'
+import { type CompiledFilters, keptWhere } from './filters.js'
 import { approxMs, type BuiltQuery, DEFAULT_LIMITS, type QueryLimits, type ResolvedRange, type Scope, scopeParams, settings } from './queries.js'
 
 /** First-use cohorts of a feature over raw events: accounts (user_pid) by the period of their first use in the range. */
@@ -11,7 +12,7 @@ const PERIOD: Record<CohortInterval, string> = {
 }
 
 /** Accounts per (cohort, period): each account once per period it used the feature, its cohort the first of them. */
-export function cohortQuery(scope: Scope, feature: string, interval: CohortInterval, limits: QueryLimits = DEFAULT_LIMITS): BuiltQuery {
+export function cohortQuery(scope: Scope, feature: string, interval: CohortInterval, limits: QueryLimits = DEFAULT_LIMITS, filters?: CompiledFilters): BuiltQuery {
   const period = PERIOD[interval]
   if (!period) throw new Error(`not a cohort interval: ${String(interval)}`)
   return {
@@ -23,7 +24,8 @@ FROM (
         FROM ${DB}.events
         WHERE org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND user_pid != ''
           AND type = 'feature' AND name = {feature:String}
-          AND ts >= parseDateTimeBestEffort({from:String}, {tz:String}) AND ts < parseDateTimeBestEffort({to:String}, {tz:String})
+          AND ts >= parseDateTimeBestEffort({from:String}, {tz:String}) AND ts < parseDateTimeBestEffort({to:String}, {tz:String})${filters ? `
+          AND ${keptWhere(filters)}` : ''}
     )
     GROUP BY user_pid
 )
@@ -31,7 +33,7 @@ ARRAY JOIN periods AS p
 GROUP BY cohort, period ORDER BY cohort, period
 LIMIT {limit:UInt32}
 ${settings(limits)}`,
-    query_params: { ...scopeParams(scope), feature, limit: limits.maxResultRows },
+    query_params: { ...scopeParams(scope), ...(filters?.params ?? {}), feature, limit: limits.maxResultRows },
   }
 }
 

@@ -1,4 +1,5 @@
 import { type FunnelStep, WAREHOUSE_DATABASE as DB } from '@atspark/schemas'
+import { type CompiledFilters, keptWhere } from './filters.js'
 import { type BuiltQuery, DEFAULT_LIMITS, type QueryLimits, type Scope, scopeParams, settings } from './queries.js'
 
 /** Funnels over raw events: ClickHouse's windowFunnel per visitor (anon_id), steps in order within a window. */
@@ -23,7 +24,7 @@ function stepParams(steps: readonly FunnelStep[]): Record<string, string> {
  * Visitors per level reached (1 = only the first step). Timestamps in milliseconds, so steps
  * sent in the same second keep their order; events that match no step are never read.
  */
-export function funnelQuery(scope: Scope, steps: readonly FunnelStep[], windowSeconds: number, limits: QueryLimits = DEFAULT_LIMITS): BuiltQuery {
+export function funnelQuery(scope: Scope, steps: readonly FunnelStep[], windowSeconds: number, limits: QueryLimits = DEFAULT_LIMITS, filters?: CompiledFilters): BuiltQuery {
   const conditions = steps.map(stepCondition)
   return {
     query: `SELECT level, count() AS visitors
@@ -32,13 +33,13 @@ FROM (
     FROM ${DB}.events
     WHERE org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND anon_id != ''
       AND ts >= parseDateTimeBestEffort({from:String}, {tz:String}) AND ts < parseDateTimeBestEffort({to:String}, {tz:String})
-      AND (${conditions.join(' OR ')})
+      AND (${conditions.join(' OR ')})${filters ? ` AND ${keptWhere(filters)}` : ''}
     GROUP BY anon_id
 )
 WHERE level > 0
 GROUP BY level ORDER BY level
 ${settings(limits)}`,
-    query_params: { ...scopeParams(scope), ...stepParams(steps), window_ms: windowSeconds * 1000 },
+    query_params: { ...scopeParams(scope), ...(filters?.params ?? {}), ...stepParams(steps), window_ms: windowSeconds * 1000 },
   }
 }
 

@@ -99,3 +99,17 @@ export function grantRate(grants: number | null, refusals: number | null): numbe
   if (grants === null || refusals === null || grants + refusals === 0) return null
   return grants / (grants + refusals)
 }
+
+/**
+ * True when a `!=`/`!~` clause alone removed between 1 and k−1 visitors (columns n_removed_*): the answer
+ * with and without that clause would differ by those few people, so it must not be shown.
+ */
+export function singlesOutByComplement(row: Readonly<Record<string, unknown>>, k: number): boolean {
+  return Object.entries(row).some(([name, v]) => name.startsWith('n_removed_') && Number(v) > 0 && Number(v) < k)
+}
+
+/** Buckets already shown under k hidden too when their complement singles people out. */
+export function hideLeakingBuckets<B extends { t: string; hidden: boolean }>(buckets: readonly B[], raw: readonly Record<string, unknown>[], k: number, hide: (b: B) => B): B[] {
+  const leaking = new Set(raw.filter((r) => singlesOutByComplement(r, k)).map((r) => String(r.t)))
+  return buckets.map((b) => (!b.hidden && leaking.has(b.t) ? hide(b) : b))
+}

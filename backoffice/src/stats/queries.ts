@@ -1,5 +1,6 @@
 import { isRuntimeTimeZone, StatsErrorCode, type StatsDimension, type StatsInterval, type StatsSourceParam, WAREHOUSE_DATABASE as DB } from '@atspark/schemas'
 import type { RollupTable } from '@atspark/warehouse'
+import { type CompiledFilters, rowForm } from './filters.js'
 
 /** Pure query builders: SQL text built only from whitelisted identifiers; every value travels as a query parameter. */
 
@@ -183,32 +184,71 @@ function dimensionWhere(table: StatsTable, dimension: '' | StatsDimension): stri
   return dimension === '' ? " AND dimension = ''" : ' AND dimension = {dimension:String}'
 }
 
-/** Output columns are n_*: an alias named `events` would capture the column inside sumIf. */
-export function timeseriesQuery(scope: Scope, table: StatsTable, interval: StatsInterval, limits: QueryLimits = DEFAULT_LIMITS): BuiltQuery {
-  const m = measures(table)
+/**
+ * Filters over raw events, for per-bucket answers: the WHERE the positive clauses narrow to, exact measures
+ * over the kept events, and per `!=`/`!~` clause the visitors it alone removed (n_removed_<i>), so a
+ * bucket that would single out 1 to k−1 of them by differencing is hidden.
+ */
+function filteredEvents(filters: CompiledFilters) {
+  const r = rowForm(filters)
+  const kept = `(${r.kept})`
+  return {
+    where: ` AND ${r.where}`,
+    m: {
+      visitors: `uniqExactIf(anon_id, anon_id != '' AND ${kept})`,
+      sessions: `uniqExactIf(session_id, session_id != '' AND ${kept})`,
+      accounts: `uniqExactIf(user_pid, user_pid != '' AND ${kept})`,
+      events: `countIf(${kept})`,
+      pageviews: `countIf(type = 'pageview' AND ${kept})`,
+    },
+    removed: r.removed.map((x) => `, uniqExactIf(anon_id, anon_id != '' AND ${x.sql}) AS n_removed_${x.index}`).join(''),
+    params: filters.params,
+  }
+}
+
+/** Output columns are n_*: an alias named `events` would capture the column inside sumIf. With filters, table must be events. */
+export function timeseriesQuery(scope: Scope, table: StatsTable, interval: StatsInterval, limits: QueryLimits = DEFAULT_LIMITS, filters?: CompiledFilters): BuiltQuery {
+  if (filters && table !== 'events') throw new Error('filters read raw events')
+  const f = filters ? filteredEvents(filters) : undefined
+  const m = f?.m ?? measures(table)
   return {
     query: `SELECT ${bucketExpression(table, interval)} AS t,
-    ${m.visitors} AS n_visitors, ${m.pageviews} AS n_pageviews, ${m.events} AS n_events, ${m.sessions} AS n_sessions
+    ${m.visitors} AS n_visitors, ${m.pageviews} AS n_pageviews, ${m.events} AS n_events, ${m.sessions} AS n_sessions${f?.removed ?? ''}
 FROM ${DB}.${table}
-WHERE ${scopeWhere(table)}${dimensionWhere(table, '')}
+WHERE ${scopeWhere(table)}${dimensionWhere(table, '')}${f?.where ?? ''}
 GROUP BY t ORDER BY t
 LIMIT {limit:UInt32}
 ${settings(limits)}`,
-    query_params: { ...scopeParams(scope), limit: limits.maxResultRows },
+    query_params: { ...scopeParams(scope), ...(f?.params ?? {}), limit: limits.maxResultRows },
   }
 }
 
 /** Feature adoption: distinct signed-in accounts per period that used one feature (type = 'feature', name = feature). */
-export function adoptionQuery(scope: Scope, table: StatsTable, interval: StatsInterval, feature: string, limits: QueryLimits = DEFAULT_LIMITS): BuiltQuery {
-  const m = measures(table)
+export function adoptionQuery(scope: Scope, table: StatsTable, interval: StatsInterval, feature: string, limits: QueryLimits = DEFAULT_LIMITS, filters?: CompiledFilters): BuiltQuery {
+  if (filters && table !== 'events') throw new Error('filters read raw events')
+  const f = filters ? filteredEvents(filters) : undefined
+  const m = f?.m ?? measures(table)
   return {
-    query: `SELECT ${bucketExpression(table, interval)} AS t, ${m.accounts} AS n_accounts, ${m.visitors} AS n_visitors, ${m.events} AS n_events
+    query: `SELECT ${bucketExpression(table, interval)} AS t, ${m.accounts} AS n_accounts, ${m.visitors} AS n_visitors, ${m.events} AS n_events${f?.removed ?? ''}
 FROM ${DB}.${table}
-WHERE ${scopeWhere(table)} AND type = 'feature' AND ${table === 'events' ? 'name' : "dimension = 'name' AND value"} = {feature:String}
+WHERE ${scopeWhere(table)} AND type = 'feature' AND ${table === 'events' ? 'name' : "dimension = 'name' AND value"} = {feature:String}${f?.where ?? ''}
 GROUP BY t ORDER BY t
 LIMIT {limit:UInt32}
 ${settings(limits)}`,
-    query_params: { ...scopeParams(scope), feature, limit: limits.maxResultRows },
+    query_params: { ...scopeParams(scope), ...(f?.params ?? {}), feature, limit: limits.maxResultRows },
+  }
+}
+
+/** Visitors each `!=`/`!~` clause alone removes over the whole range: for answers (funnels, cohorts) hidden whole when one singles people out. */
+export function complementQuery(scope: Scope, filters: CompiledFilters, limits: QueryLimits = DEFAULT_LIMITS): BuiltQuery | undefined {
+  const f = filteredEvents(filters)
+  if (f.removed === '') return undefined
+  return {
+    query: `SELECT 1${f.removed}
+FROM ${DB}.events
+WHERE ${scopeWhere('events')}${f.where}
+${settings(limits)}`,
+    query_params: { ...scopeParams(scope), ...f.params },
   }
 }
 

@@ -75,3 +75,14 @@ export function horizonBucket(horizon: number, interval: StatsInterval, tz: stri
       return `${pad(p.year, 4)}-${pad(p.month)}-01`
   }
 }
+
+/**
+ * The start of the last bucket of the range that has begun by `now`: the range's last bucket when it is
+ * past, now's bucket when it runs on, null when the range starts in the future. Later buckets are not answered.
+ */
+export function lastBegunBucket(range: Pick<ResolvedRange, 'from' | 'to' | 'tz'>, interval: StatsInterval, now: number): string | null {
+  const start = wallTimeToUtc(range.from, range.tz)
+  if (start > now) return null
+  const end = wallTimeToUtc(range.to, range.tz)
+  return horizonBucket(Math.min(now, end - 1), interval, range.tz)
+}
