@@ -124,19 +124,50 @@ export const DEVICES: readonly DeviceProfile[] = [
   },
 ]
 
-/** Where sessions come from; undefined is direct (no referrer). */
-export const REFERRERS: readonly (readonly [string | undefined, number])[] = [
-  ['https://www.google.com/', 34],
-  [undefined, 30],
-  ['https://news.ycombinator.com/', 7],
-  ['https://www.bing.com/', 5],
-  ['https://duckduckgo.com/', 5],
-  ['https://www.reddit.com/r/analytics/', 4],
-  ['https://www.theverge.com/', 3],
-  ['https://techcrunch.com/', 3],
-  ['https://github.com/', 4],
-  ['https://www.linkedin.com/', 3],
-  ['https://t.co/', 2],
+/**
+ * Where a visit comes from: the referrer its browser sends and, for a tagged link, the landing URL's campaign tags.
+ * The processor groups each into a channel (Direct, Organic Search, Paid Search, Organic Social, Paid Social, Email, Referral, Video…).
+ */
+export interface TrafficSource {
+  /** The referrer URL as the SDK sends it (no query); absent for a direct visit. */
+  referrer?: string
+  /** The landing link's utm tags, a query string without `?`. */
+  tags?: string
+  /** Where a tagged link lands, instead of a usual entry page. */
+  landing?: string
+  /** Where half of these visits head next (a campaign's call to action). */
+  next?: string
+}
+
+/** Three campaigns for the product: a newsletter, a search ad and a paid social ad; each lands on its own page. */
+const SPRING_NEWSLETTER = 'utm_source=newsletter&utm_medium=email&utm_campaign=spring'
+const BRAND_SEARCH_AD = 'utm_source=google&utm_medium=cpc&utm_campaign=brand_search&utm_term=privacy+analytics'
+const WEBINAR_AD = 'utm_source=linkedin&utm_medium=paid_social&utm_campaign=q4_webinar'
+
+/** Where product sessions come from: search, social, e-mail, other sites, direct, and the campaigns above. */
+export const SOURCES: readonly (readonly [TrafficSource, number])[] = [
+  [{}, 24],
+  [{ referrer: 'https://www.google.com/' }, 24],
+  [{ referrer: 'https://www.google.co.uk/' }, 3],
+  [{ referrer: 'https://www.bing.com/' }, 4],
+  [{ referrer: 'https://duckduckgo.com/' }, 4],
+  [{ referrer: 'https://news.ycombinator.com/' }, 5],
+  [{ referrer: 'https://www.reddit.com/' }, 3],
+  [{ referrer: 'https://github.com/' }, 3],
+  [{ referrer: 'https://t.co/' }, 2],
+  [{ referrer: 'https://l.facebook.com/' }, 2],
+  [{ referrer: 'https://lnkd.in/' }, 2],
+  [{ referrer: 'https://www.youtube.com/' }, 2],
+  [{ referrer: 'https://mail.google.com/' }, 2],
+  [{ referrer: 'https://www.theverge.com/' }, 2],
+  [{ referrer: 'https://techcrunch.com/' }, 2],
+  // Mail apps send no referrer; webmail does.
+  [{ tags: SPRING_NEWSLETTER, landing: '/blog/privacy-first-analytics', next: '/pricing' }, 4],
+  [{ referrer: 'https://mail.google.com/', tags: SPRING_NEWSLETTER, landing: '/blog/privacy-first-analytics', next: '/pricing' }, 2],
+  [{ referrer: 'https://www.google.com/', tags: BRAND_SEARCH_AD, landing: '/pricing', next: '/signup' }, 5],
+  [{ referrer: 'https://www.linkedin.com/', tags: `${WEBINAR_AD}&utm_content=carousel_a`, landing: '/features', next: '/signup' }, 3],
+  [{ referrer: 'https://www.linkedin.com/', tags: `${WEBINAR_AD}&utm_content=video_b`, landing: '/features', next: '/signup' }, 2],
+  [{ referrer: 'https://saas-reviews.example/', tags: 'utm_source=saas_reviews&utm_medium=affiliate&utm_campaign=spring', landing: '/pricing' }, 1],
 ]
 
 /** Entry pages of anonymous sessions. */
@@ -231,7 +262,7 @@ export interface SiteProfile {
   browsePages: readonly (readonly [string, number])[]
   /** Where signed-in accounts go. */
   appPages: readonly (readonly [string, number])[]
-  referrers: readonly (readonly [string | undefined, number])[]
+  sources: readonly (readonly [TrafficSource, number])[]
   clicks: Readonly<Record<string, readonly string[]>>
   dashboards: Readonly<Record<string, string>>
   features: readonly (readonly [string, number])[]
@@ -244,7 +275,7 @@ export const PRODUCT_SITE: SiteProfile = {
   entryPages: ENTRY_PAGES,
   browsePages: BROWSE_PAGES,
   appPages: APP_PAGES,
-  referrers: REFERRERS,
+  sources: SOURCES,
   clicks: CLICKS,
   dashboards: DASHBOARDS,
   features: FEATURES,
@@ -279,15 +310,17 @@ export const DOCS_SITE: SiteProfile = {
     ['/guides/self-hosting', 15],
     ['/changelog', 10],
   ],
-  referrers: [
-    ['https://www.google.com/', 38],
-    [undefined, 22],
-    ['https://github.com/', 14],
-    ['https://stackoverflow.com/', 9],
-    ['https://duckduckgo.com/', 6],
-    ['https://www.bing.com/', 4],
-    ['https://news.ycombinator.com/', 4],
-    ['https://dev.to/', 3],
+  sources: [
+    [{ referrer: 'https://www.google.com/' }, 36],
+    [{}, 20],
+    [{ referrer: 'https://github.com/' }, 12],
+    [{ referrer: 'https://stackoverflow.com/' }, 8],
+    [{ referrer: 'https://duckduckgo.com/' }, 6],
+    [{ referrer: 'https://www.bing.com/' }, 4],
+    [{ referrer: 'https://news.ycombinator.com/' }, 4],
+    [{ referrer: 'https://dev.to/' }, 3],
+    [{ referrer: 'https://www.youtube.com/' }, 2],
+    [{ tags: 'utm_source=newsletter&utm_medium=email&utm_campaign=sdk_release', landing: '/changelog', next: '/sdk/reference' }, 5],
   ],
   clicks: {
     '/': ['Get started', 'Search docs'],

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { type IpKeyring, openIp, sealIp } from '@atspark/runtime'
+import { type IpKeyring, openIp, pseudonymizer, sealIp } from '@atspark/runtime'
 import { type BusMessage, BusMessage as BusMessageSchema, type Envelope } from '@atspark/schemas'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { correctTimestamp, openGeo, parseUserAgent } from '@atspark/processor'
+import { correctTimestamp, ipOpener, openGeo, parseUserAgent, toEventRows } from '@atspark/processor'
 import { publishInChunks } from './seed.js'
 import { demoTraffic, demoVisits } from './traffic.js'
 import { DEVICES, REGIONS } from './traffic-profiles.js'
@@ -96,6 +96,55 @@ describe('demoTraffic', () => {
     // And the others do send events, so the check above can tell right from wrong.
     const granters = visits.filter((v) => v.consent.kind === 'grant')
     expect(granters.filter((v) => v.messages.some((m) => m.kind === 'events')).length).toBeGreaterThan(granters.length * 0.9)
+  })
+
+  it('through the processor, gives every channel, campaign and the signup goal at least k = 5 visitors, in multi-page visits', async () => {
+    const deps = { geo: await openGeo(), pseudonymize: pseudonymizer(() => 'demo-secret'), openIp: ipOpener(() => keyring) }
+    const rows = envelopes.flatMap((e) => toEventRows(e, deps)).filter((r) => !r.is_bot)
+    // A visit's channel and tags are its first event's, its entry and exit pages its first and last pageview's.
+    const visits = new Map<string, typeof rows>()
+    for (const r of rows) visits.set(r.session_id, [...(visits.get(r.session_id) ?? []), r])
+    const visitorsBy = (key: (first: (typeof rows)[number]) => string) => {
+      const out = new Map<string, Set<string>>()
+      for (const events of visits.values()) {
+        const first = events.reduce((a, b) => (b.ts < a.ts ? b : a))
+        const k = key(first)
+        out.set(k, (out.get(k) ?? new Set()).add(first.anon_id))
+      }
+      return new Map([...out].map(([k, v]) => [k, v.size]))
+    }
+    const channels = visitorsBy((f) => f.channel)
+    for (const c of ['Direct', 'Organic Search', 'Paid Search', 'Organic Social', 'Paid Social', 'Email', 'Referral', 'Video', 'Affiliates']) {
+      expect(channels.get(c) ?? 0, c).toBeGreaterThanOrEqual(5)
+    }
+    expect(channels.has('Internal')).toBe(false)
+    const campaigns = visitorsBy((f) => f.utm_campaign)
+    for (const c of ['spring', 'brand_search', 'q4_webinar']) expect(campaigns.get(c) ?? 0, c).toBeGreaterThanOrEqual(5)
+    expect(visitorsBy((f) => `${f.utm_source}/${f.utm_medium}`).get('google/cpc')).toBeGreaterThanOrEqual(5)
+    expect(visitorsBy((f) => f.utm_content).get('carousel_a')).toBeGreaterThanOrEqual(5)
+    expect(visitorsBy((f) => f.utm_term).get('privacy analytics')).toBeGreaterThanOrEqual(5)
+    // Later pages of a tagged visit carry no tags: only the landing URL has them.
+    const landed = [...visits.values()].filter((events) => events.some((e) => e.utm_campaign !== ''))
+    expect(landed.some((events) => events.some((e) => e.type === 'pageview' && e.utm_campaign === ''))).toBe(true)
+
+    const signups = rows.filter((r) => r.type === 'custom' && r.name === 'signup')
+    expect(new Set(signups.map((r) => r.anon_id)).size).toBeGreaterThanOrEqual(20)
+    const plans = new Map<string, Set<string>>()
+    for (const r of signups) plans.set(r.props.plan ?? '', (plans.get(r.props.plan ?? '') ?? new Set()).add(r.anon_id))
+    for (const plan of ['free', 'team']) expect(plans.get(plan)?.size ?? 0, plan).toBeGreaterThanOrEqual(5)
+    // Signups from a campaign visit, so a goal under a campaign filter has data too.
+    const campaignSignups = new Set([...visits.values()].filter((ev) => ev.some((e) => e.utm_campaign !== '') && ev.some((e) => e.name === 'signup')).map((ev) => ev[0]!.anon_id))
+    expect(campaignSignups.size).toBeGreaterThanOrEqual(5)
+
+    const pageviews = [...visits.values()].map((events) => events.filter((e) => e.type === 'pageview').sort((a, b) => (a.ts < b.ts ? -1 : 1)))
+    const bounces = pageviews.filter((p) => p.length === 1).length / pageviews.length
+    expect(bounces).toBeGreaterThan(0.2)
+    expect(bounces).toBeLessThan(0.7)
+    const entries = new Set(pageviews.map((p) => p[0]?.url_path))
+    const exits = new Set(pageviews.map((p) => p.at(-1)?.url_path))
+    expect(entries.size).toBeGreaterThanOrEqual(5)
+    expect(pageviews.filter((p) => p.length > 1 && p[0]!.url_path !== p.at(-1)!.url_path).length).toBeGreaterThan(100)
+    expect([...exits].some((x) => !entries.has(x))).toBe(true)
   })
 
   it('carries no raw IP: addresses only as sealed values for the demo org and site', () => {

@@ -10,6 +10,7 @@ import {
   REGIONS,
   type RegionProfile,
   type SiteProfile,
+  type TrafficSource,
   WEEKDAY_WEIGHTS,
 } from './traffic-profiles.js'
 
@@ -75,7 +76,8 @@ export interface DemoVisit {
 
 /**
  * Realistic demo traffic, deterministic for a seed and `now`: visitors over the last `days` UTC
- * days with a weekly and daily rhythm, sessions of a few pageviews with clicks, queries,
+ * days with a weekly and daily rhythm, arriving from search, social, e-mail, other sites, direct
+ * or tagged campaign links, sessions of a few pageviews with clicks, signups, queries,
  * dashboards and feature use by signed-in accounts, and consent receipts. Yields bus messages
  * lazily (one visitor at a time), so memory stays bounded whatever the volume. Addresses only
  * leave through `seal`.
@@ -195,30 +197,34 @@ function* sessionMessages(options: DemoTrafficOptions, profile: SiteProfile, vis
 
   // Bounce-heavy for anonymous visitors, long crawls for bots, working sessions for accounts.
   const pages = bot ? prng.int(3, 12) : account ? prng.int(2, 7) : prng.chance(0.42) ? 1 : prng.int(2, 5)
-  let path = bot ? '/' : account ? prng.weighted(profile.appPages) : prng.weighted(profile.entryPages)
-  const referrer = bot ? undefined : account && prng.chance(0.7) ? undefined : prng.weighted(profile.referrers)
+  const source: TrafficSource = bot || (account && prng.chance(0.7)) ? {} : prng.weighted(profile.sources)
+  let path = bot ? '/' : (source.landing ?? (account ? prng.weighted(profile.appPages) : prng.weighted(profile.entryPages)))
+  // The landing page's URL keeps the link's tags (events on it report location.href); the SDK strips the referrer's query.
+  let url = `${options.siteUrl}${path}${source.tags ? `?${source.tags}` : ''}`
   for (let i = 0; i < pages; i++) {
     if (i > 0) {
-      const next = prng.weighted(bot ? profile.browsePages : account ? profile.appPages : profile.browsePages)
+      const next = i === 1 && source.next && prng.chance(0.5) ? source.next : prng.weighted(bot ? profile.browsePages : account ? profile.appPages : profile.browsePages)
       if (next === path) continue
       path = next
+      url = `${options.siteUrl}${path}`
     }
-    add({ t: 'pageview', u: `${options.siteUrl}${path}`, ...(i === 0 && referrer ? { r: referrer } : {}) }, i === 0 ? 0 : prng.int(5_000, 90_000))
+    add({ t: 'pageview', u: url, ...(i === 0 && source.referrer ? { r: source.referrer } : {}) }, i === 0 ? 0 : prng.int(5_000, 90_000))
     if (bot) continue
     const labels = profile.clicks[path]
-    if (labels && prng.chance(0.35)) add({ t: 'click', n: prng.pick(labels), u: `${options.siteUrl}${path}`, p: { tag: prng.chance(0.7) ? 'button' : 'a' } }, prng.int(2_000, 25_000))
+    if (labels && prng.chance(0.35)) add({ t: 'click', n: prng.pick(labels), u: url, p: { tag: prng.chance(0.7) ? 'button' : 'a' } }, prng.int(2_000, 25_000))
     const dashboard = profile.dashboards[path]
-    if (dashboard) add({ t: 'dashboard', n: dashboard, u: `${options.siteUrl}${path}`, p: { widgets: prng.int(3, 12) } }, prng.int(300, 2_000))
+    if (dashboard) add({ t: 'dashboard', n: dashboard, u: url, p: { widgets: prng.int(3, 12) } }, prng.int(300, 2_000))
     if (path === '/reports' && account) {
       for (let q = prng.int(1, 3); q > 0; q--) {
-        add({ t: 'query', n: prng.weighted(QUERIES), u: `${options.siteUrl}${path}`, p: { rows: prng.int(1, 5_000), ms: prng.int(15, 2_500) } }, prng.int(4_000, 40_000))
+        add({ t: 'query', n: prng.weighted(QUERIES), u: url, p: { rows: prng.int(1, 5_000), ms: prng.int(15, 2_500) } }, prng.int(4_000, 40_000))
       }
     }
-    if (path === '/signup' && prng.chance(0.3)) add({ t: 'custom', n: 'signup_completed', u: `${options.siteUrl}${path}`, p: { plan: 'free' } }, prng.int(20_000, 120_000))
+    // The product's Signup goal (demo tenants): a custom event with the chosen plan as a prop.
+    if (path === '/signup' && prng.chance(0.45)) add({ t: 'custom', n: 'signup', u: url, p: { plan: prng.weighted(PLANS) } }, prng.int(20_000, 120_000))
   }
   if (account && account.features.length > 0) {
     for (let f = prng.int(0, 2); f > 0; f--) {
-      add({ t: 'feature', n: prng.pick(account.features), u: `${options.siteUrl}${path}`, p: { plan: account.plan } }, prng.int(3_000, 60_000))
+      add({ t: 'feature', n: prng.pick(account.features), u: url, p: { plan: account.plan } }, prng.int(3_000, 60_000))
     }
   }
 
