@@ -308,10 +308,15 @@ describe('stats API answers', () => {
     expect(Object.keys(doc.paths)).toEqual([
       '/v1/stats/sites',
       '/v1/stats/timeseries',
+      '/v1/stats/aggregate',
       '/v1/stats/breakdown',
+      '/v1/stats/goals',
+      '/v1/stats/realtime',
+      '/v1/stats/realtime/integration',
       '/v1/stats/consent',
       '/v1/stats/adoption',
       '/v1/stats/adoption/cohorts',
+      '/v1/stats/export',
       '/v1/stats/funnel',
     ])
     const params = (path: string) =>
@@ -319,6 +324,8 @@ describe('stats API answers', () => {
     expect(params('/v1/stats/funnel')).toEqual(['site', 'from', 'to', 'filters', 'steps', 'window'])
     expect(params('/v1/stats/adoption/cohorts')).toEqual(['site', 'from', 'to', 'filters', 'feature', 'interval'])
     for (const path of ['/v1/stats/timeseries', '/v1/stats/breakdown', '/v1/stats/adoption']) expect(params(path)).toContain('source')
+    expect(params('/v1/stats/aggregate')).toEqual(['site', 'from', 'to', 'filters', 'tz', 'goal', 'compare'])
+    expect(params('/v1/stats/breakdown')).toEqual(expect.arrayContaining(['filters', 'goal', 'dimension']))
   })
 })
 

@@ -1,4 +1,6 @@
 import {
+  AggregateQuery,
+  AggregateResponse,
   AdoptionQuery,
   AdoptionResponse,
   BreakdownQuery,
@@ -9,12 +11,19 @@ import {
   ConsentResponse,
   FunnelQuery,
   FunnelResponse,
+  GoalsQuery,
+  GoalsResponse,
+  IntegrationQuery,
+  IntegrationResponse,
+  RealtimeQuery,
+  RealtimeResponse,
   SitesResponse,
   StatsError,
   TimeseriesQuery,
   TimeseriesResponse,
 } from '@atspark/schemas'
 import { z } from 'zod'
+import { ExportQuery } from './export.js'
 
 type JsonSchema = Record<string, unknown>
 
@@ -43,7 +52,9 @@ function operation(summary: string, query: z.ZodType | undefined, response: stri
     parameters: perSite ? parameters(query) : [],
     responses: {
       '200': { description: perSite ? 'k-anonymous aggregates' : 'the key’s org', content: { 'application/json': { schema: { $ref: `#/components/schemas/${response}` } } } },
-      ...(perSite ? { '400': errorResponse('invalid query: error is the reason (invalid_date, invalid_timezone, invalid_range, invalid_request), param the parameter') } : {}),
+      ...(perSite
+        ? { '400': errorResponse('invalid query: error is the reason (invalid_date, invalid_timezone, invalid_range, invalid_filter, invalid_request), param the parameter') }
+        : {}),
       '401': errorResponse('missing or unknown API key'),
       '403': errorResponse('the key’s role may not read stats'),
       ...(perSite
@@ -66,7 +77,13 @@ export function openApiDocument(): JsonSchema {
     info: {
       title: 'atSpark back office: stats API',
       version: '1',
-      description: 'Aggregates from the rollups or raw events, scoped to the org of the bearer key, with k-anonymity (docs/analysts.md).',
+      description: [
+        'Aggregates from the rollups or raw events, scoped to the org of the bearer key (or the one site of a shared link), with k-anonymity (docs/analysts.md).',
+        'Every endpoint takes `filters` (Plausible v1 syntax, e.g. `country==DE|FR;url_path=~pricing;utm_source!=newsletter`; `/consent` refuses them) and `format=csv`.',
+        'With filters (or a dimension the rollups lack) answers come from raw events (source `events`) within the raw retention; `source=rollup` with filters is a 400.',
+        'Event-level clauses keep the matching events; visit-level ones (entry_page, exit_page, channel, utm_*) keep the events of the visits whose value matches (a visit’s entry/exit page is its first/last pageview’s path, its channel and utm_* its first event’s).',
+        'k-anonymity holds under every filter: a number from fewer than k visitors is hidden (null, never 0), and an answer (bucket, row, whole funnel) from which a `!=`/`!~` clause alone removed 1 to k−1 visitors is hidden too, so differencing two answers singles nobody out.',
+      ].join(' '),
     },
     components: {
       securitySchemes: { bearer: { type: 'http', scheme: 'bearer', description: 'a back-office key (sk_…) of role analyst or admin' } },
@@ -77,6 +94,10 @@ export function openApiDocument(): JsonSchema {
         AdoptionResponse: schemaOf(AdoptionResponse, 'output'),
         CohortsResponse: schemaOf(CohortsResponse, 'output'),
         FunnelResponse: schemaOf(FunnelResponse, 'output'),
+        AggregateResponse: schemaOf(AggregateResponse, 'output'),
+        GoalsResponse: schemaOf(GoalsResponse, 'output'),
+        RealtimeResponse: schemaOf(RealtimeResponse, 'output'),
+        IntegrationResponse: schemaOf(IntegrationResponse, 'output'),
         SitesResponse: schemaOf(SitesResponse, 'output'),
         StatsError: schemaOf(StatsError, 'output'),
       },
@@ -91,7 +112,39 @@ export function openApiDocument(): JsonSchema {
           'Counts come from the rollups (or raw events with source=raw). bounce_rate is there only with bounce=true: it is computed from raw events whatever the source (each session’s events), so it costs a raw read, and is null beyond the raw retention.',
         ),
       },
-      '/v1/stats/breakdown': { get: operation('Top values of one dimension, and "other"', BreakdownQuery, 'BreakdownResponse') },
+      '/v1/stats/aggregate': {
+        get: operation(
+          'Headline numbers of the range: visitors, visits, pageviews, events, views per visit, bounce rate, visit duration; conversions with a goal; change against the previous period',
+          AggregateQuery,
+          'AggregateResponse',
+          'From raw events, one row per visit. visitors are distinct over the whole range; visit metrics cover the visits with a kept event, each measured whole (its events a day either side of the range included). bounce_rate: visits whose only event is one pageview / visits with a pageview. visit_duration_*: seconds from a visit’s first to its last event, median (the mean of the two middle visits when even) and mean. With compare=previous_period, every metric also has previous and change. hidden (every value null) under k visitors or when a != / !~ clause alone removed 1 to k−1 visitors.',
+        ),
+      },
+      '/v1/stats/breakdown': {
+        get: operation(
+          'Top values of one dimension, and "other"',
+          BreakdownQuery,
+          'BreakdownResponse',
+          'Rollup dimensions without filters or goal read the rollups; every other request reads raw events: type, props.<key> (events without the prop under the empty value), visit-level dimensions (rows carry visits), and goal (one row per configured goal: visitors who completed it, completions). With goal, each row adds conversions (visitors of the row who completed it; null when 1 to k−1) and conversion_rate. Named rows have at least k visitors; other is merged in the warehouse and shown only from k visitors.',
+        ),
+      },
+      '/v1/stats/goals': { get: operation('The site’s configured goals (an event name, or a page pattern: * any characters but /, ** any characters)', GoalsQuery, 'GoalsResponse') },
+      '/v1/stats/realtime': {
+        get: operation(
+          'Visitors in the last 5 minutes and events and visitors per minute over the last 30',
+          RealtimeQuery,
+          'RealtimeResponse',
+          '30 one-minute buckets ending at the current minute, oldest first, each null when from fewer than k visitors (0 shown as 0).',
+        ),
+      },
+      '/v1/stats/realtime/integration': {
+        get: operation(
+          'For a site owner checking an install: the last event’s time and counts per event type and name over the last 30 minutes, bots counted apart',
+          IntegrationQuery,
+          'IntegrationResponse',
+          'Bots are counted exactly (nobody is behind a headless browser); human per-name counts are null where fewer than k visitors did it.',
+        ),
+      },
       '/v1/stats/consent': { get: operation('Consent grants and refusals per source', ConsentQuery, 'ConsentResponse') },
       '/v1/stats/adoption': { get: operation('Distinct accounts using one feature per period', AdoptionQuery, 'AdoptionResponse') },
       '/v1/stats/adoption/cohorts': {
@@ -101,6 +154,17 @@ export function openApiDocument(): JsonSchema {
           'CohortsResponse',
           'From raw events, so from must lie within the raw retention (13 months, or the site’s retention_months).',
         ),
+      },
+      '/v1/stats/export': {
+        get: {
+          ...operation('The whole dashboard as a zip of CSVs, one per panel, each equal to that panel’s format=csv answer', ExportQuery, 'StatsError'),
+          responses: {
+            '200': { description: 'application/zip: aggregate.csv, timeseries.csv, pages.csv, entry_pages.csv, … goals.csv', content: { 'application/zip': { schema: { type: 'string', format: 'binary' } } } },
+            '400': errorResponse('invalid query'),
+            '401': errorResponse('missing or unknown API key'),
+            '404': errorResponse('no such site in the key’s org'),
+          },
+        },
       },
       '/v1/stats/funnel': {
         get: operation(
