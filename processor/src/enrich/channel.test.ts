@@ -1,6 +1,6 @@
 import { ReferrerParser } from '@tryghost/referrer-parser'
 import { describe, expect, it } from 'vitest'
-import { channelOf, hostCategory, isInternal, taggedSourceCategory } from './channel.js'
+import { channelOf, HOST_CACHE_MAX, hostCacheSize, hostCategory, isInternal, taggedSourceCategory } from './channel.js'
 import { pageCampaign } from './utm.js'
 import { referrerHost, urlParts } from './url.js'
 
@@ -151,6 +151,8 @@ describe('the referrer list', () => {
 
   it('answers a repeated host from the cache and survives a flood of distinct junk hosts', () => {
     for (let i = 0; i < 30_000; i++) hostCategory(`junk-${i}.example.net`)
+    expect(hostCacheSize()).toBe(HOST_CACHE_MAX)
+    expect(HOST_CACHE_MAX).toBeLessThanOrEqual(10_000)
     expect(hostCategory('www.google.co.uk')).toBe('search')
     expect(hostCategory('junk-29999.example.net')).toBe('other')
   })

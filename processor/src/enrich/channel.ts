@@ -105,7 +105,13 @@ function loadLookup(): Lookup {
 const lookup = loadLookup()
 
 /** Referrer hosts repeat (a site sees a few hundred); the subdomain walk is cached per host, bounded against junk hosts. */
-const hostCache = new LRUCache<string, SourceCategory>({ max: 10_000 })
+export const HOST_CACHE_MAX = 10_000
+const hostCache = new LRUCache<string, SourceCategory>({ max: HOST_CACHE_MAX })
+
+/** Hosts held in the cache now (its bound is what keeps junk referrers from growing memory). */
+export function hostCacheSize(): number {
+  return hostCache.size
+}
 
 function walkHost(host: string): SourceCategory {
   // www.youtube.com → youtube.com, news.google.co.uk → google.co.uk: the longest listed suffix wins.
