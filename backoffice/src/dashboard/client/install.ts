@@ -12,7 +12,8 @@ export function snippet(): string {
 /** Shown instead of flat zeros while a site has fewer than k visitors: how to install, and the last 30 minutes of events as they arrive. */
 export function renderInstall(host: HTMLElement, site: string): void {
   host.replaceChildren(
-    el('h2', { id: 'install-title' }, `No visitors on ${site} yet`),
+    el('h2', { id: 'install-title' }, `No visitors to show on ${site} yet`),
+    el('p', {}, 'Fewer than k visitors in this range: nothing can be shown without singling someone out. Just installed the SDK? Your own first events appear below within seconds.'),
     el(
       'p',
       {},
@@ -51,15 +52,17 @@ export function renderIntegration(host: HTMLElement, body: IntegrationResponse, 
       el(
         'table',
         { class: 'data', id: 'integration-humans' },
-        el('caption', {}, 'People: ', body.humans.events === null ? el('span', { title: hiddenTitle(k) }, `${hiddenText(k)} visitors so far`) : `${formatCount(body.humans.events)} events`),
+        el('caption', {}, 'People: ', body.humans.events === null ? el('span', { title: hiddenTitle(k) }, `${hiddenText(k)} visitors so far`) : plural(body.humans.events, 'event')),
         el('tbody', {}, ...rows(body.humans.by_name)),
       ),
       el(
         'table',
         { class: 'data', id: 'integration-bots' },
-        el('caption', {}, `Bots and headless browsers (counted apart, exact): ${formatCount(body.bots.events)} events`),
+        el('caption', {}, `Bots and headless browsers (counted apart, exactly): ${plural(body.bots.events, 'event')}`),
         el('tbody', {}, ...rows(body.bots.by_name)),
       ),
     ),
   )
 }
+
+const plural = (n: number, noun: string) => `${formatCount(n)} ${noun}${n === 1 ? '' : 's'}`

@@ -251,7 +251,8 @@ class Dashboard {
           this.totalVisitors = body.metrics.visitors?.value ?? null
           renderMetrics(byId('metrics'), body, periodWords(range))
           byId('k-help-text').textContent = `A number seen by fewer than k = ${body.k} distinct visitors is never shown: it reads “< ${body.k}”, never 0, and values only such visitors have are counted in “Other”. This holds under every filter: a filter that would single out fewer than ${body.k} visitors hides the answer.`
-          this.showInstall(site, body.hidden || body.metrics.visitors?.value === 0)
+          // Only the unfiltered page can say the site has (almost) nobody yet; a narrow filter is not an empty site.
+          this.showInstall(site, !scope.filters && (body.hidden || body.metrics.visitors?.value === 0))
         }),
         this.guard('traffic', signal, client.timeseries(scope, range.interval, signal), (body) => this.renderTraffic(body, range)),
         ...PANELS.map((panel) => this.loadPanel(panel, signal, aggregate)),

@@ -2,6 +2,8 @@
 // contract): the page only reads them, the back office validates them with its zod schemas.
 import type { BreakdownResponse } from '@atspark/schemas'
 
+export type { IntegrationResponse, RealtimeResponse } from '@atspark/schemas'
+
 export type Hideable = number | null
 
 export interface Metric {
@@ -46,25 +48,6 @@ export interface Row {
 }
 
 export type Breakdown = Omit<BreakdownResponse, 'dimension' | 'rows'> & { dimension: string; rows: Row[] }
-
-export interface RealtimeResponse {
-  org_id: string
-  site: string
-  k: number
-  now: string
-  visitors_5m: Hideable
-  hidden: boolean
-  minutes: { t: string; events: Hideable; visitors: Hideable }[]
-}
-
-export interface IntegrationResponse {
-  org_id: string
-  site: string
-  window_minutes: number
-  last_event_at: string | null
-  humans: { events: Hideable; hidden: boolean; by_name: { type: string; name: string; events: Hideable }[] }
-  bots: { events: number; by_name: { type: string; name: string; events: number }[] }
-}
 
 export interface Goal {
   name: string
