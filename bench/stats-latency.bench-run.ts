@@ -3,15 +3,16 @@
 // STATS_BENCH_WARMUP (2) and STATS_BENCH_CHUNK (2,500,000 events per INSERT) change the run; a small count tests the harness.
 // The data directory is kept (STATS_BENCH_DATA_DIR, default <tmp>/atspark-stats-bench-<events>) and reused while its
 // generation matches; STATS_BENCH_FRESH=1 generates into a new directory deleted afterwards.
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { it } from 'vitest'
 import { summarizeAnswer } from './src/stats-latency/answers.js'
-import { runsOf, statsCases } from './src/stats-latency/cases.js'
+import { BENCH_GOALS, filteredCases, type Run, runsOf, statsCases } from './src/stats-latency/cases.js'
+import { insertLiveEvents } from './src/stats-latency/live.js'
 import { compareTimeseries } from './src/stats-latency/consistency.js'
 import { generate } from './src/stats-latency/generate.js'
-import { dimensionTable, type LatencyRow, latencyTable, machine, markdown, profileLine, sizeTable } from './src/stats-latency/report.js'
+import { dimensionTable, type LatencyRow, latencyTable, machine, markdown, profileLine, sizeTable, targetTable } from './src/stats-latency/report.js'
 import { recordingClient, rowsRead, startStatsServer } from './src/stats-latency/server.js'
 import { dimensionRows, tableSizes } from './src/stats-latency/sizes.js'
 import { getJson, percentile, timeRequests } from './src/stats-latency/timing.js'
@@ -36,6 +37,10 @@ const ORG = 'bench-org'
 const SITES = { web: 'web', app: 'app' }
 /** The most adopted feature of the demo's list, so its buckets clear k. */
 const FEATURE = 'sql_editor'
+const K = 5
+/** STATS_BENCH_ONLY_FILTERED=1 times issue 15's filtered cases only (the unfiltered baseline's table is left empty). */
+const SKIP_BASELINE = process.env.STATS_BENCH_ONLY_FILTERED === '1'
+const STORAGE_SECTION = '## Storage choice'
 /** Bumped when the generator's output changes, so a kept directory of an older shape is regenerated. */
 const GENERATOR_VERSION = 2
 const KEEP_DIR = process.env.STATS_BENCH_FRESH === '1' ? undefined : (process.env.STATS_BENCH_DATA_DIR || join(tmpdir(), `atspark-stats-bench-${EVENTS}`))
@@ -65,7 +70,12 @@ it('times every stats endpoint over generated events', async () => {
       : await generate(client, { org: ORG, sites: SITES, events: EVENTS, endDayMs, days: DAYS, chunkEvents: CHUNK }, log)
     if (KEEP_DIR && !reuse) writeMeta(KEEP_DIR, { ...gen, days: DAYS, endDayMs, generator: GENERATOR_VERSION })
     log(`${reuse ? 'reused: generated' : 'generated'} in ${gen.insertSeconds.toFixed(1)} s (views included), merged in ${gen.mergeSeconds.toFixed(1)} s`)
-    const { days } = await verifyRollups(client, ORG, gen.events)
+    if (PHASE === 'storage') {
+      await compareStorage(client, { org: ORG, site: SITES.web, endDayMs, warmup: WARMUP, runs: RUNS, loadAtStart, events: gen.events })
+      return
+    }
+    // A kept directory was checked when it was generated.
+    const { days } = reuse ? { days: DAYS + 1 } : await verifyRollups(client, ORG, gen.events)
     const profile = await profileData(client, ORG, { events: gen.events, receipts: gen.receipts, days: DAYS })
     log(`checked: rollups equal raw events on all ${days} UTC days with events; ${profileLine(profile)}`)
     const sizes = await tableSizes(client)
@@ -73,25 +83,24 @@ it('times every stats endpoint over generated events', async () => {
     log(`\n${sizeTable(sizes, gen.events)}\n\n${dimensionTable(dimensions, gen.events)}\n`)
 
     if (PHASE === 'generate') return
-    if (PHASE === 'storage') {
-      await compareStorage(client, { org: ORG, site: SITES.web, endDayMs, warmup: WARMUP, runs: RUNS, loadAtStart, events: gen.events })
-      return
-    }
 
+    const live = await insertLiveEvents(client, { org: ORG, site: SITES.web, endDayMs })
+    log(`realtime: ${live.toLocaleString('en-US')} events of an earlier day's same half hour copied into the last 30 minutes`)
     const recorder = recordingClient(client)
-    const server = await startStatsServer(recorder.client, { org: ORG, sites: [SITES.web, SITES.app], k: 5 })
+    const server = await startStatsServer(recorder.client, { org: ORG, sites: [SITES.web, SITES.app], k: K, goals: [...BENCH_GOALS] })
     try {
       const cases = statsCases({ endDayMs, ...SITES, feature: FEATURE })
-      // Same answer first, then speed: the 30-day and hourly series agree across both paths.
-      for (const c of cases.filter((c) => c.endpoint === 'timeseries')) await compareTimeseries(server.url, server.key, c.query)
-      log('checked: rollup and raw timeseries agree (events and pageviews exact, visitors within 2 %)')
+      if (!SKIP_BASELINE) {
+        // Same answer first, then speed: the 30-day and hourly series agree across both paths.
+        for (const c of cases.filter((c) => c.endpoint === 'timeseries')) await compareTimeseries(server.url, server.key, c.query)
+        log('checked: rollup and raw timeseries agree (events and pageviews exact, visitors within 2 %)')
+      }
 
-      const latency: LatencyRow[] = []
-      for (const run of runsOf(cases)) {
+      const timeRun = async (run: Run, target?: number): Promise<LatencyRow> => {
         const url = `${server.url}${run.path}`
         // The first warm-up request is recorded: its queries, replayed with FORMAT JSON, tell the rows one request reads.
         const { result: first, queries } = await recorder.record(() => getJson(url, server.key))
-        const answer = summarizeAnswer(run.case.endpoint, first)
+        const answer = summarizeAnswer(run.case.endpoint, first, K)
         const read = await rowsRead(client, queries)
         const timed = await timeRequests(url, server.key, WARMUP - 1, RUNS)
         const row: LatencyRow = {
@@ -102,14 +111,26 @@ it('times every stats endpoint over generated events', async () => {
           answer,
           p50: percentile(timed.samples, 0.5),
           p95: percentile(timed.samples, 0.95),
+          cpu50: percentile(timed.cpu, 0.5),
+          ...(target ? { target } : {}),
           runs: timed.samples.length,
           rowsRead: read.rows,
           bytesRead: read.bytes,
           byTable: read.byTable,
         }
-        latency.push(row)
-        log(`  /${row.endpoint} ${row.label} [${row.source ?? '-'} → ${row.readFrom}] ${row.answer}: p50 ${row.p50.toFixed(1)} ms, p95 ${row.p95.toFixed(1)} ms, ${row.rowsRead} rows read`)
+        log(
+          `  /${row.endpoint} ${row.label} [${row.source ?? '-'} → ${row.readFrom}] ${row.answer}: p50 ${row.p50.toFixed(1)} ms, p95 ${row.p95.toFixed(1)} ms${target ? ` (target ${target})` : ''}, CPU ${row.cpu50.toFixed(0)} ms, ${row.rowsRead} rows read`,
+        )
+        return row
       }
+
+      const filtered: LatencyRow[] = []
+      for (const run of runsOf(filteredCases({ endDayMs, ...SITES, feature: FEATURE }))) {
+        filtered.push(await timeRun(run, run.case.label.endsWith('90 days') ? 600 : run.case.label.endsWith('30 days') ? 300 : undefined))
+      }
+      log(`\n${targetTable(filtered)}\n`)
+      const latency: LatencyRow[] = []
+      if (!SKIP_BASELINE) for (const run of runsOf(cases)) latency.push(await timeRun(run))
       log(`\n${latencyTable(latency)}\n`)
       const report = markdown({
         engine: `chDB ${engine?.v}`,
@@ -123,12 +144,16 @@ it('times every stats endpoint over generated events', async () => {
         sizes,
         dimensions,
         latency,
+        filtered,
         warmup: WARMUP,
         loadAtStart,
         loadAtEnd: machine().load,
       })
       mkdirSync(new URL('.', RESULTS), { recursive: true })
-      writeFileSync(RESULTS, report)
+      // The "Storage choice" section (STATS_BENCH_PHASE=storage and its prose) is kept across runs.
+      const previous = existsSync(RESULTS) ? readFileSync(RESULTS, 'utf8') : ''
+      const storage = previous.indexOf(STORAGE_SECTION)
+      writeFileSync(RESULTS, storage >= 0 ? `${report.trimEnd()}\n\n${previous.slice(storage)}` : report)
       log(`written to bench/results/stats-latency.md`)
     } finally {
       await server.close()

@@ -74,7 +74,10 @@ export interface StatsServer {
 }
 
 /** The real back office with the stats API on loopback, for one org with an analyst key, from a generated tenants file. */
-export async function startStatsServer(client: Warehouse, o: { org: string; sites: readonly string[]; k: number }): Promise<StatsServer> {
+export async function startStatsServer(
+  client: Warehouse,
+  o: { org: string; sites: readonly string[]; k: number; goals?: readonly Record<string, string>[] },
+): Promise<StatsServer> {
   const dir = mkdtempSync(join(tmpdir(), 'atspark-stats-bench-tenants-'))
   const key = `sk_${randomBytes(32).toString('base64url')}`
   const file = join(dir, 'tenants.json')
@@ -84,7 +87,7 @@ export async function startStatsServer(client: Warehouse, o: { org: string; site
         id: o.org,
         name: 'Stats benchmark',
         api_keys: [{ id: 'bench-analyst', hash: createHash('sha256').update(key).digest('hex'), role: 'analyst' }],
-        sites: o.sites.map((id) => ({ id, write_key: `pk_bench_${id.replace(/-/g, '_')}`, allowed_origins: ['http://localhost:3990'], consent_mode: 'opt-out' })),
+        sites: o.sites.map((id) => ({ id, write_key: `pk_bench_${id.replace(/-/g, '_')}`, allowed_origins: ['http://localhost:3990'], consent_mode: 'opt-out', ...(o.goals ? { goals: o.goals } : {}) })),
       },
     ],
   }

@@ -41,7 +41,7 @@ export async function compareStorage(
   const indexLine = `skip indexes (set on utm_campaign and country, bloom filter on url_path) added and materialized in ${((performance.now() - ti) / 1000).toFixed(1)} s`
   log(indexLine)
   try {
-    rows.push(...(await measureCandidates(client, { ...common, storages: ['raw, visit set by IN', 'raw, one scan per visit'], label: 'raw + skip indexes' }, log)))
+    rows.push(...(await measureCandidates(client, { ...common, storages: ['raw, one scan per visit'], label: 'raw + skip indexes' }, log)))
   } finally {
     for (const q of DROP_SKIP_INDEXES) await client.command({ query: q })
   }

@@ -48,11 +48,11 @@ export interface Candidate {
 /** Per-visit figures from one scan of the range's raw events: the visit's own values and how many of its events the event clause keeps. */
 const perVisitScan = (f: FilterPair, extra = '') => `SELECT session_id, any(anon_id) AS anon, ${visitValue(f.visit.dimension)} AS visit_value,
     countIf(${f.event}) AS kept, countIf(${f.event} AND type = 'pageview') AS kept_pageviews,
-    countIf(type = 'pageview') AS pageviews, dateDiff('millisecond', min(ts), max(ts)) / 1000 AS duration${extra}
+    countIf(type = 'pageview') AS v_pageviews, dateDiff('millisecond', min(ts), max(ts)) / 1000 AS v_duration${extra}
   FROM ${DB}.events WHERE ${BASE} GROUP BY session_id`
 
 const AGGREGATE_OUTER = `uniqExact(anon) AS visitors, count() AS visits, sum(kept) AS events, sum(kept_pageviews) AS pageviews,
-    avg(pageviews <= 1) AS bounce_rate, quantileExact(0.5)(duration) AS duration_median, avg(duration) AS duration_mean`
+    avg(v_pageviews <= 1) AS bounce_rate, quantileExact(0.5)(v_duration) AS duration_median, avg(v_duration) AS duration_mean`
 
 export const CANDIDATES: readonly Candidate[] = [
   // Two reads of the range: the visit set (GROUP BY session), then the kept events IN that set.
@@ -63,7 +63,7 @@ export const CANDIDATES: readonly Candidate[] = [
   SELECT session_id, any(anon_id) AS anon, count() AS kept, countIf(type = 'pageview') AS kept_pageviews FROM ${DB}.events
   WHERE ${BASE} AND ${f.event} AND session_id IN (${rawVisits(f)}) GROUP BY session_id
 ) AS k JOIN (
-  SELECT session_id, countIf(type = 'pageview') AS pageviews, dateDiff('millisecond', min(ts), max(ts)) / 1000 AS duration FROM ${DB}.events
+  SELECT session_id, countIf(type = 'pageview') AS v_pageviews, dateDiff('millisecond', min(ts), max(ts)) / 1000 AS v_duration FROM ${DB}.events
   WHERE ${BASE} GROUP BY session_id
 ) AS v USING (session_id)`,
   },
@@ -107,7 +107,7 @@ WHERE kept > 0 AND visit_value = '${f.visit.value}' GROUP BY ch ORDER BY visitor
   SELECT session_id, any(anon_id) AS anon, count() AS kept, countIf(type = 'pageview') AS kept_pageviews FROM ${DB}.events
   WHERE ${BASE} AND ${f.event} AND session_id IN (${tableVisits(f)}) GROUP BY session_id
 ) AS k JOIN (
-  SELECT session_id, sum(pageviews) AS pageviews, dateDiff('millisecond', min(start), max(end)) / 1000 AS duration FROM ${DB}.bench_sessions
+  SELECT session_id, sum(pageviews) AS v_pageviews, dateDiff('millisecond', min(start), max(end)) / 1000 AS v_duration FROM ${DB}.bench_sessions
   WHERE ${SESSION_BASE} GROUP BY session_id
 ) AS v USING (session_id)`,
   },
@@ -190,6 +190,8 @@ export interface StorageRow {
   days: number
   p50: number
   p95: number
+  /** Median CPU time of this process per run (chDB runs in it): the work done, whatever else the machine runs. */
+  cpu50: number
   rowsRead: number
   mibRead: number
   /** The answer's first row, to see the candidates agree. */
@@ -204,20 +206,25 @@ export async function timeSql(
   params: Record<string, unknown>,
   warmup: number,
   runs: number,
-): Promise<{ p50: number; p95: number; rowsRead: number; bytesRead: number; data: Record<string, unknown>[] }> {
+): Promise<{ p50: number; p95: number; cpu50: number; rowsRead: number; bytesRead: number; data: Record<string, unknown>[] }> {
   const run = async () => (await client.query({ query: sql, query_params: params, format: 'JSONEachRow' })).json<Record<string, unknown>>()
   for (let i = 0; i < warmup; i++) await run()
   const samples: number[] = []
+  const cpu: number[] = []
   for (let i = 0; i < runs; i++) {
+    const c = process.cpuUsage()
     const t = performance.now()
     await run()
     samples.push(performance.now() - t)
+    const used = process.cpuUsage(c)
+    cpu.push((used.user + used.system) / 1000)
   }
   const body = await (await client.query({ query: sql, query_params: params, format: 'JSON' })).json<{ data: Record<string, unknown>[]; statistics?: { rows_read?: number; bytes_read?: number } }>()
   const stats: { rows_read?: number; bytes_read?: number } = body.statistics ?? {}
   return {
     p50: percentile(samples, 0.5),
     p95: percentile(samples, 0.95),
+    cpu50: percentile(cpu, 0.5),
     rowsRead: Number(stats.rows_read ?? 0),
     bytesRead: Number(stats.bytes_read ?? 0),
     data: body.data,
@@ -248,13 +255,14 @@ export async function measureCandidates(
           days,
           p50: t.p50,
           p95: t.p95,
+          cpu50: t.cpu50,
           rowsRead: t.rowsRead,
           mibRead: t.bytesRead / 1048576,
           head: JSON.stringify(t.data[0] ?? {}),
           rows: t.data.length,
         }
         out.push(row)
-        log(`  [${row.storage}] ${row.query} | ${f.label} | ${days} d: p50 ${row.p50.toFixed(0)} ms, p95 ${row.p95.toFixed(0)} ms, ${row.rowsRead} rows; ${row.head}`)
+        log(`  [${row.storage}] ${row.query} | ${f.label} | ${days} d: p50 ${row.p50.toFixed(0)} ms, p95 ${row.p95.toFixed(0)} ms, CPU ${row.cpu50.toFixed(0)} ms, ${row.rowsRead} rows; ${row.head}`)
       }
     }
   }
@@ -262,10 +270,11 @@ export async function measureCandidates(
 }
 
 export function storageTable(rows: readonly StorageRow[]): string {
-  const head = '| storage | query | filters | days | p50 ms | p95 ms | rows read | MiB read | first row of the answer |\n| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | --- |'
+  const head =
+    '| storage | query | filters | days | p50 ms | p95 ms | CPU ms (p50) | rows read | MiB read | first row of the answer |\n| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |'
   const body = rows.map(
     (r) =>
-      `| ${r.storage} | ${r.query} | \`${r.filters}\` | ${r.days} | ${r.p50.toFixed(0)} | ${r.p95.toFixed(0)} | ${r.rowsRead.toLocaleString('en-US')} | ${r.mibRead.toFixed(1)} | ${r.head.replace(/\|/g, '\\|').slice(0, 140)} |`,
+      `| ${r.storage} | ${r.query} | \`${r.filters}\` | ${r.days} | ${r.p50.toFixed(0)} | ${r.p95.toFixed(0)} | ${r.cpu50.toFixed(0)} | ${r.rowsRead.toLocaleString('en-US')} | ${r.mibRead.toFixed(1)} | ${r.head.replace(/\|/g, '\\|').slice(0, 140)} |`,
   )
   return [head, ...body].join('\n')
 }

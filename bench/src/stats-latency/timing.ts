@@ -3,6 +3,8 @@
 export interface Timed {
   /** Milliseconds from sending the request to having read the whole body. */
   samples: number[]
+  /** CPU milliseconds this process spent per timed request (the back office and chDB run in it): work, not queueing. */
+  cpu: number[]
   /** The last answer, parsed. */
   body: Record<string, unknown>
 }
@@ -21,12 +23,16 @@ export async function timeRequests(url: string, key: string, warmup: number, run
   let body: Record<string, unknown> = {}
   for (let i = 0; i < warmup; i++) body = (await request(url, key)).body
   const samples: number[] = []
+  const cpu: number[] = []
   for (let i = 0; i < runs; i++) {
+    const c = process.cpuUsage()
     const r = await request(url, key)
+    const used = process.cpuUsage(c)
     samples.push(r.ms)
+    cpu.push((used.user + used.system) / 1000)
     body = r.body
   }
-  return { samples, body }
+  return { samples, cpu, body }
 }
 
 /** Nearest-rank percentile (q in (0, 1]): always one of the measured values. */

@@ -1,0 +1,40 @@
+import { WAREHOUSE_DATABASE as DB } from '@atspark/schemas'
+import type { Warehouse } from './warehouse.js'
+
+const DAY_MS = 86_400_000
+const WINDOW_MS = 30 * 60_000
+
+/**
+ * Gives /realtime and /realtime/integration something to count: the site's events of the same half hour on the
+ * last generated day, copied (new ids) into the 30 minutes before now, bots included. The previous run's copies
+ * (everything after the generated range) are deleted first, so a kept warehouse does not grow; the rollups keep
+ * their rows for those days, which no timed range reads.
+ */
+export async function insertLiveEvents(client: Warehouse, o: { org: string; site: string; endDayMs: number }): Promise<number> {
+  const now = Date.now()
+  const shiftDays = Math.ceil((now - o.endDayMs) / DAY_MS) + 1
+  const shift = shiftDays * DAY_MS
+  const iso = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '')
+  const params = { org: o.org, site: o.site, end: iso(o.endDayMs), from: iso(now - WINDOW_MS - shift), to: iso(now - shift), shift }
+  await client.command({
+    query: `DELETE FROM ${DB}.events WHERE org_id = {org:String} AND ts >= {end:DateTime64(3)}`,
+    query_params: params,
+    clickhouse_settings: { lightweight_deletes_sync: '2' },
+  })
+  await client.command({
+    query: `INSERT INTO ${DB}.events SELECT * REPLACE (
+        generateUUIDv4(cityHash64(event_id, {shift:Int64})) AS event_id,
+        addMilliseconds(ts, {shift:Int64}) AS ts,
+        addMilliseconds(received_at, {shift:Int64}) AS received_at)
+      FROM ${DB}.events
+      WHERE org_id = {org:String} AND site_id = {site:String} AND ts >= {from:DateTime64(3)} AND ts < {to:DateTime64(3)}`,
+    query_params: params,
+  })
+  const rs = await client.query({
+    query: `SELECT count() AS n FROM ${DB}.events WHERE org_id = {org:String} AND ts >= {end:DateTime64(3)}`,
+    query_params: params,
+    format: 'JSONEachRow',
+  })
+  const [row] = await rs.json<{ n: string }>()
+  return Number(row?.n ?? 0)
+}
