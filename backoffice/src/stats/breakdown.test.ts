@@ -105,6 +105,14 @@ describe('GET /breakdown from raw events', () => {
     expect(body.other).toBeNull()
   })
 
+  it('does not name a row of k visitors from which a != removed one', async () => {
+    // Direct keeps p4–p6 (k at k=3) under country!=FR, but the filter removed p7 from it: Direct with and without it would tell p7 apart.
+    const body = await breakdown(3, 'dimension=channel&filters=country!%3DFR')
+    expect(body.rows).toEqual([{ value: 'Organic Search', visitors: 3, events: 6, visits: 3 }])
+    expect(body.other).toBeNull()
+    expect((await breakdown(3, 'dimension=channel&filters=country%3D%3DDE')).rows.map((r) => r.value)).toEqual(['Organic Search', 'Direct'])
+  })
+
   it('never shows a filter isolating one visitor', async () => {
     for (const q of ['dimension=url_path&filters=country%3D%3DFR', 'dimension=channel&filters=country%3D%3DFR', 'dimension=goal&filters=country%3D%3DFR']) {
       const body = await breakdown(2, q)
