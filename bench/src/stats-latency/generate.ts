@@ -103,8 +103,9 @@ SELECT
           concat(${oneOf(['blog', 'news', 'forum', 'community', 'dev'], 's', 17)}, '-', ${zipf(3000, u('s', 18))}, '.example'),
           ${pick('referrer', 'String', u('s', 19))})) AS referrer,
     -- The landing event's channel (later events are in-site navigations, 'Internal'), from the tags or else the referrer.
-    multiIf(has_utm, utm[6], referrer = '', 'Direct', referrer IN ('www.google.com', 'www.bing.com', 'duckduckgo.com'), 'Organic Search',
-            referrer IN ('www.reddit.com', 'www.linkedin.com', 't.co'), 'Organic Social', 'Referral') AS landing_channel,
+    multiIf(has_utm, utm[6], referrer = '', 'Direct', referrer = 'mail.google.com', 'Email', referrer = 'www.youtube.com', 'Video',
+            referrer IN ('www.google.com', 'www.google.co.uk', 'www.bing.com', 'duckduckgo.com'), 'Organic Search',
+            referrer IN ('www.reddit.com', 'www.linkedin.com', 'lnkd.in', 'l.facebook.com', 't.co'), 'Organic Social', 'Referral') AS landing_channel,
     substring(lower(hex(sipHash128(v, 20))), 1, 8) || '-' || substring(lower(hex(sipHash128(v, 20))), 9, 12) AS anon_id,
     substring(lower(hex(sipHash128(s, 21))), 1, 16) AS session_id,
     if(signed, lower(hex(SHA256(concat('bench-account-', toString(account))))), '') AS user_pid,

@@ -10,7 +10,7 @@ import {
   FEATURES,
   HOUR_WEIGHTS,
   QUERIES,
-  REFERRERS,
+  SOURCES,
   REGIONS,
   WEEKDAY_WEIGHTS,
 } from '@atspark/server/demo-profiles'
@@ -158,7 +158,8 @@ export function profileParams(firstDayMs: number, days: number): Record<string, 
 
   put('day', weighted(dayWeights(firstDayMs, days)))
   put('hour', weighted(HOUR_WEIGHTS.map((w, h) => [h, w] as const)))
-  put('referrer', weighted(REFERRERS.map(([url, w]) => [hostOf(url), w] as const)))
+  // The demo's untagged sources (its tagged ones are campaigns; the bench tags visits from its own CAMPAIGNS list).
+  put('referrer', weighted(SOURCES.filter(([s]) => s.tags === undefined).map(([s, w]) => [hostOf(s.referrer), w] as const)))
   put('entry', weighted(ENTRY_PAGES))
   put('browse', weighted(BROWSE_PAGES))
   put('app_page', weighted(APP_PAGES))
