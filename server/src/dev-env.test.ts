@@ -10,6 +10,8 @@ const ENV = {
   analystKey: 'sk_K3J_Vlqthr0ocrTqH4-oFRJPV_Tneg-VjJ3xrt17jCU',
   privacyKey: 'sk_EcZDKbJj-fflRx1mOwuUkVltsC6ietoJhJvVnXawKDE',
   adminKey: 'sk_Admin-key_0123456789abcdefghijklmnopqrstuvw',
+  ingestUrl: 'http://127.0.0.1:8080',
+  demoUrl: 'http://localhost:3000',
 }
 
 /** What a real bash sees after `source`-ing the file: the four variables, exported. */
@@ -28,6 +30,8 @@ describe('dev.env', () => {
       `export ATSPARK_ANALYST_KEY=${ENV.analystKey}`,
       `export ATSPARK_PRIVACY_KEY=${ENV.privacyKey}`,
       `export ATSPARK_ADMIN_KEY=${ENV.adminKey}`,
+      'export ATSPARK_INGEST_URL=http://127.0.0.1:8080',
+      'export ATSPARK_DEMO_URL=http://localhost:3000',
     ])
   })
 
@@ -49,6 +53,8 @@ describe('dev.env', () => {
       ATSPARK_ANALYST_KEY: ENV.analystKey,
       ATSPARK_PRIVACY_KEY: ENV.privacyKey,
       ATSPARK_ADMIN_KEY: ENV.adminKey,
+      ATSPARK_INGEST_URL: ENV.ingestUrl,
+      ATSPARK_DEMO_URL: ENV.demoUrl,
     })
   })
 

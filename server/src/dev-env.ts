@@ -11,6 +11,10 @@ export interface DevEnv {
   analystKey: string
   privacyKey: string
   adminKey: string
+  /** Ingest as a client on this machine reaches it, for sending a test event. */
+  ingestUrl: string
+  /** The demo product page: also the `demo` site's allowed origin, which ingest checks. */
+  demoUrl: string
 }
 
 /** Where a client on this machine reaches a server bound to `host`: a wildcard bind is reached on loopback, IPv6 in brackets. */
@@ -32,6 +36,8 @@ export function devEnvText(env: DevEnv): string {
     ['ATSPARK_ANALYST_KEY', env.analystKey],
     ['ATSPARK_PRIVACY_KEY', env.privacyKey],
     ['ATSPARK_ADMIN_KEY', env.adminKey],
+    ['ATSPARK_INGEST_URL', env.ingestUrl],
+    ['ATSPARK_DEMO_URL', env.demoUrl],
   ]
   return [
     '# Written by `npm start` for the demo org (dev only): keys minted at this start, invalid once it stops.',

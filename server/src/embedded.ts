@@ -55,6 +55,8 @@ export interface EmbeddedPipeline {
   demoAdminKey?: string
   /** The back office as a client on this machine reaches it (its bound host, loopback for a wildcard bind), e.g. `http://127.0.0.1:8081`. */
   backofficeLocalUrl: string
+  /** Ingest as a client on this machine reaches it, e.g. `http://127.0.0.1:8080`. */
+  ingestLocalUrl: string
   /** True when start-up began generating demo traffic in the background (logged as "demo traffic seeded" when done). */
   seedingDemoTraffic: boolean
 }
@@ -252,6 +254,7 @@ export async function startEmbedded(env: ServerEnv, options: { logger?: Logger }
       ...(analystKey ? { demoAnalystKey: analystKey.key } : {}),
       ...(adminKey ? { demoAdminKey: adminKey.key } : {}),
       backofficeLocalUrl: localUrl(env.BACKOFFICE_HOST, backoffice.port),
+      ingestLocalUrl: localUrl(env.INGEST_HOST, ingest.port),
       seedingDemoTraffic: seeding !== undefined,
     }
   } catch (err) {

@@ -20,6 +20,8 @@ if (demoAnalystKey && demoPrivacyKey && demoAdminKey) {
     analystKey: demoAnalystKey,
     privacyKey: demoPrivacyKey,
     adminKey: demoAdminKey,
+    ingestUrl: pipeline.ingestLocalUrl,
+    demoUrl: demo,
   }).catch((err: Error) => {
     logger.warn({ reason: err.message }, 'could not write dev.env; the keys are in the banner')
     return undefined
@@ -61,7 +63,7 @@ ${
   devEnvPath
     ? `
   in a shell          source ${displayPath(devEnvPath)}
-                      (sets ATSPARK_URL and the three keys above, for the curl examples in README.md and docs/analysts.md)
+                      (sets ATSPARK_URL, the three keys above and ATSPARK_INGEST_URL, ATSPARK_DEMO_URL, for the curl examples in README.md and docs/analysts.md)
                       curl -fsS -H "Authorization: Bearer $ATSPARK_ANALYST_KEY" "$ATSPARK_URL/v1/stats/aggregate?site=demo"
 `
     : ''

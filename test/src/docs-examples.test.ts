@@ -55,12 +55,14 @@ describe('docs examples run verbatim against npm start', () => {
     expect(statSync(devEnv).mode & 0o777).toBe(0o600)
     const printed = (role: string) => pipeline.output().match(new RegExp(`demo ${role} key\\s+(sk_[A-Za-z0-9_-]+)`))?.[1]
     const { stdout } = await runBlock({ where: 'dev.env', code: 'env | grep ^ATSPARK_ | sort', json: [], csv: false })
-    const port = new URL(pipeline.backoffice).port
+    const port = (url: string) => new URL(url).port
     expect(stdout.trim().split('\n')).toEqual([
       `ATSPARK_ADMIN_KEY=${printed('admin')}`,
       `ATSPARK_ANALYST_KEY=${printed('analyst')}`,
+      `ATSPARK_DEMO_URL=${pipeline.demo}`,
+      `ATSPARK_INGEST_URL=http://127.0.0.1:${port(pipeline.ingest)}`,
       `ATSPARK_PRIVACY_KEY=${printed('privacy')}`,
-      `ATSPARK_URL=http://127.0.0.1:${port}`,
+      `ATSPARK_URL=http://127.0.0.1:${port(pipeline.backoffice)}`,
     ])
     expect(pipeline.output()).toMatch(/in a shell\s+source \S*dev\.env/)
   })
