@@ -105,8 +105,12 @@ export function looksPersonal(value: string): boolean {
   return someRun(HEX_RUN, value, hexToken) || someRun(TOKEN_RUN, value, looksRandom)
 }
 
+/** A tag longer than this is junk (or an attack on the checks below, some of which are quadratic): dropped whole. */
+const MAX_RAW_TAG = 4 * UTM_MAX_LENGTH
+
 /** Trimmed, control characters made spaces, cut at UTM_MAX_LENGTH (never inside a surrogate pair); '' when it looks personal. */
 export function cleanTag(raw: string): string {
+  if (raw.length > MAX_RAW_TAG) return ''
   let v = HAS_CONTROL.test(raw) ? raw.replace(CONTROL, ' ').trim() : raw.trim()
   let cut = false
   if (v.length > UTM_MAX_LENGTH) {
