@@ -231,6 +231,7 @@ describe('GET /export', () => {
     for (const [file, path] of Object.entries(PANELS)) expect(files[file], file).toBe(await csv(`${path}&site=web&${RANGE}`))
     expect(files['pages.csv']?.split('\r\n').slice(0, 4)).toEqual(['value,visitors,events', '/home,12,12', '/pricing,6,6', ''])
     expect(files['goals.csv']).toContain('Signup,5,5')
+    expect(files['events.csv']?.split('\r\n')).toContain(`"'=HYPERLINK(""http://evil.example"",""click"")",6,6`)
     // Bots are no visitors: 12 people on /home, not 15.
     expect(files['aggregate.csv']).toMatch(/\r\nvisitors,12,/)
   })
