@@ -132,6 +132,37 @@ describe('pageCampaign', () => {
     expect(pageCampaign('https://a.example/?fbclid=IwAR123').adClickId).toBe(false)
   })
 
+  it('splits the query as URLSearchParams does: bare names, empty pairs, = inside a value, + and %2B', () => {
+    expect(pageCampaign('https://a.example/?utm_source&&utm_medium=a=b&utm_term=web+analytics%2Bmore&utm_content=')).toEqual({
+      ...NO_CAMPAIGN,
+      utm_medium: 'a=b',
+      utm_term: 'web analytics+more',
+    })
+  })
+
+  it('agrees with URLSearchParams on any query built from tag names, separators and escapes (then cleaned)', () => {
+    const name = fc.constantFrom('utm_source', 'UTM_Medium', 'utm_campaign', 'utm_term', 'utm_content', 'gclid', 'msclkid', 'utm_sourcex', 'x', '')
+    const value = fc
+      .array(fc.constantFrom('+', '%', '%2', '%41', '%E2%82%AC', '%FF', 'spring', 'alice@example.com', '123456', '=', ' a ', '#'), { maxLength: 4 })
+      .map((p) => p.join(''))
+    const pair = fc.tuple(name, fc.boolean(), value).map(([n, eq, v]) => (eq ? `${n}=${v}` : n))
+    fc.assert(
+      fc.property(fc.array(pair, { maxLength: 6 }), (pairs) => {
+        const query = pairs.join('&')
+        const got = pageCampaign(`https://a.example/p?${query}`)
+        const expected: Record<string, string> = {}
+        let click = false
+        for (const [name, value] of new URLSearchParams(query.split('#')[0])) {
+          const n = name.toLowerCase()
+          if (['gclid', 'gbraid', 'wbraid', 'msclkid'].includes(n)) click = true
+          else if (n.startsWith('utm_') && n in NO_CAMPAIGN && !(n in expected)) expected[n] = cleanTag(value)
+        }
+        expect(got).toEqual({ ...NO_CAMPAIGN, ...expected, adClickId: click })
+      }),
+      { seed: 15, numRuns: 1_000 },
+    )
+  })
+
   it('returns the shared empty value for URLs without tags, and survives broken encodings', () => {
     for (const u of [undefined, '', 'https://a.example/', 'https://a.example/?q=1&page=2', 'not a url']) expect(pageCampaign(u)).toBe(NO_CAMPAIGN)
     expect(pageCampaign('https://a.example/?utm_source=%E0%A4%A&utm_medium=%')).toEqual({ ...NO_CAMPAIGN, utm_source: '\ufffd%A', utm_medium: '%' })

@@ -27,7 +27,8 @@ export const NO_CAMPAIGN: Readonly<PageCampaign> = Object.freeze({
 /** A query worth parsing names a tag or a click id; most page URLs have neither and cost one regex test. */
 const INTERESTING_QUERY = /utm_|clid|clkid|braid/i
 const AD_CLICK_IDS = new Set(['gclid', 'gbraid', 'wbraid', 'msclkid'])
-const TAGS = new Set<keyof UtmTags>(['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'])
+/** One bit per tag, so a repeated tag keeps its first value. */
+const TAG_BITS = new Map<string, number>(['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'].map((t, i) => [t, 1 << i]))
 
 /** Shapes of personal data a tag must never carry (a link built per recipient, a CRM id, a session token). */
 const EMAIL = /[^\s@]+@[^\s@]+\.[^\s@]{2,}/
@@ -124,9 +125,26 @@ export function cleanTag(raw: string): string {
   return looksPersonal(raw) || (cut && looksPersonal(v)) ? '' : v
 }
 
+/** A form-encoded query value decoded as URLSearchParams does (`+` is a space, a broken escape is kept or made U+FFFD). */
+function decodeValue(raw: string): string {
+  const v = raw.includes('+') ? raw.replaceAll('+', ' ') : raw
+  if (!v.includes('%')) return v
+  try {
+    return decodeURIComponent(v)
+  } catch {
+    // Rare: let the standard parser apply its lenient rules.
+    return new URLSearchParams(`v=${raw}`).get('v') ?? ''
+  }
+}
+
+/** Names we read are 5 (gclid) to 12 (utm_campaign) characters long; anything else is skipped undecoded. */
+const MIN_NAME = 5
+const MAX_NAME = 12
+
 /**
  * Campaign tags of a page URL's query (the part before `#`), decoded as a form query (`+` is a space).
  * The first occurrence of a tag counts; parameter names match case-insensitively, as tagging tools vary.
+ * Only the five tags and the click ids are decoded: other parameters are never looked at.
  */
 export function pageCampaign(u: string | undefined): Readonly<PageCampaign> {
   if (!u) return NO_CAMPAIGN
@@ -136,16 +154,24 @@ export function pageCampaign(u: string | undefined): Readonly<PageCampaign> {
   const query = hash === -1 ? u.slice(q + 1) : u.slice(q + 1, hash)
   if (!INTERESTING_QUERY.test(query)) return NO_CAMPAIGN
   const out: PageCampaign = { ...NO_CAMPAIGN }
-  const seen = new Set<string>()
-  for (const [rawName, value] of new URLSearchParams(query)) {
-    const name = rawName.toLowerCase()
-    if (AD_CLICK_IDS.has(name)) {
-      out.adClickId = true
-      continue
+  let seen = 0
+  for (let start = 0; start <= query.length; ) {
+    let end = query.indexOf('&', start)
+    if (end === -1) end = query.length
+    const eq = query.indexOf('=', start)
+    const nameEnd = eq === -1 || eq > end ? end : eq
+    if (nameEnd - start >= MIN_NAME && nameEnd - start <= MAX_NAME) {
+      const name = query.slice(start, nameEnd).toLowerCase()
+      if (AD_CLICK_IDS.has(name)) out.adClickId = true
+      else {
+        const bit = TAG_BITS.get(name)
+        if (bit !== undefined && (seen & bit) === 0) {
+          seen |= bit
+          out[name as keyof UtmTags] = cleanTag(nameEnd === end ? '' : decodeValue(query.slice(nameEnd + 1, end)))
+        }
+      }
     }
-    if (!TAGS.has(name as keyof UtmTags) || seen.has(name)) continue
-    seen.add(name)
-    out[name as keyof UtmTags] = cleanTag(value)
+    start = end + 1
   }
   return out
 }
