@@ -105,7 +105,12 @@ let laptop: BrowserContext
 let page: Page
 const consoleErrors: string[] = []
 const requests: { url: string; authorization: string | undefined }[] = []
-const statsUrls = () => requests.filter((r) => r.url.includes('/v1/stats/')).map((r) => new URL(r.url))
+/** The stats requests the page made for its cards (realtime's 10 s polls aside). */
+const statsUrls = () =>
+  requests
+    .filter((r) => r.url.includes('/v1/stats/'))
+    .map((r) => new URL(r.url))
+    .filter((u) => !u.pathname.includes('/realtime'))
 
 async function send(key: string, ip: string, ua: string | undefined, events: WireEvent[]): Promise<void> {
   const res = await post(pipeline.ingest, batch(events, { k: key }), { origin: ORIGIN, headers: { 'x-forwarded-for': ip, ...(ua ? { 'user-agent': ua } : {}) } })
@@ -137,7 +142,7 @@ function lastRequest(endpoint: string, where: Record<string, string> = {}): URL 
   return found
 }
 
-const fmt = (n: number | null) => (n === null ? 'hidden' : n.toLocaleString('en-GB'))
+const fmt = (n: number | null) => (n === null ? `< ${K}` : n.toLocaleString('en-GB'))
 const sum = (xs: (number | null)[]) => xs.reduce<number>((n, x) => n + (x ?? 0), 0)
 
 /** Runs an action that reloads cards and returns the stats requests it made, once every card is current. */
@@ -150,6 +155,13 @@ async function settle(p: Page, action: () => Promise<unknown>): Promise<URL[]> {
 }
 
 const tile = (p: Page, card: string, label: string) => p.textContent(`#card-${card} [data-tile="${label}"] .tile-value`)
+/** A headline card's value (from /aggregate). */
+const metric = (p: Page, name: string) => p.textContent(`#metrics [data-metric="${name}"] .metric-value`)
+/** Shows a panel's tab and waits for its rows. */
+async function showTab(p: Page, panel: string, tab: string): Promise<void> {
+  await p.click(`#card-${panel} [data-tab="${tab}"]`)
+  await p.waitForSelector(`#card-${panel}[data-tab="${tab}"]:not([aria-busy])`)
+}
 
 async function breakdownRows(p: Page, card: string) {
   return p.$$eval(`#card-${card} table.breakdown tr[data-value]`, (rows) =>
@@ -254,7 +266,7 @@ describe('dashboard sign-in', () => {
     expect(await page.evaluate(() => Object.values(sessionStorage))).toEqual([KEYS.analyst])
     expect(await page.evaluate(() => [localStorage.length, document.cookie])).toEqual([0, ''])
     expect(page.url()).not.toContain(KEYS.analyst)
-    expect(new URL(page.url()).hash).toBe('#site=web&days=30&feature=export-csv')
+    expect(new URL(page.url()).search).toBe('?site=web&days=30&feature=export-csv')
     for (const r of requests) expect(r.url).not.toContain(KEYS.analyst)
     const authorized = requests.filter((r) => r.url.includes('/v1/stats/') && r.authorization === `Bearer ${KEYS.analyst}`)
     expect(authorized.length).toBeGreaterThanOrEqual(9)
@@ -268,15 +280,18 @@ describe('dashboard for site web over the last 30 days', () => {
   it('asked every endpoint for the site and the 30 days ending today', () => {
     const expected = { site: 'web', from: iso(today - 29 * DAY), to: iso(today + DAY) }
     expect(Object.fromEntries(lastRequest('timeseries').searchParams)).toEqual({ ...expected, interval: 'day' })
+    expect(Object.fromEntries(lastRequest('aggregate').searchParams)).toEqual({ ...expected, compare: 'previous_period' })
+    // Each panel's first tab; the others are asked when shown.
     for (const [dimension, type] of [
       ['url_path', 'pageview'],
-      ['referrer_host', 'pageview'],
+      ['channel', null],
       ['country', null],
       ['browser', null],
-      ['device_type', null],
+      ['name', 'custom'],
+      ['goal', null],
       ['name', 'feature'],
     ] as const) {
-      const url = lastRequest('breakdown', { dimension })
+      const url = lastRequest('breakdown', { dimension, ...(type ? { type } : {}) })
       expect(url.searchParams.get('type')).toBe(type)
       expect(url.searchParams.get('site')).toBe('web')
     }
@@ -284,21 +299,19 @@ describe('dashboard for site web over the last 30 days', () => {
     expect(Object.fromEntries(lastRequest('adoption').searchParams)).toEqual({ ...expected, feature: 'export-csv', interval: 'day' })
   })
 
-  it('tiles and the table equal the timeseries the API returns; a day under k reads "hidden", never 0', async () => {
+  it('tiles and the table equal the timeseries the API returns; a day under k reads "< 5", never 0', async () => {
     const body = await api(TimeseriesResponse, lastRequest('timeseries'))
     const shown = body.buckets.filter((b) => !b.hidden)
-    expect(await tile(page, 'traffic', 'Pageviews')).toBe(fmt(sum(shown.map((b) => b.pageviews))))
-    expect(await tile(page, 'traffic', 'Sessions')).toBe(fmt(sum(shown.map((b) => b.sessions))))
     expect(await tile(page, 'traffic', 'Most visitors in a day')).toBe(fmt(Math.max(...shown.map((b) => b.visitors ?? 0))))
     expect(await tile(page, 'traffic', 'Hidden days')).toBe('1')
-    // What was sent: 14 pageviews on day A, 14 on day B; day C's 2 visitors are hidden.
-    expect(await tile(page, 'traffic', 'Pageviews')).toBe('28')
+    // The headline cards count the whole range (day C's 2 pageviews too): 14 on day A, 14 on day B, 2 on day C.
+    expect(await metric(page, 'pageviews')).toBe('30')
     for (const b of body.buckets) {
       const cells = await page.$$eval(`#traffic-table tr[data-key="${b.t}"] td`, (tds) => tds.map((td) => td.textContent))
       expect(cells, b.t).toEqual([fmt(b.visitors), fmt(b.pageviews), fmt(b.sessions)])
     }
     expect(body.buckets.find((b) => b.t === iso(DAY_C))).toMatchObject({ hidden: true, visitors: null })
-    expect(await page.$$eval(`#traffic-table tr[data-key="${iso(DAY_C)}"] td`, (tds) => tds.map((td) => td.textContent))).toEqual(['hidden', 'hidden', 'hidden'])
+    expect(await page.$$eval(`#traffic-table tr[data-key="${iso(DAY_C)}"] td`, (tds) => tds.map((td) => td.textContent))).toEqual(['< 5', '< 5', '< 5'])
     // Days without any event are true zeros: 30 rows in all.
     expect(await page.$$eval('#traffic-table tbody tr', (rows) => rows.length)).toBe(30)
     expect(await page.$$eval(`#traffic-table tr[data-key="${iso(DAY_A + DAY)}"] td`, (tds) => tds.map((td) => td.textContent))).toEqual(['0', '0', '0'])
@@ -320,17 +333,19 @@ describe('dashboard for site web over the last 30 days', () => {
       const legend = await page.$$eval('#traffic-legend li[data-series] .value', (vs) => vs.map((v) => v.textContent))
       expect(legend).toEqual([fmt(bucket.visitors), fmt(bucket.pageviews)])
     }
-    expect(await page.$$eval('#traffic-legend li[data-series] .value', (vs) => vs.map((v) => v.textContent))).toEqual(['hidden', 'hidden'])
+    expect(await page.$$eval('#traffic-legend li[data-series] .value', (vs) => vs.map((v) => v.textContent))).toEqual(['< 5', '< 5'])
   })
 
   it('each breakdown lists exactly the API’s rows and "other"; values under k are never named', async () => {
-    for (const [card, dimension] of [
-      ['pages', 'url_path'],
-      ['referrers', 'referrer_host'],
-      ['countries', 'country'],
-      ['browsers', 'browser'],
-      ['devices', 'device_type'],
+    await showTab(page, 'sources', 'referrers')
+    for (const [card, dimension, tab] of [
+      ['pages', 'url_path', undefined],
+      ['sources', 'referrer_host', undefined],
+      ['countries', 'country', undefined],
+      ['devices', 'browser', undefined],
+      ['devices', 'device_type', 'devices'],
     ] as const) {
+      if (tab) await showTab(page, card, tab)
       const body = await api(BreakdownResponse, lastRequest('breakdown', { dimension }))
       const expected = body.rows.map((r) => ({ value: r.value, cells: [fmt(r.visitors), fmt(r.events)] }))
       if (body.other) expected.push({ value: '(other)', cells: [fmt(body.other.visitors), fmt(body.other.events)] })
@@ -343,7 +358,7 @@ describe('dashboard for site web over the last 30 days', () => {
       { value: '/pricing', cells: ['6', '6'] },
     ])
     expect(await page.textContent('#card-countries tr[data-value="GB"] .label-text')).toBe('GB · United Kingdom')
-    expect(await page.textContent('#card-referrers tr[data-value=""] .label-text')).toBe('(direct or none)')
+    expect(await page.textContent('#card-sources tr[data-value=""] .label-text')).toBe('(direct or none)')
     expect(await page.$$eval('#card-devices tr[data-value]', (rows) => rows.map((r) => (r as HTMLElement).dataset.value))).toEqual(['desktop', 'mobile'])
     const text = (await page.textContent('#dashboard')) ?? ''
     for (const never of ['/secret', '/x-only', 'org-x', 'xweb', 'beta']) expect(text, never).not.toContain(never)
@@ -392,19 +407,17 @@ describe('switching range and site', () => {
     const made = await settle(page, () => page.click('button[data-days="7"]'))
     const timeseries = made.find((u) => u.pathname.endsWith('/timeseries'))!
     expect(Object.fromEntries(timeseries.searchParams)).toEqual({ site: 'web', from: iso(today - 6 * DAY), to: iso(today + DAY), interval: 'day' })
-    expect(new Set(made.map((u) => u.pathname.split('/').at(-1)))).toEqual(new Set(['timeseries', 'breakdown', 'consent', 'adoption']))
+    for (const e of ['aggregate', 'timeseries', 'breakdown', 'consent', 'adoption', 'cohorts']) expect(made.map((u) => u.pathname.split('/').at(-1))).toContain(e)
     expect(made.every((u) => u.searchParams.get('from') === iso(today - 6 * DAY))).toBe(true)
-    const body = await api(TimeseriesResponse, timeseries)
-    expect(await tile(page, 'traffic', 'Pageviews')).toBe(fmt(sum(body.buckets.filter((b) => !b.hidden).map((b) => b.pageviews))))
-    // Day A (14 pageviews) is outside the range now.
-    expect(await tile(page, 'traffic', 'Pageviews')).toBe('14')
+    // Day A (14 pageviews) is outside the range now: 14 on day B and 2 on day C.
+    expect(await metric(page, 'pageviews')).toBe('16')
     expect(await page.$$eval('#traffic-table tbody tr', (rows) => rows.length)).toBe(7)
     expect(await breakdownRows(page, 'pages')).toEqual([
       { value: '/home', cells: ['10', '10'] },
       { value: '/pricing', cells: ['6', '6'] },
     ])
     expect(await page.getAttribute('button[data-days="7"]', 'aria-pressed')).toBe('true')
-    expect(new URL(page.url()).hash).toBe('#site=web&days=7&feature=export-csv')
+    expect(new URL(page.url()).search).toBe('?site=web&days=7&feature=export-csv')
   })
 
   it('a custom one-day range asks by the hour; a reversed range asks nothing and says why', async () => {
@@ -426,7 +439,8 @@ describe('switching range and site', () => {
       // Two visitors at 11:00: under k, hidden.
       [`${iso(DAY_A)}T11:00:00`, null],
     ])
-    expect(await tile(page, 'traffic', 'Pageviews')).toBe('12')
+    expect(await metric(page, 'pageviews')).toBe('14')
+    expect(await tile(page, 'traffic', 'Most visitors in an hour')).toBe('12')
     expect(await tile(page, 'traffic', 'Hidden hours')).toBe('1')
     expect(await page.$$eval('#traffic-table tbody tr', (rows) => rows.length)).toBe(24)
     expect(await page.getAttribute('button[data-days="7"]', 'aria-pressed')).toBe('false')
@@ -437,8 +451,8 @@ describe('switching range and site', () => {
     await settle(page, () => page.click('#custom-range button[type="submit"]'))
     const dayC = await api(TimeseriesResponse, lastRequest('timeseries', { from: iso(DAY_C) }))
     expect(dayC.buckets.every((b) => b.hidden)).toBe(true)
-    expect(await tile(page, 'traffic', 'Pageviews')).toBe('hidden')
-    expect(await tile(page, 'traffic', 'Sessions')).toBe('hidden')
+    expect(await metric(page, 'pageviews')).toBe('< 5')
+    expect(await metric(page, 'visitors')).toBe('< 5')
     expect(await tile(page, 'traffic', 'Hidden hours')).toBe('1')
   })
 
@@ -449,8 +463,8 @@ describe('switching range and site', () => {
     const timeseries = made.find((u) => u.pathname.endsWith('/timeseries'))!
     const body = await api(TimeseriesResponse, timeseries)
     expect(body.site).toBe('docs')
-    expect(await tile(page, 'traffic', 'Pageviews')).toBe(fmt(sum(body.buckets.map((b) => b.pageviews))))
-    expect(await tile(page, 'traffic', 'Pageviews')).toBe('23')
+    expect(await metric(page, 'pageviews')).toBe(fmt(sum(body.buckets.map((b) => b.pageviews))))
+    expect(await metric(page, 'pageviews')).toBe('23')
     expect(await tile(page, 'traffic', 'Hidden days')).toBe('0')
     const pages = await api(BreakdownResponse, made.find((u) => u.searchParams.get('dimension') === 'url_path')!)
     expect(await breakdownRows(page, 'pages')).toEqual(pages.rows.map((r) => ({ value: r.value, cells: [fmt(r.visitors), fmt(r.events)] })))
@@ -459,18 +473,18 @@ describe('switching range and site', () => {
     expect(await page.textContent('#card-adoption .card-body')).toBe('No feature used by at least k visitors in this range.')
     // No feature on docs: nothing to ask /adoption about.
     expect(made.some((u) => u.pathname.endsWith('/adoption'))).toBe(false)
-    expect(new URL(page.url()).hash).toBe('#site=docs&days=30')
+    expect(new URL(page.url()).search).toBe('?site=docs&days=30')
   })
 
   it('a reload keeps the key for this tab and the view from the URL; signing out forgets both key and numbers', async () => {
     await settle(page, () => page.reload())
     expect(await page.isHidden('#signin')).toBe(true)
     expect(await page.inputValue('#site')).toBe('docs')
-    expect(await tile(page, 'traffic', 'Pageviews')).toBe('23')
+    expect(await metric(page, 'pageviews')).toBe('23')
     await page.click('#sign-out')
     expect(await page.isVisible('#signin')).toBe(true)
     expect(await page.evaluate(() => sessionStorage.length)).toBe(0)
-    expect(await page.$$eval('#dashboard .card-body', (bodies) => bodies.map((b) => b.textContent).join(''))).toBe('')
+    expect(await page.$$eval('#dashboard .card-body, #metrics', (bodies) => bodies.map((b) => b.textContent).join(''))).toBe('')
   })
 
   it('made no third-party request, logged no console error and violated no CSP directive', async () => {
@@ -520,7 +534,7 @@ describe('dashboard on a phone (390×844)', () => {
       expect(b.left).toBeGreaterThanOrEqual(0)
       expect(b.right).toBeLessThanOrEqual(390)
     }
-    const cards = await p.$$eval('#dashboard .card', (els) => els.map((e) => Math.round(e.getBoundingClientRect().left)))
+    const cards = await p.$$eval('#dashboard .card:not([hidden])', (els) => els.map((e) => Math.round(e.getBoundingClientRect().left)))
     expect(new Set(cards).size).toBe(1)
     expect(await seriesPixels(p, 'traffic-chart', [47, 111, 222])).toBeGreaterThan(100)
     expect(errors).toEqual([])
@@ -558,22 +572,59 @@ describe('npm start: the populated demo', () => {
     p.on('request', (r) => requests.push({ url: r.url(), authorization: r.headers().authorization }))
     await signIn(p, demo.backoffice, key)
     expect(await p.$$eval('#site option', (os) => os.map((o) => (o as HTMLOptionElement).value))).toEqual(['demo', 'docs'])
-    const product = Number((await tile(p, 'traffic', 'Pageviews'))?.replaceAll(',', ''))
+    const product = Number((await metric(p, 'pageviews'))?.replaceAll(',', ''))
     expect(product).toBeGreaterThan(5_000)
     expect(await p.$$eval('#feature option', (os) => os.length)).toBeGreaterThanOrEqual(5)
     await p.mouse.move(0, 0)
     await p.screenshot({ path: join(ARTIFACTS, 'dashboard-demo.png'), fullPage: true })
-    if (UPDATE_SCREENSHOTS) {
-      mkdirSync(join(README_SCREENSHOT, '..'), { recursive: true })
-      copyFileSync(join(ARTIFACTS, 'dashboard-demo.png'), README_SCREENSHOT)
-    }
 
     await settle(p, () => p.selectOption('#site', 'docs'))
-    const docs = Number((await tile(p, 'traffic', 'Pageviews'))?.replaceAll(',', ''))
+    const docs = Number((await metric(p, 'pageviews'))?.replaceAll(',', ''))
     expect(docs).toBeGreaterThan(1_000)
     expect(docs).not.toBe(product)
     expect((await breakdownRows(p, 'pages')).map((r) => r.value)).toContain('/getting-started')
     expect(errors).toEqual([])
+    await context.close()
+  })
+
+  it('renders fully within 1.5 s on a month of demo data (median of 10 loads), every panel asked at once', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+    const p = await context.newPage()
+    p.on('request', (r) => requests.push({ url: r.url(), authorization: r.headers().authorization }))
+    await signIn(p, demo.backoffice, key)
+    const times: number[] = []
+    for (let i = 0; i < 10; i++) {
+      const start = Date.now()
+      await p.reload()
+      await p.waitForSelector('body[data-state="ready"]')
+      times.push(Date.now() - start)
+    }
+    times.sort((a, b) => a - b)
+    const median = (times[4]! + times[5]!) / 2
+    console.log(`dashboard first full render on the demo data: median ${median} ms, ${times.join(' ')} ms`)
+    expect(median).toBeLessThanOrEqual(1500)
+    await context.close()
+  })
+
+  it('takes the README screenshot at 1280 px: headline cards, a filter chip, chart, realtime and the panels', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 800 } })
+    const p = await context.newPage()
+    p.on('request', (r) => requests.push({ url: r.url(), authorization: r.headers().authorization }))
+    await signIn(p, demo.backoffice, key)
+    // Filtered by the first channel, to show a chip and the comparison under a filter.
+    const channel = await p.getAttribute('#card-sources tr[data-value] ', 'data-value')
+    await settle(p, () => p.click(`#card-sources tr[data-value="${channel}"] button.row-filter`))
+    expect(await p.$$eval('#filter-chips .chip', (cs) => cs.length)).toBe(1)
+    await p.mouse.move(0, 0)
+    const height = await p.evaluate(() => Math.ceil(document.querySelector('#card-goals')!.getBoundingClientRect().bottom + window.scrollY + 16))
+    const path = join(ARTIFACTS, 'dashboard-readme.png')
+    const shot = await p.screenshot({ path, fullPage: true, clip: { x: 0, y: 0, width: 1280, height } })
+    expect(pngSize(shot)).toEqual({ width: 1280, height })
+    expect(shot.length).toBeGreaterThan(60_000)
+    if (UPDATE_SCREENSHOTS) {
+      mkdirSync(join(README_SCREENSHOT, '..'), { recursive: true })
+      copyFileSync(path, README_SCREENSHOT)
+    }
     await context.close()
   })
 })

@@ -5,6 +5,7 @@ import { bucketLabel, type TimeChart, timeChart } from './charts.js'
 import { byId, el } from './dom.js'
 import { activeValue, filterLabel, formatFilters, withFilter, withoutFilter } from './filters.js'
 import { getK, setK, valueLabel } from './format.js'
+import type { Breakdown } from './types.js'
 import { FUNNEL_MAX, renderCohorts, renderFunnel, renderFunnelOptions, renderFunnelSteps } from './funnel.js'
 import { renderInstall, renderIntegration } from './install.js'
 import { renderMetrics } from './metrics.js'
@@ -40,6 +41,9 @@ class Dashboard {
   private tabs = new Map<string, Tab>()
   private pending = 0
   private funnelSteps = ['', '']
+  /** Suggestions for the funnel's steps, from the pages and events panels' answers. */
+  private funnelPages: string[] = []
+  private funnelEvents: string[] = []
   private totalVisitors: number | null = null
   private realtime = new Poller(REALTIME_MS, (signal) => this.pollRealtime(signal))
   private integration = new Poller(INTEGRATION_MS, (signal) => this.pollIntegration(signal))
@@ -238,10 +242,6 @@ class Dashboard {
     const scope = this.scope()
     const range = this.range
     const goalFilter = this.view.filters.find((f) => f.dimension === 'goal' && f.op === '==' && f.values.length === 1)?.values[0]
-    if (this.realtimeSite !== site) {
-      this.realtimeSite = site
-      this.realtime.start()
-    }
 
     const aggregate = client.aggregate(scope, goalFilter, signal)
     await this.track(
@@ -260,14 +260,15 @@ class Dashboard {
           renderConsent(this.body('consent'), body)
           if (scope.filters) this.body('consent').prepend(el('p', { class: 'card-note' }, 'Consent receipts carry no page, source or device: this card is not filtered.'))
         }),
-        this.guard('adoption', signal, client.breakdown(scope, { dimension: 'name', type: 'feature', limit: FEATURE_LIMIT }, signal), async (body) => {
-          this.showFeatures(body as unknown as BreakdownResponse)
-          await this.loadAdoption()
-        }),
-        this.loadFunnelOptions(client, scope, signal),
+        this.loadFeatures(client, scope, signal),
         this.funnelSteps.filter(Boolean).length >= 2 ? this.loadFunnel() : Promise.resolve(),
       ]),
     )
+    // Realtime starts once the range's cards are drawn: it must not hold one of the browser's few connections before them.
+    if (this.client && this.realtimeSite !== site && !signal.aborted) {
+      this.realtimeSite = site
+      this.realtime.start()
+    }
   }
 
   private currentTab(panel: Panel): Tab {
@@ -292,6 +293,7 @@ class Dashboard {
       if (tab.dimension === 'goal') await aggregate?.catch(() => undefined)
       if (this.currentTab(panel) !== tab) return
       section.dataset.tab = tab.id
+      this.suggestFunnel(tab, body)
       renderBreakdown(this.body(panel.id), body, tab, {
         active: activeValue(this.view.filters, tab.dimension),
         totalVisitors: this.totalVisitors,
@@ -399,18 +401,27 @@ class Dashboard {
   }
 
   /** Suggestions for the funnel's steps: the top pages and event names under the same scope. */
-  private async loadFunnelOptions(client: StatsClient, scope: Scope, signal: AbortSignal): Promise<void> {
-    const [pages, events] = await Promise.allSettled([
-      client.breakdown(scope, { dimension: 'url_path', type: 'pageview', limit: 20 }, signal),
-      client.breakdown(scope, { dimension: 'name', limit: 20 }, signal),
-    ])
-    if (signal.aborted) return
-    const values = (r: PromiseSettledResult<{ rows: { value: string }[] }>) => (r.status === 'fulfilled' ? r.value.rows.map((row) => row.value).filter(Boolean) : [])
-    renderFunnelOptions(byId<HTMLDataListElement>('funnel-options'), values(pages), values(events))
-    if (this.funnelSteps.every((s) => !s)) {
-      const suggested = values(pages).slice(0, 2).map((p) => `pageview:${p}`)
-      if (suggested.length === 2) this.setFunnelSteps(suggested)
-    }
+  private suggestFunnel(tab: Tab, body: Breakdown): void {
+    const values = body.rows.map((r) => r.value).filter(Boolean)
+    if (tab.dimension === 'url_path') this.funnelPages = values
+    else if (tab.dimension === 'name') this.funnelEvents = values
+    else return
+    renderFunnelOptions(byId<HTMLDataListElement>('funnel-options'), this.funnelPages, this.funnelEvents)
+    if (tab.dimension === 'url_path' && this.funnelSteps.every((s) => !s) && values.length >= 2) this.setFunnelSteps(values.slice(0, 2).map((p) => `pageview:${p}`))
+  }
+
+  /**
+   * The features seen by k visitors, then the chosen one's adoption and cohorts. A feature named in the
+   * URL is asked for at once, in parallel with its list, rather than after it.
+   */
+  private async loadFeatures(client: StatsClient, scope: Scope, signal: AbortSignal): Promise<void> {
+    const early = this.view.feature ? this.loadAdoption() : undefined
+    const wanted = this.view.feature
+    await this.guard('adoption', signal, client.breakdown(scope, { dimension: 'name', type: 'feature', limit: FEATURE_LIMIT }, signal), async (body) => {
+      this.showFeatures(body as unknown as BreakdownResponse)
+      if (!early || this.view.feature !== wanted) await this.loadAdoption()
+    })
+    await early
   }
 
   private async loadFunnel(): Promise<void> {
@@ -515,7 +526,7 @@ class Dashboard {
         { label: 'Pageviews', values: slots.map((s) => count(s, (b) => b.pageviews)) },
       ],
       interval: range.interval,
-      range: [bucketMs(range.from), bucketMs(range.to) - 1],
+      range: fullRange(range),
     })
     renderTable(
       byId('traffic-table'),
@@ -569,7 +580,7 @@ class Dashboard {
       hidden: slots.map((s) => s.hidden),
       series: [{ label: 'Accounts', values: slots.map((s) => count(s, (b) => b.accounts)) }],
       interval: range.interval,
-      range: [bucketMs(range.from), bucketMs(range.to) - 1],
+      range: fullRange(range),
     })
     renderTable(
       byId('adoption-table'),
@@ -620,6 +631,12 @@ function alignBuckets<B extends { t: string; hidden: boolean }>(range: ResolvedR
     const t = bucket?.t ?? (range.interval === 'hour' ? new Date(ms).toISOString().slice(0, 19) : isoDay(ms))
     return { t, ms, hidden: bucket?.hidden ?? false, bucket }
   })
+}
+
+/** The first and last bucket start of the whole range: the chart's x axis, whether or not the last buckets have begun. */
+function fullRange(range: ResolvedRange): [number, number] {
+  const starts = bucketStarts(range)
+  return [starts[0]!, starts.at(-1)!]
 }
 
 /** A slot's count: null when hidden, 0 for a period without events. */
