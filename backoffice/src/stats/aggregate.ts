@@ -31,17 +31,17 @@ export interface AggregateSpec {
 function periodColumns(p: string, filters: CompiledFilters, goal: boolean): string[] {
   const visit = `kept_${p} > 0 AND session_id != ''`
   const cols = [
-    `uniqExactIf(anon_id, kept_${p} > 0 AND anon_id != '') AS n_visitors_${p}`,
+    `uniqExactIf(visitor, kept_${p} > 0 AND visitor != '') AS n_visitors_${p}`,
     `uniqExactIf(session_id, ${visit}) AS n_visits_${p}`,
     `sum(kept_pv_${p}) AS n_pageviews_${p}`,
     `sum(kept_${p}) AS n_events_${p}`,
     `countIf(${visit} AND v_pageviews >= 1) AS n_pv_visits_${p}`,
-    `uniqExactIf(anon_id, ${visit} AND v_pageviews >= 1) AS n_pv_visitors_${p}`,
+    `uniqExactIf(visitor, ${visit} AND v_pageviews >= 1) AS n_pv_visitors_${p}`,
     `countIf(${visit} AND v_pageviews >= 1 AND v_events = 1) AS n_bounces_${p}`,
     `quantileExactInclusiveIf(0.5)(v_seconds, ${visit}) AS n_median_${p}`,
     `avgIf(v_seconds, ${visit}) AS n_mean_${p}`,
   ]
-  if (goal) cols.push(`uniqExactIf(anon_id, goal_${p} > 0 AND anon_id != '') AS n_conversions_${p}`)
+  if (goal) cols.push(`uniqExactIf(visitor, goal_${p} > 0 AND visitor != '') AS n_conversions_${p}`)
   return [...cols, ...removedColumns(filters, p)]
 }
 

@@ -55,10 +55,10 @@ function parts(scope: Scope, spec: RawBreakdownSpec): Parts {
     })
     const removed = removedColumns(spec.filters, 'cur')
     const measures = [
-      "uniqExactIf(anon_id, kept_cur > 0 AND anon_id != '') AS visitors",
+      "uniqExactIf(visitor, kept_cur > 0 AND visitor != '') AS visitors",
       'sum(kept_cur) AS events',
       "uniqExactIf(session_id, kept_cur > 0 AND session_id != '') AS visits",
-      ...(spec.goal ? ["uniqExactIf(anon_id, goal_cur > 0 AND anon_id != '') AS conversions"] : []),
+      ...(spec.goal ? ["uniqExactIf(visitor, goal_cur > 0 AND visitor != '') AS conversions"] : []),
       ...removed,
     ]
     return { from: `(\n    ${inner}\n) WHERE session_id != ''`, value: 'value', measures, removedNames: visitForm(spec.filters).removed.map((r) => `n_removed_${r.index}_cur`), params }

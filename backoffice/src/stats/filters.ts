@@ -42,6 +42,18 @@ export const VISIT_VALUES: Record<VisitDimension, string> = {
   utm_content: 'argMin(utm_content, ts)',
 }
 
+/** The events' column each visit-level value is taken from. */
+const VISIT_COLUMNS: Record<VisitDimension, string> = {
+  entry_page: 'url_path',
+  exit_page: 'url_path',
+  channel: 'channel',
+  utm_source: 'utm_source',
+  utm_medium: 'utm_medium',
+  utm_campaign: 'utm_campaign',
+  utm_term: 'utm_term',
+  utm_content: 'utm_content',
+}
+
 /** The value of an event-level dimension or `props.<key>` (the key a parameter): '' when the event lacks the prop. */
 export function eventValue(dimension: string, keyParam: string, params: Record<string, unknown>): string {
   const key = propKey(dimension)
@@ -68,6 +80,8 @@ export interface CompiledClause {
   positive: string
   /** `!=` / `!~`: the clause keeps what fails `positive`. */
   negative: boolean
+  /** For a visit-level clause: a test over one event that some event of every matching visit passes (to narrow the visits read first). */
+  someEvent?: string
 }
 
 export interface CompiledFilters {
@@ -95,7 +109,13 @@ export function compileFilters(clauses: readonly FilterClause[], site: Pick<Site
       return { clause, level: 'event', positive: `(${tests.join(' OR ')})`, negative }
     }
     params[p] = clause.values
-    if (level === 'visit') return { clause, level: 'visit', positive: `(${positiveTest(VISIT_VALUES[clause.dimension as VisitDimension], clause.op, p)})`, negative }
+    if (level === 'visit') {
+      const dimension = clause.dimension as VisitDimension
+      const column = VISIT_COLUMNS[dimension]
+      // The visit's value is some event's value: its first event's column, or one of its pageviews' path.
+      const someEvent = column === 'url_path' ? `(type = 'pageview' AND ${positiveTest('url_path', clause.op, p)})` : `(${positiveTest(column, clause.op, p)})`
+      return { clause, level: 'visit', positive: `(${positiveTest(VISIT_VALUES[dimension], clause.op, p)})`, negative, someEvent }
+    }
     if (level === 'event' || level === 'prop') return { clause, level: 'event', positive: `(${positiveTest(eventValue(clause.dimension, `${p}_key`, params), clause.op, p)})`, negative }
     throw new StatsRequestError(`filter on ${clause.dimension}: not a dimension`, StatsErrorCode.invalidFilter, 'filters')
   })
@@ -145,9 +165,25 @@ export function visitForm(f: CompiledFilters): VisitFormFilters {
 export const WIDE_RANGE =
   'ts >= parseDateTimeBestEffort({from:String}, {tz:String}) - INTERVAL 1 DAY AND ts < parseDateTimeBestEffort({to:String}, {tz:String}) + INTERVAL 1 DAY'
 
-/** The visits of the scope whose value passes `having`: an IN-subquery, no join. */
-function visitsWhere(having: string): string {
-  return `session_id IN (SELECT session_id FROM ${DB}.events WHERE org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND session_id != '' AND ${WIDE_RANGE} GROUP BY session_id HAVING ${having})`
+/**
+ * The visits that can hold a kept event, as a cheap first cut: those with an event passing every positive
+ * event-level clause at once, and for each positive visit-level clause an event that could give the visit
+ * its value. Exact tests follow on the visits it leaves; undefined when no clause is positive.
+ */
+export function candidateVisits(f: CompiledFilters, range: string): string | undefined {
+  const eventLevel = f.clauses.filter((c) => c.level === 'event' && !c.negative).map((c) => c.positive)
+  const visitLevel = f.clauses.filter((c) => c.level === 'visit' && !c.negative && c.someEvent !== undefined).map((c) => c.someEvent as string)
+  const tests = [...(eventLevel.length > 0 ? [and(eventLevel)] : []), ...visitLevel]
+  if (tests.length === 0) return undefined
+  const having = tests.length === 1 ? '' : ` GROUP BY session_id HAVING ${tests.map((t) => `countIf(${t}) > 0`).join(' AND ')}`
+  const where = tests.length === 1 ? tests[0] : tests.map((t) => `(${t})`).join(' OR ')
+  return `session_id IN (SELECT session_id FROM ${DB}.events WHERE org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND ${range} AND (${where})${having})`
+}
+
+/** The visits of the scope whose value passes `having`: an IN-subquery, no join; the candidates cut first. */
+function visitsWhere(f: CompiledFilters, having: string): string {
+  const cut = candidateVisits(f, WIDE_RANGE)
+  return `session_id IN (SELECT session_id FROM ${DB}.events WHERE org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND session_id != '' AND ${WIDE_RANGE}${cut ? ` AND ${cut}` : ''} GROUP BY session_id HAVING ${having})`
 }
 
 /**
@@ -165,16 +201,19 @@ export function rowForm(f: CompiledFilters): RowFormFilters {
   const where: string[] = f.clauses.filter((c) => c.level === 'event' && !c.negative).map((c) => c.positive)
   const positiveVisit = f.clauses.filter((c) => c.level === 'visit' && !c.negative).map((c) => c.positive)
   if (f.hasVisit) where.push("session_id != ''")
-  if (positiveVisit.length > 0) where.push(visitsWhere(and(positiveVisit)))
+  if (positiveVisit.length > 0) where.push(visitsWhere(f, and(positiveVisit)))
   const negatives = f.clauses.map((c, i) => ({ c, i })).filter(({ c }) => c.negative)
   // A negative clause as a test that keeps: NOT over the event, or the event's visit not among the matching ones.
-  const keeps = negatives.map(({ c, i }) => ({ index: i, keep: c.level === 'event' ? `NOT ${c.positive}` : `NOT ${visitsWhere(c.positive)}` }))
+  const keeps = negatives.map(({ c, i }) => ({ index: i, keep: c.level === 'event' ? `NOT ${c.positive}` : `NOT ${visitsWhere(alone(f, c), c.positive)}` }))
   return {
     where: and(where),
     kept: and(keeps.map((k) => k.keep)),
     removed: keeps.map((k) => ({ index: k.index, sql: and([...keeps.filter((o) => o !== k).map((o) => o.keep), `NOT (${k.keep})`]) })),
   }
 }
+
+/** One clause made positive, alone: the visits it matches are cut by its own test first. */
+const alone = (f: CompiledFilters, c: CompiledClause): CompiledFilters => ({ clauses: [{ ...c, negative: false }], params: f.params, hasVisit: true })
 
 /** Every event the filters keep, as one WHERE condition (for answers with no complement columns). */
 export function keptWhere(f: CompiledFilters): string {

@@ -1,9 +1,8 @@
 import { WAREHOUSE_DATABASE as DB } from '@atspark/schemas'
-import type { CompiledFilters } from './filters.js'
-import { visitForm } from './filters.js'
+import { type CompiledFilters, candidateVisits, visitForm } from './filters.js'
 
 /**
- * One row per visit (anon_id, session_id) from one scan of raw events: what the filters keep of it in a
+ * One row per visit (session_id) from one scan of raw events: what the filters keep of it in a
  * period, what each `!=`/`!~` clause alone removes, and the whole visit's shape (events, pageviews,
  * duration). Events without a session form one pseudo-visit per visitor: they count as events and
  * visitors, never as visits.
@@ -32,7 +31,7 @@ export interface VisitsSpec {
 
 const at = (param: string) => `parseDateTimeBestEffort({${param}:String}, {tz:String})`
 
-/** The per-visit subquery. Columns: anon_id, session_id, kept_<p>, kept_pv_<p>, goal_<p>, removed_<i>_<p>, v_events, v_pageviews, v_seconds. */
+/** The per-visit subquery. Columns: visitor (its anon_id), session_id, kept_<p>, kept_pv_<p>, goal_<p>, removed_<i>_<p>, v_events, v_pageviews, v_seconds. */
 export function visitsSubquery(spec: VisitsSpec): string {
   const f = visitForm(spec.filters)
   const cols: string[] = []
@@ -47,17 +46,21 @@ export function visitsSubquery(spec: VisitsSpec): string {
   }
   cols.push("count() AS v_events, countIf(type = 'pageview') AS v_pageviews, dateDiff('millisecond', min(ts), max(ts)) / 1000 AS v_seconds")
   for (const e of spec.extra ?? []) cols.push(e)
-  return `SELECT anon_id, session_id,
+  const range = `ts >= ${at(spec.startParam)} - INTERVAL 1 DAY AND ts < ${at(spec.endParam)} + INTERVAL 1 DAY`
+  // Only visits that can hold a kept event are grouped: with a selective filter, a small share of them.
+  const cut = candidateVisits(spec.filters, range)
+  // One group per session; events without one, one group per visitor (never a visit).
+  return `SELECT session_id, any(anon_id) AS visitor,
         ${cols.join(',\n        ')}
     FROM ${DB}.events
     WHERE org_id = {org:String} AND site_id = {site:String} AND is_bot = 0
-      AND ts >= ${at(spec.startParam)} - INTERVAL 1 DAY AND ts < ${at(spec.endParam)} + INTERVAL 1 DAY
-    GROUP BY anon_id, session_id`
+      AND ${range}${cut ? `\n      AND ${cut}` : ''}
+    GROUP BY session_id, if(session_id = '', anon_id, '')`
 }
 
 /** Visitors a negative clause alone removed, per period: 1 to k−1 of them would be singled out by differencing. */
 export function removedColumns(filters: CompiledFilters, period: string): string[] {
-  return visitForm(filters).removed.map((r) => `uniqExactIf(anon_id, removed_${r.index}_${period} > 0 AND anon_id != '') AS n_removed_${r.index}_${period}`)
+  return visitForm(filters).removed.map((r) => `uniqExactIf(visitor, removed_${r.index}_${period} > 0 AND visitor != '') AS n_removed_${r.index}_${period}`)
 }
 
 /** True when some negative clause removed between 1 and k−1 visitors. */
