@@ -20,6 +20,7 @@ import {
   realtimeVisits,
   SITE,
   type SentVisit,
+  analystEvents,
   TENANTS,
   WIDE,
   WRITE_KEY,
@@ -73,8 +74,28 @@ async function get(org: Org, path: string): Promise<Answer> {
   return { status: res.status, body, text }
 }
 
+/** Answers asked ahead (prefetch), so a test's questions run a few at a time while it checks them in order. */
+const ahead = new Map<string, Promise<Answer>>()
+const IN_FLIGHT = 4
+
+function prefetch(org: Org, paths: readonly string[]): void {
+  const queue = paths.filter((path) => !ahead.has(`${org} ${path}`))
+  const gates = queue.map(() => {
+    let open = () => {}
+    const gate = new Promise<void>((r) => (open = r))
+    return { gate, open }
+  })
+  queue.forEach((path, i) => {
+    const answer = (i < IN_FLIGHT ? Promise.resolve() : (gates[i - IN_FLIGHT]?.gate ?? Promise.resolve())).then(() => get(org, path))
+    void answer.finally(() => gates[i]?.open())
+    ahead.set(`${org} ${path}`, answer)
+  })
+}
+
 async function ask(org: Org, path: string): Promise<Record<string, unknown>> {
-  const answer = await get(org, path)
+  const key = `${org} ${path}`
+  const answer = await (ahead.get(key) ?? get(org, path))
+  ahead.delete(key)
   expect(answer.status, `${org}: ${path} (seed ${SEED}): ${answer.text}`).toBe(200)
   expect(answer.body.org_id).toBe(ORG_ID[org])
   return answer.body
@@ -90,10 +111,16 @@ beforeAll(async () => {
   const file = join(mkdtempSync(join(tmpdir(), 'atspark-analyst-')), 'tenants.json')
   writeFileSync(file, JSON.stringify(TENANTS))
   pipeline = await startPipeline({ ATSPARK_TENANTS_FILE: file, STATS_K_ANONYMITY: String(K) })
+  const started = Date.now()
   try {
-    for (const v of VISITS) await sendVisit(v)
+    // Four visits in flight at a time, in the seed's order.
+    const queue = [...VISITS]
+    await Promise.all(Array.from({ length: 4 }, async () => {
+      for (let v = queue.shift(); v !== undefined; v = queue.shift()) await sendVisit(v)
+    }))
     REALTIME = realtimeVisits(rnd, Date.now())
     for (const v of REALTIME) await sendVisit(v)
+    const loaded = Date.now()
     // Ready when every org's raw daily events over both periods equal what was sent.
     const deadline = Date.now() + 30_000
     for (const org of ORGS) {
@@ -105,6 +132,7 @@ beforeAll(async () => {
         await new Promise((r) => setTimeout(r, 250))
       }
     }
+    console.log(`stats-analyst: ${EVENTS.length} events sent, stored and read back in ${Date.now() - started} ms (${loaded - started} ms sending), seed ${SEED}`)
   } catch (err) {
     console.error(`stats-analyst: loading failed with seed ${SEED} (ATSPARK_TEST_SEED=${SEED} replays it)\n${pipeline.output().slice(-4000)}`)
     throw err
@@ -129,7 +157,7 @@ const FILTERS = [
   'country==DE|FR', // 15
   'country!=US', // complement 9: shown
   'browser!=Mobile Safari', // complement 4 (t.co): hidden
-  'url_path==/pricing', // 7 google? no: v0–v4, cpc 5, email 6, lone 1 = 17
+  'url_path==/pricing', // v0–v4, cpc 5, email 6, the lone visitor: 17
   'url_path=~PRIC', // contains, any case: /pricing and /pricing/team
   'url_path!~docs', // complement: google v0–v4 and partner, shown
   'channel==Paid Search', // exactly k
@@ -239,10 +267,12 @@ describe('enrichment as the fixture assumes it (the rollup path, no filter)', ()
 
 describe('aggregate', () => {
   it('every filter, with and without compare=previous_period: equal to the reference over the key org’s events', async () => {
+    const path = (filters: string, compare: boolean) => `aggregate?${q({ site: SITE, ...RANGE, filters, compare: compare ? 'previous_period' : undefined })}`
+    for (const org of ORGS) prefetch(org, FILTERS.flatMap((filters) => [path(filters, false), path(filters, true)]))
     for (const filters of FILTERS) {
       for (const compare of [false, true]) {
         for (const org of ORGS) {
-          const got = await ask(org, `aggregate?${q({ site: SITE, ...RANGE, filters, compare: compare ? 'previous_period' : undefined })}`)
+          const got = await ask(org, path(filters, compare))
           const label = `${org}: aggregate filters=${filters} compare=${compare} (seed ${SEED})`
           expect(got.source, label).toBe('events')
           expect(got.filters ?? null, label).toEqual(filters === '' ? null : filters)
@@ -257,9 +287,12 @@ describe('aggregate', () => {
 
   it('with a goal (configured by name, or inline): conversions and conversion rate under filters', async () => {
     const goals = ['Signup', 'Pricing', 'event:download', 'page:/docs/**', 'page:/pricing']
+    const filterList = ['', 'country==DE', 'channel!=Direct', 'props.plan==pro', 'utm_campaign==spring|weekly', 'country==JP']
+    const path = (goal: string, filters: string) => `aggregate?${q({ site: SITE, ...RANGE, filters, goal, compare: 'previous_period' })}`
+    prefetch('a', goals.flatMap((goal) => filterList.map((filters) => path(goal, filters))))
     for (const goal of goals) {
-      for (const filters of ['', 'country==DE', 'channel!=Direct', 'props.plan==pro', 'utm_campaign==spring|weekly', 'country==JP']) {
-        const got = await ask('a', `aggregate?${q({ site: SITE, ...RANGE, filters, goal, compare: 'previous_period' })}`)
+      for (const filters of filterList) {
+        const got = await ask('a', path(goal, filters))
         const label = `aggregate goal=${goal} filters=${filters} (seed ${SEED})`
         expect(got.goal, label).toBe(goal)
         const want = aggregateReference('a', filters, { goal, compare: true })
@@ -272,14 +305,19 @@ describe('aggregate', () => {
 
 describe('breakdown', () => {
   it('every dimension under every filter: rows and "other" equal the reference; under k never named', async () => {
-    for (const dimension of ALL_DIMENSIONS) {
-      for (const filters of FILTERS) {
-        const got = await ask('a', `breakdown?${q({ site: SITE, ...RANGE, dimension, filters, limit: 100 })}`)
-        const f = ref.applyFilters(scope('a'), filters, GOAL_LIST, K)
-        const want = ref.analystBreakdown(f, { dimension, limit: 100, goals: GOAL_LIST }, K)
-        const label = `breakdown dimension=${dimension} filters=${filters} (seed ${SEED})`
-        expectClose({ rows: got.rows, other: got.other }, { rows: want.rows, other: want.other }, label)
-      }
+    // Every dimension under a third of the filters (rotating with the dimension), and every filter under a few dimensions.
+    const pairs = [
+      ...ALL_DIMENSIONS.flatMap((dimension, d) => FILTERS.filter((_, i) => i % 3 === d % 3).map((filters) => [dimension, filters] as const)),
+      ...FILTERS.flatMap((filters) => (['url_path', 'channel', 'props.plan'] as const).map((dimension) => [dimension, filters] as const)),
+    ]
+    const path = (dimension: string, filters: string) => `breakdown?${q({ site: SITE, ...RANGE, dimension, filters, limit: 100 })}`
+    prefetch('a', pairs.map(([dimension, filters]) => path(dimension, filters)))
+    for (const [dimension, filters] of pairs) {
+      const got = await ask('a', path(dimension, filters))
+      const f = ref.applyFilters(scope('a'), filters, GOAL_LIST, K)
+      const want = ref.analystBreakdown(f, { dimension, limit: 100, goals: GOAL_LIST }, K)
+      const label = `breakdown dimension=${dimension} filters=${filters} (seed ${SEED})`
+      expectClose({ rows: got.rows, other: got.other }, { rows: want.rows, other: want.other }, label)
     }
   })
 
@@ -306,12 +344,14 @@ describe('breakdown', () => {
 
 describe('timeseries, funnel, adoption and cohorts under filters', () => {
   it('timeseries (day and hour buckets): every filter, raw events', async () => {
+    const path = (filters: string, interval: string) => `timeseries?${q({ site: SITE, ...RANGE, interval, filters })}`
+    prefetch('a', FILTERS.flatMap((filters) => [path(filters, 'day'), path(filters, 'hour')]))
     for (const filters of FILTERS) {
       for (const interval of ['day', 'hour'] as const) {
-        const got = await ask('a', `timeseries?${q({ site: SITE, ...RANGE, interval, filters })}`)
+        const got = await ask('a', path(filters, interval))
         const f = ref.applyFilters(scope('a'), filters, GOAL_LIST, K)
-        const want = f.complementHidden ? hiddenSeries(ref.timeseries(f.kept, { ...RANGE, interval }, K)) : ref.timeseries(f.kept, { ...RANGE, interval }, K)
-        expect(got.source, filters).toBe('events')
+        const want = filters === '' ? ref.timeseries(f.kept, { ...RANGE, interval }, K) : ref.filteredTimeseries(f, { ...RANGE, interval }, K)
+        expect(got.source, filters).toBe(filters === '' ? 'rollup_dims_hourly' : 'events')
         expect(got.buckets, `timeseries interval=${interval} filters=${filters} (seed ${SEED})`).toEqual(want)
       }
     }
@@ -323,8 +363,10 @@ describe('timeseries, funnel, adoption and cohorts under filters', () => {
       { type: 'pageview', value: '/pricing' },
       { type: null, value: 'signup' },
     ]
+    const path = (filters: string) => `funnel?${q({ site: SITE, ...RANGE, window: 86_400, steps: 'pageview:/,pageview:/pricing,signup', filters })}`
+    prefetch('a', FILTERS.map(path))
     for (const filters of FILTERS) {
-      const got = await ask('a', `funnel?${q({ site: SITE, ...RANGE, window: 86_400, steps: 'pageview:/,pageview:/pricing,signup', filters })}`)
+      const got = await ask('a', path(filters))
       const f = ref.applyFilters(scope('a'), filters, GOAL_LIST, K)
       const want = ref.funnel(f.kept, RANGE, steps, 86_400, K).map((s) => (f.complementHidden ? { visitors: null, conversion: null } : s))
       const steps_ = got.steps as { visitors: number | null; conversion: number | null }[]
@@ -337,13 +379,19 @@ describe('timeseries, funnel, adoption and cohorts under filters', () => {
   })
 
   it('adoption and first-use cohorts of feature export, per filter', async () => {
+    const path = (endpoint: string, filters: string) => `${endpoint}?${q({ site: SITE, ...WIDE, feature: 'export', filters })}`
+    prefetch('a', FILTERS.flatMap((filters) => [path('adoption', filters), path('adoption/cohorts', filters)]))
     for (const filters of FILTERS) {
       const f = ref.applyFilters(scope('a', WIDE), filters, GOAL_LIST, K)
-      const adoption = await ask('a', `adoption?${q({ site: SITE, ...WIDE, feature: 'export', filters })}`)
-      const wantAdoption = ref.adoption(f.kept, { ...WIDE, interval: 'day' }, 'export', K)
-      expect(adoption.buckets, `adoption filters=${filters} (seed ${SEED})`).toEqual(f.complementHidden ? hiddenAdoption(wantAdoption) : wantAdoption)
-      const cohorts = await ask('a', `adoption/cohorts?${q({ site: SITE, ...WIDE, feature: 'export', filters })}`)
-      const wantCohorts = ref.cohorts(f.kept, WIDE, 'export', 'week', K)
+      const adoption = await ask('a', path('adoption', filters))
+      const wantAdoption = filters === '' ? ref.adoption(f.kept, { ...WIDE, interval: 'day' }, 'export', K) : ref.filteredAdoption(f, { ...WIDE, interval: 'day' }, 'export', K)
+      expect(adoption.buckets, `adoption filters=${filters} (seed ${SEED})`).toEqual(wantAdoption)
+      const cohorts = await ask('a', path('adoption/cohorts', filters))
+      const cohortsOf = ref.cohorts(f.kept, WIDE, 'export', 'week', K)
+      // A != / !~ that singles out 1 to k−1 visitors of the range hides the whole table.
+      const wantCohorts = f.complementHidden
+        ? { ...cohortsOf, cohorts: cohortsOf.cohorts.map((c) => ({ ...c, hidden: true, accounts: null, retained: c.retained.map((cell) => ({ ...cell, accounts: null })) })) }
+        : cohortsOf
       expect({ periods: cohorts.periods, cohorts: cohorts.cohorts }, `cohorts filters=${filters} (seed ${SEED})`).toEqual(wantCohorts)
     }
   })
@@ -351,16 +399,43 @@ describe('timeseries, funnel, adoption and cohorts under filters', () => {
 
 describe('k-anonymity under filters that isolate one visitor', () => {
   it('aggregate, breakdowns, timeseries, funnel: hidden or null everywhere, never the lone visitor’s values', async () => {
+    const LONE = 'anon_v60'
+    const paths = (filters: string) => [
+      `aggregate?${q({ site: SITE, ...RANGE, filters, goal: 'Signup', compare: 'previous_period' })}`,
+      ...ALL_DIMENSIONS.map((dimension) => `breakdown?${q({ site: SITE, ...RANGE, dimension, filters })}`),
+      `timeseries?${q({ site: SITE, ...RANGE, interval: 'hour', filters })}`,
+      `funnel?${q({ site: SITE, ...RANGE, steps: 'pageview:/pricing,pageview:/signup', filters })}`,
+    ]
+    prefetch('a', ISOLATING.flatMap(paths))
     for (const filters of ISOLATING) {
+      const f = ref.applyFilters(scope('a'), filters, GOAL_LIST, K)
+      // What the lone visitor did that this filter keeps (they alone pass it) or removes (a != singling them out): never shown.
+      const negative = f.removed.flat().some((e) => e.anon === LONE)
+      const lone = (negative ? f.removed.flat() : f.kept).filter((e) => e.anon === LONE)
+      expect(lone.length, filters).toBeGreaterThan(0)
       const agg = await ask('a', `aggregate?${q({ site: SITE, ...RANGE, filters, goal: 'Signup', compare: 'previous_period' })}`)
       expect(agg.hidden, filters).toBe(true)
       for (const m of Object.values(agg.metrics as Record<string, { value: unknown }>)) expect(m.value, filters).toBeNull()
       for (const dimension of ALL_DIMENSIONS) {
         const bd = await ask('a', `breakdown?${q({ site: SITE, ...RANGE, dimension, filters })}`)
-        expect({ rows: bd.rows, other: bd.other }, `${dimension} ${filters}`).toEqual({ rows: [], other: null })
+        const label = `${dimension} ${filters} (seed ${SEED})`
+        if (!negative) {
+          expect({ rows: bd.rows, other: bd.other }, label).toEqual({ rows: [], other: null })
+          continue
+        }
+        // Under a != every row the lone visitor's removed events fall in is unnamed, and so is "other" if they fall there.
+        const values = new Set(
+          dimension === 'goal'
+            ? GOAL_LIST.filter((g) => lone.some((e) => ref.completes(e, g))).map((g) => g.name)
+            : lone.map((e) => ref.dimensionOf(e, dimension, f.visits.get(e.session))),
+        )
+        const named = (bd.rows as { value: string }[]).map((r) => r.value)
+        expect(named.filter((v) => values.has(v)), label).toEqual([])
+        if (dimension !== 'goal') expect(bd.other, label).toBeNull()
       }
-      const ts = await ask('a', `timeseries?${q({ site: SITE, ...RANGE, interval: 'hour', filters })}`)
-      for (const b of ts.buckets as { hidden: boolean; visitors: unknown; events: unknown }[]) expect(b, filters).toMatchObject({ hidden: true, visitors: null, events: null })
+      const ts = (await ask('a', `timeseries?${q({ site: SITE, ...RANGE, interval: 'hour', filters })}`)) as { buckets: { t: string; hidden: boolean }[] }
+      const loneHours = new Set(lone.map((e) => ref.bucketLabel(e.ts, 'hour', 'UTC')))
+      for (const b of ts.buckets) if (!negative || loneHours.has(b.t)) expect(b, `${filters} ${b.t}`).toMatchObject({ hidden: true, visitors: null, events: null })
       const funnel = await ask('a', `funnel?${q({ site: SITE, ...RANGE, steps: 'pageview:/pricing,pageview:/signup', filters })}`)
       for (const s of funnel.steps as { visitors: unknown }[]) expect(s.visitors, filters).toBeNull()
     }
@@ -391,9 +466,99 @@ describe('goals', () => {
   })
 })
 
-function hiddenSeries<T extends { t: string }>(buckets: T[]) {
-  return buckets.map((b) => ({ t: b.t, hidden: true, visitors: null, pageviews: null, events: null, sessions: null }))
-}
-function hiddenAdoption<T extends { t: string }>(buckets: T[]) {
-  return buckets.map((b) => ({ t: b.t, hidden: true, accounts: null, visitors: null, events: null }))
+describe('realtime', () => {
+  it('last 30 minutes by event time: the k minute shown, the k−1 minute null, bots and org B never counted', async () => {
+    for (const org of ORGS) {
+      const got = (await ask(org, `realtime?site=${SITE}`)) as { now: string; k: number; visitors_5m: number | null; hidden: boolean; minutes: unknown[] }
+      const mine = REALTIME.filter((v) => v.plan.org === org).flatMap(analystEvents)
+      const want = ref.realtime(mine, Date.parse(got.now), K)
+      expect({ visitors_5m: got.visitors_5m, hidden: got.hidden, minutes: got.minutes }, `${org} realtime (seed ${SEED})`).toEqual(want)
+      // Both orgs' traffic together would read otherwise.
+      expect(want).not.toEqual(ref.realtime(REALTIME.flatMap(analystEvents), Date.parse(got.now), K))
+    }
+    const a = (await ask('a', `realtime?site=${SITE}`)) as { minutes: { visitors: number | null }[] }
+    expect(a.minutes.map((m) => m.visitors).filter((v) => v !== 0)).toEqual(expect.arrayContaining([K, null]))
+  })
+
+  it('integration view: what was received in the last 30 minutes, bots exactly, human names under k withheld', async () => {
+    for (const org of ORGS) {
+      const asked = Date.now()
+      const got = (await ask(org, `realtime/integration?site=${SITE}`)) as Record<string, unknown>
+      // Events are read by receipt, within a lookback of their own time of two days (older replays are not read).
+      const dayFrom = new Date(asked - 30 * 60_000 - 2 * 86_400_000).toISOString().slice(0, 10)
+      const received = [...VISITS, ...REALTIME].filter((v) => v.plan.org === org).flatMap(analystEvents).filter((e) => new Date(e.ts).toISOString().slice(0, 10) >= dayFrom)
+      const want = ref.integration(received, K)
+      expect({ humans: got.humans, bots: got.bots }, `${org} integration (seed ${SEED})`).toEqual(want)
+      expect(got.window_minutes).toBe(30)
+      expect(typeof got.last_event_at).toBe('string')
+    }
+  })
+})
+
+describe('format=csv: the same k-anonymous answers as JSON, hidden values as empty cells', () => {
+  it('aggregate, breakdown (with "other"), timeseries: cells equal the reference', async () => {
+    const agg = await csv('a', `aggregate?${q({ site: SITE, ...RANGE, filters: 'country!=US' })}`)
+    const wantAgg = aggregateReference('a', 'country!=US')
+    expectClose(
+      agg.map((r) => [r.metric, r.value === '' ? null : Number(r.value), r.hidden]),
+      Object.entries(wantAgg.metrics).map(([metric, m]) => [metric, m.value, String(wantAgg.hidden)]),
+      'aggregate csv',
+    )
+    const hiddenAgg = await csv('a', `aggregate?${q({ site: SITE, ...RANGE, filters: 'country==JP' })}`)
+    for (const r of hiddenAgg) expect(r, 'a hidden aggregate has empty cells').toMatchObject({ value: '', hidden: 'true' })
+    for (const [dimension, limit, filters] of [
+      ['country', 2, ''],
+      ['channel', 10, 'url_path!~blog'],
+      ['utm_campaign', 10, ''],
+    ] as const) {
+      const rows = await csv('a', `breakdown?${q({ site: SITE, ...RANGE, dimension, limit, filters })}`)
+      const want = ref.analystBreakdown(ref.applyFilters(scope('a'), filters, GOAL_LIST, K), { dimension, limit, goals: GOAL_LIST }, K)
+      const wantRows = [...want.rows, ...(want.other ? [{ value: '(other)', ...want.other }] : [])]
+      expect(
+        rows.map((r) => [r.value, r.visitors, r.events]),
+        `${dimension} csv`,
+      ).toEqual(wantRows.map((r) => [r.value, String(r.visitors), String(r.events)]))
+    }
+    const ts = await csv('a', `timeseries?${q({ site: SITE, ...RANGE, interval: 'hour', filters: 'channel==Paid Search|Organic Social' })}`)
+    const wantTs = ref.timeseries(ref.applyFilters(scope('a'), 'channel==Paid Search|Organic Social', GOAL_LIST, K).kept, { ...RANGE, interval: 'hour' }, K)
+    expect(ts.map((r) => [r.t, r.hidden, r.visitors, r.events])).toEqual(wantTs.map((b) => [b.t, String(b.hidden), cellOf(b.visitors), cellOf(b.events)]))
+  })
+})
+
+const cellOf = (v: number | null | undefined) => (v === null || v === undefined ? '' : String(v))
+
+/** A CSV answer as objects by header (RFC 4180: quoted fields, doubled quotes, CRLF records). */
+async function csv(org: Org, path: string): Promise<Record<string, string>[]> {
+  const res = await fetch(`${pipeline.backoffice}/v1/stats/${path}&format=csv`, { headers: { authorization: `Bearer ${KEYS[org]}` } })
+  const text = await res.text()
+  expect(res.status, `${path}: ${text}`).toBe(200)
+  expect(res.headers.get('content-type')).toBe('text/csv; charset=utf-8')
+  expect(res.headers.get('content-disposition')).toMatch(new RegExp(`^attachment; filename="${SITE}-[a-z/-]+-[0-9T:-]+-[0-9T:-]+\\.csv"$`))
+  const records: string[][] = []
+  let field = ''
+  let record: string[] = []
+  let quoted = false
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i] as string
+    if (quoted) {
+      if (c === '"' && text[i + 1] === '"') {
+        field += '"'
+        i++
+      } else if (c === '"') quoted = false
+      else field += c
+    } else if (c === '"') quoted = true
+    else if (c === ',') {
+      record.push(field)
+      field = ''
+    } else if (c === '\r' && text[i + 1] === '\n') {
+      record.push(field)
+      records.push(record)
+      record = []
+      field = ''
+      i++
+    } else field += c
+  }
+  if (field !== '' || record.length > 0) records.push([...record, field])
+  const [header, ...rows] = records
+  return rows.map((r) => Object.fromEntries((header ?? []).map((h, i) => [h, r[i] ?? ''])))
 }

@@ -349,11 +349,22 @@ export function fixture(rnd: SeededRandom): { visits: SentVisit[]; events: Analy
 
 /** Today's traffic for realtime: org A k visitors two minutes ago and k−1 ten minutes ago; org B 10 visitors a minute ago. */
 export function realtimeVisits(rnd: SeededRandom, now: number): SentVisit[] {
+  // Each group within one minute (its first 20 seconds), so the k−1 and k minutes stay whole.
+  const minute = (ago: number) => Math.floor((now - ago * MIN) / MIN) * MIN + 1000 + rnd.int(20_000)
   const plans: VisitPlan[] = [
-    ...range(80, 85).map((v) => ({ org: 'a' as const, visitor: v, tag: 'now', client: 'chromeGB' as const, start: now - 2 * MIN - rnd.int(20_000), landing: '/', pages: [] })),
-    ...range(90, 94).map((v) => ({ org: 'a' as const, visitor: v, tag: 'now', client: 'chromeUS' as const, start: now - 10 * MIN - rnd.int(20_000), landing: '/', pages: [] })),
-    ...range(80, 90).map((v) => ({ org: 'b' as const, visitor: v, tag: 'now', client: 'iphoneUS' as const, start: now - MIN - rnd.int(20_000), landing: '/', pages: [] })),
-    ...range(110, 112).map((v) => ({ org: 'a' as const, visitor: v, tag: 'now', client: 'headless' as const, start: now - 3 * MIN, landing: '/', pages: [] })),
+    ...range(80, 85).map((v) => ({ org: 'a' as const, visitor: v, tag: 'now', client: 'chromeGB' as const, start: minute(2), landing: '/', pages: [] })),
+    ...range(90, 94).map((v) => ({ org: 'a' as const, visitor: v, tag: 'now', client: 'chromeUS' as const, start: minute(10), landing: '/', pages: [] })),
+    ...range(80, 90).map((v) => ({ org: 'b' as const, visitor: v, tag: 'now', client: 'iphoneUS' as const, start: minute(1), landing: '/', pages: [] })),
+    ...range(110, 112).map((v) => ({
+      org: 'a' as const,
+      visitor: v,
+      tag: 'now',
+      client: 'headless' as const,
+      start: minute(3),
+      landing: '/',
+      pages: [],
+      actions: { 0: [{ t: 'custom' as const, n: 'smoke-test' }] },
+    })),
   ]
   return plans.map((plan) => ({ plan, events: visitEvents(plan, rnd) }))
 }

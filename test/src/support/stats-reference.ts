@@ -485,9 +485,15 @@ export function scoped(events: readonly AnalystEvent[], s: Scope): AnalystEvent[
 export interface Filtered {
   kept: AnalystEvent[]
   visits: Map<string, Visit>
-  /** A negated clause removed between 1 and k−1 visitors: the whole answer is hidden (no differencing). */
+  /** Events every positive clause (==, =~) keeps: what a raw read narrows to before the negative clauses apply. */
+  positive: AnalystEvent[]
+  /** Per `!=`/`!~` clause: the events it alone removes (every other clause keeps them), whose visitors a difference would single out. */
+  removed: AnalystEvent[][]
+  /** A negated clause removed between 1 and k−1 visitors of the whole range: an answer hidden whole (no differencing). */
   complementHidden: boolean
 }
+
+const NEGATIVE = new Set<FilterOp>(['!=', '!~'])
 
 /** Applies the filters to in-scope events; the complement of each `!=`/`!~` clause is measured under the other clauses. */
 export function applyFilters(events: readonly AnalystEvent[], filters: string, goals: readonly Goal[], k: number): Filtered {
@@ -495,13 +501,56 @@ export function applyFilters(events: readonly AnalystEvent[], filters: string, g
   const visits = visitsOf(events)
   const keep = (e: AnalystEvent, cs: readonly Clause[]) => cs.every((c) => clauseKeeps(e, c, visits, goals))
   const kept = events.filter((e) => keep(e, clauses))
-  const complementHidden = clauses.some((c, i) => {
-    if (c.op !== '!=' && c.op !== '!~') return false
+  const positive = events.filter((e) => keep(e, clauses.filter((c) => !NEGATIVE.has(c.op))))
+  const removed = clauses.flatMap((c, i) => {
+    if (!NEGATIVE.has(c.op)) return []
     const others = clauses.filter((_, j) => j !== i)
-    const removed = distinct(events.filter((e) => keep(e, others) && !clauseKeeps(e, c, visits, goals)).map((e) => e.anon))
-    return removed >= 1 && removed < k
+    return [events.filter((e) => keep(e, others) && !clauseKeeps(e, c, visits, goals))]
   })
-  return { kept, visits, complementHidden }
+  const f: Filtered = { kept, visits, positive, removed, complementHidden: false }
+  f.complementHidden = singlesOut(f, k)
+  return f
+}
+
+/** Whether some negative clause removed 1 to k−1 visitors among the events `within` selects (a row, a bucket, the range). */
+export function singlesOut(f: Filtered, k: number, within: (e: AnalystEvent) => boolean = () => true): boolean {
+  return f.removed.some((evs) => {
+    const n = distinct(evs.filter(within).map((e) => e.anon))
+    return n >= 1 && n < k
+  })
+}
+
+/**
+ * A filtered timeseries from raw events: a bucket for every hour (cut to the interval) that events passing the positive
+ * clauses fall in; counts over the kept events; hidden under k visitors or when a negative clause removed 1 to k−1
+ * visitors of that bucket.
+ */
+export function filteredTimeseries(f: Filtered, r: Range & { interval: Interval }, k: number) {
+  const tz = r.tz ?? 'UTC'
+  const label = (e: SentEvent) => bucketLabel(e.ts, r.interval, tz)
+  const labels = [...new Set(f.positive.map(label))].sort()
+  return labels.map((t) => {
+    const evs = f.kept.filter((e) => label(e) === t)
+    const visitors = distinct(evs.map((e) => e.anon))
+    if (visitors < k || singlesOut(f, k, (e) => label(e) === t)) return { t, hidden: true, visitors: null, pageviews: null, events: null, sessions: null }
+    return { t, hidden: false, visitors, pageviews: evs.filter((e) => e.type === 'pageview').length, events: evs.length, sessions: distinct(evs.map((e) => e.session)) }
+  })
+}
+
+/** Filtered adoption of a feature: per bucket of the feature's events, hidden under k accounts or visitors, or when singled out by a complement. */
+export function filteredAdoption(f: Filtered, r: Range & { interval: Interval }, feature: string, k: number) {
+  const tz = r.tz ?? 'UTC'
+  const isFeature = (e: SentEvent) => e.type === 'feature' && e.name === feature
+  const label = (e: SentEvent) => bucketLabel(e.ts, r.interval, tz)
+  const labels = [...new Set(f.positive.filter(isFeature).map(label))].sort()
+  return labels.map((t) => {
+    const evs = f.kept.filter((e) => isFeature(e) && label(e) === t)
+    const accounts = distinct(evs.map((e) => e.user))
+    const visitors = distinct(evs.map((e) => e.anon))
+    return accounts < k || visitors < k || singlesOut(f, k, (e) => isFeature(e) && label(e) === t)
+      ? { t, hidden: true, accounts: null, visitors: null, events: null }
+      : { t, hidden: false, accounts, visitors, events: evs.length }
+  })
 }
 
 export interface MetricValues {
@@ -577,7 +626,8 @@ export interface BreakdownRowRef {
 
 /**
  * A breakdown of kept events by any dimension (a visit-level one by each event's visit), or by goal (one row per
- * configured goal: its converted visitors and completions); rows under k are never named, "other" only at ≥ k.
+ * configured goal: its converted visitors and completions); rows under k, or of which a negative clause removed 1 to
+ * k−1 visitors, are never named; "other" likewise.
  */
 export function analystBreakdown(f: Filtered, q: { dimension: AnalystDimension; type?: string; limit: number; goal?: Goal; goals: readonly Goal[] }, k: number) {
   const evs = f.kept.filter((e) => q.type === undefined || e.type === q.type)
@@ -588,25 +638,85 @@ export function analystBreakdown(f: Filtered, q: { dimension: AnalystDimension; 
   const row = (value: string, group: AnalystEvent[]): BreakdownRowRef => {
     const visitors = distinct(group.map((e) => e.anon))
     const out: BreakdownRowRef = { value, visitors, events: group.length }
-    if (isVisitDimension(q.dimension) || q.dimension === 'goal') out.visits = distinct(group.map((e) => e.session))
-    if (q.goal) {
-      const goal = q.goal
-      const conversions = distinct(group.filter((e) => completes(e, goal)).map((e) => e.anon))
-      out.conversions = shownCount(conversions, k)
-      out.conversion_rate = out.conversions === null ? null : conversions / visitors
-    }
-    return out
+    if (isVisitDimension(q.dimension)) out.visits = distinct(group.map((e) => e.session))
+    return q.goal ? { ...out, ...goalCells(group, q.goal, visitors, k) } : out
   }
+  const inType = (e: AnalystEvent) => q.type === undefined || e.type === q.type
+  const goalOf = (name: string) => q.goals.find((g) => g.name === name) as Goal
+  const inRow = (value: string) => (e: AnalystEvent) =>
+    inType(e) && (q.dimension === 'goal' ? completes(e, goalOf(value)) : dimensionOf(e, q.dimension, f.visits.get(e.session)) === value)
+  // A row is named only from k visitors and when no negative clause removed 1 to k−1 of its visitors.
   const rows = groups
     .map(([value, group]) => row(value, group))
-    .filter((r) => r.visitors >= k)
+    .filter((r) => r.visitors >= k && !singlesOut(f, k, inRow(r.value)))
     .sort((a, b) => b.visitors - a.visitors || b.events - a.events || (a.value < b.value ? -1 : 1))
     .slice(0, q.limit)
   const named = new Set(rows.map((r) => r.value))
   const rest = groups.filter(([value]) => !named.has(value)).flatMap(([, group]) => group)
   const otherVisitors = distinct(rest.map((e) => e.anon))
-  const otherVisits = isVisitDimension(q.dimension) ? { visits: distinct(rest.map((e) => e.session)) } : {}
-  const other = q.dimension !== 'goal' && otherVisitors >= k ? { visitors: otherVisitors, events: rest.length, ...otherVisits } : null
-  if (f.complementHidden) return { hidden: true, rows: [] as BreakdownRowRef[], other: null }
-  return { hidden: false, rows, other }
+  const inOther = (e: AnalystEvent) => inType(e) && !named.has(dimensionOf(e, q.dimension, f.visits.get(e.session)))
+  const otherExtras = {
+    ...(isVisitDimension(q.dimension) ? { visits: distinct(rest.map((e) => e.session)) } : {}),
+    ...(q.goal ? goalCells(rest, q.goal, otherVisitors, k) : {}),
+  }
+  const other =
+    q.dimension !== 'goal' && otherVisitors >= k && !singlesOut(f, k, inOther) ? { visitors: otherVisitors, events: rest.length, ...otherExtras } : null
+  return { rows, other }
+}
+
+function goalCells(group: readonly AnalystEvent[], goal: Goal, visitors: number, k: number) {
+  const conversions = shownCount(distinct(group.filter((e) => completes(e, goal)).map((e) => e.anon)), k)
+  return { conversions, conversion_rate: conversions === null || visitors === 0 ? null : conversions / visitors }
+}
+
+const MINUTE = 60_000
+
+/** /realtime: 30 minute buckets by event time ending at the current minute (each null under k visitors, 0 shown), visitors of the last 5 minutes. */
+export function realtime(events: readonly SentEvent[], now: number, k: number) {
+  const humans = events.filter((e) => !e.bot)
+  const current = Math.floor(now / MINUTE) * MINUTE
+  const shown = (evs: readonly SentEvent[]) => evs.length === 0 || distinct(evs.map((e) => e.anon)) >= k
+  const minutes = Array.from({ length: 30 }, (_, i) => {
+    const start = current - (29 - i) * MINUTE
+    const evs = humans.filter((e) => e.ts >= start && e.ts < start + MINUTE)
+    return { t: new Date(start).toISOString().slice(0, 16), events: shown(evs) ? evs.length : null, visitors: shown(evs) ? distinct(evs.map((e) => e.anon)) : null }
+  })
+  const recent = humans.filter((e) => e.ts >= now - 5 * MINUTE && e.ts < current + MINUTE)
+  const visitors5m = shown(recent) ? distinct(recent.map((e) => e.anon)) : null
+  return { visitors_5m: visitors5m, hidden: visitors5m === null, minutes }
+}
+
+/**
+ * /realtime/integration over the events received in its window: bots exactly per type and name; humans' total
+ * only from k visitors; a human name's count only from k visitors, and the smallest shown one hidden too when
+ * the hidden names together come from 1 to k−1 visitors (the total minus the shown names must not reveal them).
+ */
+export function integration(received: readonly SentEvent[], k: number) {
+  const order = (a: { type: string; name: string; events: number }, b: { type: string; name: string; events: number }) =>
+    b.events - a.events || a.type.localeCompare(b.type) || a.name.localeCompare(b.name)
+  const names = (evs: readonly SentEvent[]) =>
+    [...groupBy(evs, (e) => `${e.type}\u0000${e.name}`).values()].map((g) => ({ type: g[0]?.type ?? '', name: g[0]?.name ?? '', events: g.length, visitors: distinct(g.map((e) => e.anon)), group: g }))
+  const humans = received.filter((e) => !e.bot)
+  const bots = received.filter((e) => e.bot)
+  const totalShown = humans.length === 0 || distinct(humans.map((e) => e.anon)) >= k
+  const all = names(humans)
+  const shown = all.filter((n) => n.visitors >= k).sort(order)
+  const hidden = all.filter((n) => n.visitors < k)
+  const restVisitors = distinct(hidden.flatMap((n) => n.group.map((e) => e.anon)))
+  if (totalShown && humans.length > 0 && restVisitors > 0 && restVisitors < k && shown.length > 0) {
+    const smallest = [...shown].sort((a, b) => a.visitors - b.visitors || a.events - b.events || order(b, a))[0]
+    if (smallest) {
+      shown.splice(shown.indexOf(smallest), 1)
+      hidden.push(smallest)
+    }
+  }
+  hidden.sort((a, b) => a.type.localeCompare(b.type) || a.name.localeCompare(b.name))
+  return {
+    humans: {
+      events: totalShown ? humans.length : null,
+      hidden: !totalShown,
+      by_name: [...shown.map((n) => ({ type: n.type, name: n.name, events: n.events as number | null })), ...hidden.map((n) => ({ type: n.type, name: n.name, events: null }))],
+    },
+    bots: { events: bots.length, by_name: names(bots).sort(order).map((n) => ({ type: n.type, name: n.name, events: n.events })) },
+  }
 }
