@@ -38,18 +38,18 @@ function shape(events: number) {
  * GA4's rules name it for those tags; `#` becomes a Zipf-ranked issue number so campaigns have a long tail.
  */
 const CAMPAIGNS = weighted([
-  ['google|cpc|spring|web analytics|ad-a', 14],
-  ['google|cpc|brand|atspark|ad-b', 8],
-  ['bing|cpc|spring|privacy analytics|ad-a', 4],
-  ['newsletter|email|newsletter-#||header', 16],
-  ['newsletter|email|spring||footer', 6],
-  ['twitter|social|launch||thread', 8],
-  ['linkedin|paid_social|spring||carousel', 6],
-  ['facebook|paid_social|summer||video', 5],
-  ['partner-blog|affiliate|summer||banner', 4],
-  ['ads.example|display|retargeting||300x250', 4],
-  ['youtube|video|launch||preroll', 3],
-  ['hn|referral|launch||', 3],
+  ['google|cpc|spring|web analytics|ad-a|Paid Search', 14],
+  ['google|cpc|brand|atspark|ad-b|Paid Search', 8],
+  ['bing|cpc|spring|privacy analytics|ad-a|Paid Search', 4],
+  ['newsletter|email|newsletter-#||header|Email', 16],
+  ['newsletter|email|spring||footer|Email', 6],
+  ['twitter|social|launch||thread|Organic Social', 8],
+  ['linkedin|paid_social|spring||carousel|Paid Social', 6],
+  ['facebook|paid_social|summer||video|Paid Social', 5],
+  ['partner-blog|affiliate|summer||banner|Affiliates', 4],
+  ['ads.example|display|retargeting||300x250|Display', 4],
+  ['youtube|video|launch||preroll|Video', 3],
+  ['hn|referral|launch|||Referral', 3],
 ])
 /** A share of anonymous web sessions that land on a tagged URL. */
 const UTM_SHARE = 0.22

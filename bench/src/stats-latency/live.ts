@@ -16,11 +16,7 @@ export async function insertLiveEvents(client: Warehouse, o: { org: string; site
   const shift = shiftDays * DAY_MS
   const iso = (ms: number) => new Date(ms).toISOString().replace('T', ' ').replace('Z', '')
   const params = { org: o.org, site: o.site, end: iso(o.endDayMs), from: iso(now - WINDOW_MS - shift), to: iso(now - shift), shift }
-  await client.command({
-    query: `DELETE FROM ${DB}.events WHERE org_id = {org:String} AND ts >= {end:DateTime64(3)}`,
-    query_params: params,
-    clickhouse_settings: { lightweight_deletes_sync: '2' },
-  })
+  await removeLiveEvents(client, o)
   await client.command({
     query: `INSERT INTO ${DB}.events SELECT * REPLACE (
         generateUUIDv4(cityHash64(event_id, {shift:Int64})) AS event_id,
@@ -37,4 +33,14 @@ export async function insertLiveEvents(client: Warehouse, o: { org: string; site
   })
   const [row] = await rs.json<{ n: string }>()
   return Number(row?.n ?? 0)
+}
+
+/** Deletes the copies a run made (every event after the generated range), so the kept data is what was generated. */
+export async function removeLiveEvents(client: Warehouse, o: { org: string; endDayMs: number }): Promise<void> {
+  const end = new Date(o.endDayMs).toISOString().replace('T', ' ').replace('Z', '')
+  await client.command({
+    query: `ALTER TABLE ${DB}.events DELETE WHERE org_id = {org:String} AND ts >= {end:DateTime64(3)}`,
+    query_params: { org: o.org, end },
+    clickhouse_settings: { mutations_sync: '2' },
+  })
 }

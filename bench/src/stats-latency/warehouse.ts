@@ -67,3 +67,17 @@ export function readMeta(dataDir: string): GeneratedMeta | undefined {
 export function writeMeta(dataDir: string, meta: GeneratedMeta): void {
   writeFileSync(join(dataDir, META), JSON.stringify(meta, null, 2))
 }
+
+/**
+ * Generator 2 wrote '' as the channel of tagged landing events (its campaign list lacked the channel field); generator 3
+ * writes the channel each campaign's utm_medium names. This brings a kept generator-2 directory to generator 3 in place.
+ */
+export async function repairTaggedChannels(client: Warehouse): Promise<void> {
+  await client.command({
+    query: `ALTER TABLE ${DB}.events UPDATE channel = transform(utm_medium,
+        ['cpc', 'email', 'social', 'paid_social', 'affiliate', 'display', 'video', 'referral'],
+        ['Paid Search', 'Email', 'Organic Social', 'Paid Social', 'Affiliates', 'Display', 'Video', 'Referral'], channel)
+      WHERE utm_medium != '' AND channel = ''`,
+    clickhouse_settings: { mutations_sync: '2' },
+  })
+}
