@@ -611,7 +611,8 @@ describe('npm start: the populated demo', () => {
     const p = await context.newPage()
     p.on('request', (r) => requests.push({ url: r.url(), authorization: r.headers().authorization }))
     await signIn(p, demo.backoffice, key)
-    // Filtered by the first channel, to show a chip and the comparison under a filter.
+    // The last 7 days (the demo has a month, so the 7 before them compare), filtered by the first channel to show a chip.
+    await settle(p, () => p.click('button[data-days="7"]'))
     const channel = await p.getAttribute('#card-sources tr[data-value] ', 'data-value')
     await settle(p, () => p.click(`#card-sources tr[data-value="${channel}"] button.row-filter`))
     expect(await p.$$eval('#filter-chips .chip', (cs) => cs.length)).toBe(1)

@@ -56,7 +56,8 @@ class Dashboard {
       void this.signIn()
     })
     byId('sign-out').addEventListener('click', () => this.signOut())
-    byId<HTMLSelectElement>('site').addEventListener('change', (e) => this.navigate({ site: (e.target as HTMLSelectElement).value, filters: [] }))
+    // Another site has other pages and features: its filters and feature start afresh.
+    byId<HTMLSelectElement>('site').addEventListener('change', (e) => this.navigate({ site: (e.target as HTMLSelectElement).value, filters: [], feature: undefined }))
     byId<HTMLSelectElement>('feature').addEventListener('change', (e) => {
       this.view = { ...this.view, feature: (e.target as HTMLSelectElement).value }
       history.replaceState(null, '', formatViewState(this.view))

@@ -51,8 +51,8 @@ function changeNode(card: Card, metric: Metric | undefined, period: string): HTM
   const change = metric.change ?? null
   const vs = `vs previous ${period}`
   if (change === null) {
-    const why = metric.value === null ? 'hidden' : metric.previous === null ? 'too few visitors then to compare' : 'nothing to compare with'
-    return el('span', { class: 'change none', 'data-change': '' }, el('span', { class: 'change-value' }, '–'), el('span', { class: 'change-vs' }, ` ${vs} (${why})`))
+    const why = metric.value === null ? 'hidden' : metric.previous === null ? 'too few visitors then' : 'nothing then'
+    return el('span', { class: 'change none', 'data-change': '' }, el('span', { class: 'change-value' }, '–'), el('span', { class: 'change-vs' }, ` ${vs}: ${why}`))
   }
   const good = change === 0 ? 'flat' : change > 0 !== Boolean(card.lowerIsBetter) ? 'good' : 'bad'
   const text = formatChange(change, Boolean(card.points))

@@ -16,10 +16,12 @@ export function renderRealtime(host: HTMLElement, body: RealtimeResponse): void 
   const height = 48
   const step = width / Math.max(1, body.minutes.length)
   const max = Math.max(1, ...body.minutes.map((m) => m.events ?? 0))
-  const chart = svg('svg', { viewBox: `0 0 ${width} ${height}`, class: 'sparkline', role: 'img', 'aria-label': `Events per minute over the last ${body.minutes.length} minutes` })
+  const chart = svg('svg', { viewBox: `0 0 ${width} ${height}`, preserveAspectRatio: 'none', class: 'sparkline', role: 'img', 'aria-label': `Events per minute over the last ${body.minutes.length} minutes` })
   body.minutes.forEach((m, i) => {
-    const h = m.events === null ? 4 : Math.max(m.events > 0 ? 2 : 0, (m.events / max) * (height - 2))
-    const bar = svg('rect', { x: (i * step + 1).toFixed(1), y: (height - h).toFixed(1), width: Math.max(1, step - 2).toFixed(1), height: h.toFixed(1), class: m.events === null ? 'spark-hidden' : 'spark-bar', 'data-t': m.t })
+    // A quiet minute is a 1-unit stub on the baseline, a hidden one a grey block: neither reads as missing.
+    const h = m.events === null ? 6 : Math.max(1, (m.events / max) * (height - 2))
+    const kind = m.events === null ? 'spark-hidden' : m.events === 0 ? 'spark-bar spark-zero' : 'spark-bar'
+    const bar = svg('rect', { x: (i * step + 1).toFixed(1), y: (height - h).toFixed(1), width: Math.max(1, step - 2).toFixed(1), height: h.toFixed(1), class: kind, 'data-t': m.t })
     const title = svg('title', {})
     title.textContent = `${m.t.slice(11)} UTC: ${m.events === null ? `hidden (fewer than ${body.k} visitors)` : `${formatCount(m.events)} events`}`
     bar.append(title)
