@@ -29,19 +29,19 @@ export interface AggregateSpec {
 
 /** Columns of a period, n_<measure>_<period>. */
 function periodColumns(p: string, filters: CompiledFilters, goal: boolean): string[] {
-  const visit = `kept_${p} > 0 AND session_id != ''`
+  const visit = `kept_${p} > 0 AND has_session`
   const cols = [
-    `uniqExactIf(visitor, kept_${p} > 0 AND visitor != '') AS n_visitors_${p}`,
-    `uniqExactIf(session_id, ${visit}) AS n_visits_${p}`,
+    `uniqExactIf(visitor, kept_${p} > 0 AND has_visitor) AS n_visitors_${p}`,
+    `countIf(${visit}) AS n_visits_${p}`,
     `sum(kept_pv_${p}) AS n_pageviews_${p}`,
     `sum(kept_${p}) AS n_events_${p}`,
     `countIf(${visit} AND v_pageviews >= 1) AS n_pv_visits_${p}`,
-    `uniqExactIf(visitor, ${visit} AND v_pageviews >= 1) AS n_pv_visitors_${p}`,
+    `uniqExactIf(visitor, ${visit} AND has_visitor AND v_pageviews >= 1) AS n_pv_visitors_${p}`,
     `countIf(${visit} AND v_pageviews >= 1 AND v_events = 1) AS n_bounces_${p}`,
     `quantileExactInclusiveIf(0.5)(v_seconds, ${visit}) AS n_median_${p}`,
     `avgIf(v_seconds, ${visit}) AS n_mean_${p}`,
   ]
-  if (goal) cols.push(`uniqExactIf(visitor, goal_${p} > 0 AND visitor != '') AS n_conversions_${p}`)
+  if (goal) cols.push(`uniqExactIf(visitor, goal_${p} > 0 AND has_visitor) AS n_conversions_${p}`)
   return [...cols, ...removedColumns(filters, p)]
 }
 

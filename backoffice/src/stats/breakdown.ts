@@ -55,21 +55,21 @@ function parts(scope: Scope, spec: RawBreakdownSpec): Parts {
     })
     const removed = removedColumns(spec.filters, 'cur')
     const measures = [
-      "uniqExactIf(visitor, kept_cur > 0 AND visitor != '') AS visitors",
+      "uniqExactIf(visitor, kept_cur > 0 AND has_visitor) AS visitors",
       'sum(kept_cur) AS events',
-      "uniqExactIf(session_id, kept_cur > 0 AND session_id != '') AS visits",
-      ...(spec.goal ? ["uniqExactIf(visitor, goal_cur > 0 AND visitor != '') AS conversions"] : []),
+      "countIf(kept_cur > 0 AND has_session) AS visits",
+      ...(spec.goal ? ["uniqExactIf(visitor, goal_cur > 0 AND has_visitor) AS conversions"] : []),
       ...removed,
     ]
-    return { from: `(\n    ${inner}\n) WHERE session_id != ''`, value: 'value', measures, removedNames: visitForm(spec.filters).removed.map((r) => `n_removed_${r.index}_cur`), params }
+    return { from: `(\n    ${inner}\n) WHERE has_session`, value: 'value', measures, removedNames: visitForm(spec.filters).removed.map((r) => `n_removed_${r.index}_cur`), params }
   }
   const r = rowForm(spec.filters)
   const kept = `(${r.kept})`
   const measures = [
-    `uniqExactIf(anon_id, ${kept} AND anon_id != '') AS visitors`,
+    `uniqExactIf(cityHash64(anon_id), ${kept} AND anon_id != '') AS visitors`,
     `countIf(${kept}) AS events`,
-    ...(spec.goal ? [`uniqExactIf(anon_id, ${kept} AND ${spec.goal.sql} AND anon_id != '') AS conversions`] : []),
-    ...r.removed.map((x) => `uniqExactIf(anon_id, ${x.sql} AND anon_id != '') AS n_removed_${x.index}`),
+    ...(spec.goal ? [`uniqExactIf(cityHash64(anon_id), ${kept} AND ${spec.goal.sql} AND anon_id != '') AS conversions`] : []),
+    ...r.removed.map((x) => `uniqExactIf(cityHash64(anon_id), ${x.sql} AND anon_id != '') AS n_removed_${x.index}`),
   ]
   const value = eventValue(spec.dimension, 'dim_key', params)
   return { from: `${DB}.events WHERE ${SCOPE} AND ${r.where}`, value, measures, removedNames: r.removed.map((x) => `n_removed_${x.index}`), params }
@@ -109,9 +109,9 @@ export function goalBreakdownQuery(scope: Scope, filters: CompiledFilters, goals
     const pred = goalPredicate(g, `goal_${i}`)
     Object.assign(params, pred.params)
     return [
-      `uniqExactIf(anon_id, (${r.kept}) AND ${pred.sql} AND anon_id != '') AS visitors_${i}`,
+      `uniqExactIf(cityHash64(anon_id), (${r.kept}) AND ${pred.sql} AND anon_id != '') AS visitors_${i}`,
       `countIf((${r.kept}) AND ${pred.sql}) AS events_${i}`,
-      ...r.removed.map((x) => `uniqExactIf(anon_id, ${x.sql} AND ${pred.sql} AND anon_id != '') AS n_removed_${x.index}_${i}`),
+      ...r.removed.map((x) => `uniqExactIf(cityHash64(anon_id), ${x.sql} AND ${pred.sql} AND anon_id != '') AS n_removed_${x.index}_${i}`),
     ]
   })
   return {

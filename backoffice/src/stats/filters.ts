@@ -138,7 +138,7 @@ export function eventCondition(f: CompiledFilters, skip = -1): string {
  */
 export function visitCondition(f: CompiledFilters, skip = -1): string {
   const parts = f.clauses.filter((c, i) => c.level === 'visit' && i !== skip).map(signed)
-  return f.hasVisit ? and(["session_id != ''", ...parts]) : '1'
+  return f.hasVisit ? and(["any(session_id) != ''", ...parts]) : '1'
 }
 
 /**

@@ -190,18 +190,19 @@ function dimensionWhere(table: StatsTable, dimension: '' | StatsDimension): stri
  * bucket that would single out 1 to k−1 of them by differencing is hidden.
  */
 function filteredEvents(filters: CompiledFilters) {
+  // Distinct ids by their 64-bit hash: a third of the work of exact strings, exact up to a collision (~1e-8 at a million ids).
   const r = rowForm(filters)
   const kept = `(${r.kept})`
   return {
     where: ` AND ${r.where}`,
     m: {
-      visitors: `uniqExactIf(anon_id, anon_id != '' AND ${kept})`,
-      sessions: `uniqExactIf(session_id, session_id != '' AND ${kept})`,
-      accounts: `uniqExactIf(user_pid, user_pid != '' AND ${kept})`,
+      visitors: `uniqExactIf(cityHash64(anon_id), anon_id != '' AND ${kept})`,
+      sessions: `uniqExactIf(cityHash64(session_id), session_id != '' AND ${kept})`,
+      accounts: `uniqExactIf(cityHash64(user_pid), user_pid != '' AND ${kept})`,
       events: `countIf(${kept})`,
       pageviews: `countIf(type = 'pageview' AND ${kept})`,
     },
-    removed: r.removed.map((x) => `, uniqExactIf(anon_id, anon_id != '' AND ${x.sql}) AS n_removed_${x.index}`).join(''),
+    removed: r.removed.map((x) => `, uniqExactIf(cityHash64(anon_id), anon_id != '' AND ${x.sql}) AS n_removed_${x.index}`).join(''),
     params: filters.params,
   }
 }
