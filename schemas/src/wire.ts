@@ -156,7 +156,7 @@ export const WireEvent = z.strictObject({
   a: Id.optional().describe('anon_id: random analytics identifier, present only while analytics is granted'),
   s: Id.optional().describe('session_id: random per browser session'),
   uid: label(LIMITS.userIdLength).min(1).optional().describe('user id from the host app; stored only as an HMAC pseudonym'),
-  u: label(LIMITS.urlLength).optional().describe('page URL; only host and path are kept, query and fragment are dropped'),
+  u: label(LIMITS.urlLength).optional().describe('page URL; host, path and utm_* tags are kept (a tag that looks personal is dropped), the rest of the query and the fragment are dropped'),
   r: label(LIMITS.urlLength).optional().describe('referrer URL; only its host is kept'),
   p: WireProps.optional().describe('properties: flat map of scalars'),
   sw: z.number().int().min(0).max(100_000).optional().describe('screen width, CSS px'),

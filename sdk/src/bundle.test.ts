@@ -13,11 +13,11 @@ import { SNIPPET } from './snippet.js'
  * Bytes on the wire for the <script> bundle; over budget fails. Issue 3 asks for 2,048 B gzip with
  * every feature; the full feature set measures 3,021 B (a golfed rewrite floored near 2,680 B; the
  * keepalive accounting and burst batching of issue 8 added 27 B; issue 13's refusals that outlive a
- * policy revision and cleaning by the edge's rules added 114 B gzip / 107 B brotli, and the ceiling
- * rose by exactly that), so this is a regression ceiling just above today's size, not the target,
- * which stays open.
+ * policy revision and cleaning by the edge's rules added 114 B gzip / 107 B brotli; issue 15's utm_*
+ * tags kept in the page URL added 52 B gzip / 60 B brotli, and the ceiling rose by exactly that), so
+ * this is a regression ceiling just above today's size, not the target, which stays open.
  */
-const BUDGET = { gzip: 3034, brotli: 2737 } as const
+const BUDGET = { gzip: 3086, brotli: 2797 } as const
 
 const dist = (file: string) => {
   // A path string, not a URL: under happy-dom the global URL is not Node's.

@@ -1,7 +1,7 @@
 import { LIMITS, RESERVED_PROP_KEYS, WireEvent, WireProps } from '@atspark/schemas'
 import fc from 'fast-check'
 import { describe, expect, test } from 'vitest'
-import { clean, cleanProps, createEvent, stripUrl } from './event.js'
+import { clean, cleanProps, createEvent, pageUrl, stripUrl } from './event.js'
 import { setUrl } from './test-support.js'
 
 describe('stripUrl', () => {
@@ -9,6 +9,20 @@ describe('stripUrl', () => {
     expect(stripUrl('https://a.example/x/y?token=secret#frag')).toBe('https://a.example/x/y')
     expect(stripUrl('https://a.example/#/route?x')).toBe('https://a.example/')
     expect(stripUrl(`https://a.example/${'p'.repeat(5000)}`)).toHaveLength(2048)
+  })
+})
+
+describe('pageUrl', () => {
+  test('keeps only the utm_* tags of the query, in order, and never the fragment', () => {
+    expect(pageUrl('https://a.example/p?utm_source=news&token=secret&utm_campaign=spring#utm_term=x')).toBe('https://a.example/p?utm_source=news&utm_campaign=spring')
+    expect(pageUrl('https://a.example/p?email=a%40b.c&xutm_source=1')).toBe('https://a.example/p')
+    expect(pageUrl('https://a.example/#/route?utm_source=x')).toBe('https://a.example/')
+    expect(pageUrl('https://a.example/p')).toBe('https://a.example/p')
+  })
+
+  test('never longer than the wire allows', () => {
+    expect(pageUrl(`https://a.example/p?utm_content=${'x'.repeat(5000)}`)).toHaveLength(2048)
+    expect(pageUrl(`https://a.example/${'p'.repeat(5000)}?utm_source=x`)).toHaveLength(2048)
   })
 })
 

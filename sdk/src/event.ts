@@ -8,6 +8,13 @@ export type Props = Record<string, unknown>
 /** Keeps scheme, host and path; query and fragment may carry personal data and are never sent. */
 export const stripUrl = (url: string): string => url.replace(/[?#].*/, '').slice(0, 2048)
 
+/** The page as sent: stripUrl plus its utm_* campaign tags, the only query part kept (the processor drops a tag that looks personal). */
+export const pageUrl = (url: string): string => {
+  // A path holds no '?', and anything after '#' is never sent: each match is one tag of the query.
+  const tags = url.split('#')[0]!.match(/[?&]utm_[^&]*/g)
+  return (stripUrl(url) + (tags ? `?${tags.join('').slice(1)}` : '')).slice(0, 2048)
+}
+
 /**
  * The edge's rule for names, prop keys and user ids (schemas' wire.ts; sdk/src/clean.test.ts proves this copy
  * equal): no control characters, at most `max` UTF-16 units. Removes what the edge would refuse, so page code
@@ -43,5 +50,5 @@ export function cleanProps(props?: Props): WireProps | undefined {
 
 /** Per event, so cheap: one random id, the URL, no other DOM read; the device fields are stamped per batch (see device). */
 export function createEvent(t: EventType, fields: Pick<WireEvent, 'n' | 'r'>, props?: Props): WireEvent {
-  return { id: uuid(), t, ts: Date.now(), u: stripUrl(location.href), p: cleanProps(props), ...fields }
+  return { id: uuid(), t, ts: Date.now(), u: pageUrl(location.href), p: cleanProps(props), ...fields }
 }
