@@ -357,6 +357,25 @@ describe('timeseries, funnel, adoption and cohorts under filters', () => {
     }
   })
 
+  it('timeseries with bounce=true under filters: each visit with a kept event, measured whole, in the bucket of its first event', async () => {
+    const cases = ['', 'channel==Direct|Organic Social', 'url_path==/|/blog/post-1', 'country!=FR', 'props.plan==pro', 'entry_page==/']
+    const path = (filters: string, interval: string) => `timeseries?${q({ site: SITE, ...RANGE, interval, filters, bounce: 'true', source: 'raw' })}`
+    prefetch('a', cases.flatMap((filters) => [path(filters, 'day'), path(filters, 'hour')]))
+    for (const filters of cases) {
+      for (const interval of ['day', 'hour'] as const) {
+        const got = (await ask('a', path(filters, interval))) as { buckets: { t: string; hidden: boolean; bounce_rate: number | null }[] }
+        const f = ref.applyFilters(scope('a'), filters, GOAL_LIST, K)
+        const buckets = ref.filteredTimeseries(f, { ...RANGE, interval }, K)
+        const rates = ref.filteredBounceRates(f, buckets, { ...RANGE, interval }, K)
+        expectClose(
+          got.buckets,
+          buckets.map((b, i) => ({ ...b, bounce_rate: rates[i] ?? null })),
+          `timeseries bounce interval=${interval} filters=${filters} (seed ${SEED})`,
+        )
+      }
+    }
+  })
+
   it('funnel: / → /pricing → signup, per filter', async () => {
     const steps: ref.Step[] = [
       { type: 'pageview', value: '/' },
@@ -451,6 +470,50 @@ describe('k-anonymity under filters that isolate one visitor', () => {
     const named = (channels.rows as { value: string }[]).map((r) => r.value)
     expect(named).toEqual(expect.arrayContaining(['Paid Search', 'Referral']))
     expect(named).not.toContain('Organic Social')
+  })
+})
+
+describe('bad input and edges', () => {
+  it('a bad clause is a 400 invalid_filter naming it; filters with source=rollup and on /consent are refused', async () => {
+    for (const [filters, named] of [
+      ['country=DE', 'country=DE'],
+      ['colour==red', 'colour'],
+      ['props.==x', 'props.'],
+      ['goal=~Sign', 'goal'],
+      ['url_path==/a\\q', '\\'],
+    ] as const) {
+      const res = await get('a', `aggregate?${q({ site: SITE, ...RANGE, filters })}`)
+      expect(res.status, `${filters}: ${res.text}`).toBe(400)
+      expect(res.body).toMatchObject({ error: 'invalid_filter', param: 'filters' })
+      expect(String(res.body.message)).toContain(named)
+    }
+    const tooMany = Array.from({ length: 11 }, (_, i) => `name==n${i}`).join(';')
+    expect((await get('a', `breakdown?${q({ site: SITE, ...RANGE, dimension: 'country', filters: tooMany })}`)).body).toMatchObject({ error: 'invalid_filter' })
+    expect((await get('a', `timeseries?${q({ site: SITE, ...RANGE, filters: 'country==DE', source: 'rollup' })}`)).body).toMatchObject({ error: 'invalid_request', param: 'source' })
+    expect((await get('a', `consent?${q({ site: SITE, ...RANGE, filters: 'country==DE' })}`)).body).toMatchObject({ error: 'invalid_filter' })
+    expect((await get('a', `aggregate?${q({ site: SITE, ...RANGE, goal: 'NoSuchGoal' })}`)).status).toBe(400)
+  })
+
+  it('escaped | and ; are literal characters of a value, not separators', async () => {
+    // No path holds a | or a ;: an escaped one must match nothing, where unescaped it would be an alternative or a clause.
+    for (const filters of ['url_path==/pricing\\|/docs', 'url_path==/pricing\\;country==DE']) {
+      const got = (await ask('a', `aggregate?${q({ site: SITE, ...RANGE, filters })}`)) as { hidden: boolean }
+      expect(ref.parseFilters(filters)).toHaveLength(1)
+      expect(got.hidden, filters).toBe(true)
+      expect(aggregateReference('a', filters).metrics.visitors?.value).toBeNull()
+    }
+  })
+
+  it('timeseries stops at the last bucket that has begun: no future hour comes back as zero', async () => {
+    const today = new Date().toISOString().slice(0, 10)
+    const tomorrow2 = new Date(Date.now() + 2 * 86_400_000).toISOString().slice(0, 10)
+    const got = (await ask('a', `timeseries?${q({ site: SITE, from: today, to: tomorrow2, interval: 'hour', filters: 'country==GB|US' })}`)) as {
+      until: string
+      buckets: { t: string }[]
+    }
+    const hour = `${new Date().toISOString().slice(0, 13)}:00:00`
+    expect(got.until <= hour && got.until >= `${new Date(Date.now() - 3_600_000).toISOString().slice(0, 13)}:00:00`).toBe(true)
+    for (const b of got.buckets) expect(b.t <= got.until).toBe(true)
   })
 })
 

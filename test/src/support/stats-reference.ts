@@ -720,3 +720,17 @@ export function integration(received: readonly SentEvent[], k: number) {
     bots: { events: bots.length, by_name: names(bots).sort(order).map((n) => ({ type: n.type, name: n.name, events: n.events })) },
   }
 }
+
+/**
+ * bounce=true under filters: per shown bucket, the visits with a kept event that have a pageview, each in the bucket of
+ * its first event and measured whole; bounced ones (one event, a pageview) over them; null from fewer than k visitors.
+ */
+export function filteredBounceRates(f: Filtered, buckets: readonly { t: string; hidden: boolean }[], r: Range & { interval: Interval }, k: number): (number | null)[] {
+  const touched = [...new Set(f.kept.map((e) => e.session).filter((s) => s !== ''))].map((s) => f.visits.get(s) as Visit).filter((v) => v.hasPageview)
+  const byBucket = groupBy(touched, (v) => bucketLabel(v.events[0]?.ts ?? 0, r.interval, r.tz ?? 'UTC'))
+  return buckets.map((b) => {
+    const visits = byBucket.get(b.t) ?? []
+    if (b.hidden || visits.length === 0 || distinct(visits.map((v) => v.anon)) < k) return null
+    return visits.filter((v) => v.bounced).length / visits.length
+  })
+}
