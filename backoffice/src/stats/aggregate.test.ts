@@ -94,6 +94,12 @@ describe('GET /aggregate on chDB', () => {
     expect(values(body)).toMatchObject({ visitors: 2, visits: 2, pageviews: 4, events: 5, bounce_rate: 0 })
   })
 
+  it('filters visit-level with != : the other visits, whole, and hidden when they differ by k−1', async () => {
+    // utm_source!=google removes the two Google visits (v1, v3): k−1 at k=3, k at k=2.
+    expect((await agg(3, 'filters=utm_source!%3Dgoogle')).hidden).toBe(true)
+    expect(values(await agg(2, 'filters=utm_source!%3Dgoogle'))).toMatchObject({ visitors: 3, visits: 3, pageviews: 2, events: 3, bounce_rate: 1 })
+  })
+
   it('never shows a filter isolating one visitor', async () => {
     for (const f of ['url_path%3D%3D/about', 'entry_page%3D%3D/pricing', 'exit_page%3D%3D/about', 'props.plan%3D%3Dpro', 'name%3D%3Dcta']) {
       const body = await agg(2, `filters=${f}`)
