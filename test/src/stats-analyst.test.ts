@@ -460,6 +460,38 @@ describe('k-anonymity under filters that isolate one visitor', () => {
     }
   })
 
+  it('no two shown answers differ by 1 to k−1 visitors: the lone visitor cannot be recovered by differencing', async () => {
+    // Nested pairs [wider, narrower]: the narrower keeps a subset of the wider's events; what only the wider keeps is
+    // the difference an analyst reads off two answers. Where that is 1 to k−1 visitors, one of the two must be hidden.
+    const pairs: [string, string][] = [
+      ['', 'country==GB|US|DE|FR'], // a list of every other country is country!=JP
+      ['', 'country=~B|S|E|R'], // likewise by contains
+      ['country==DE|JP', 'country==DE'], // adding an alternative adds the lone visitor
+      ['props.plan==pro|enterprise', 'props.plan==pro'],
+      ['url_path=~pric', 'url_path==/pricing'], // /pricing/team: 2 visitors
+      ['country==DE', 'country==DE;browser==Firefox'], // Chrome in DE: 4 visitors
+      ['channel==Referral', 'channel==Referral;country==DE'], // the lone visitor is the one Referral visit outside DE
+      ['', 'country!=JP'], // the rule the API has: a != clause's complement
+    ]
+    const path = (filters: string) => `aggregate?${q({ site: SITE, ...RANGE, filters })}`
+    prefetch('a', [...new Set(pairs.flat())].map(path))
+    const leaks: string[] = []
+    for (const [wide, narrow] of pairs) {
+      const kept = (filters: string) => new Set(ref.applyFilters(scope('a'), filters, GOAL_LIST, K).kept.map((e) => e.id))
+      const [w, n] = [ref.applyFilters(scope('a'), wide, GOAL_LIST, K).kept, kept(narrow)]
+      const onlyWide = new Set(w.filter((e) => !n.has(e.id)).map((e) => e.anon)).size
+      expect(onlyWide, `${wide} ⊃ ${narrow}`).toBeGreaterThanOrEqual(1)
+      expect(onlyWide, `${wide} ⊃ ${narrow}`).toBeLessThan(K)
+      type Agg = { hidden: boolean; metrics: Record<string, { value: number | null }> }
+      const [a, b] = [(await ask('a', path(wide))) as Agg, (await ask('a', path(narrow))) as Agg]
+      if (!a.hidden && !b.hidden) {
+        const diff = (m: string) => (a.metrics[m]?.value ?? 0) - (b.metrics[m]?.value ?? 0)
+        leaks.push(`[${wide}] − [${narrow}]: visitors ${diff('visitors')}, visits ${diff('visits')}, pageviews ${diff('pageviews')}, events ${diff('events')}`)
+      }
+    }
+    expect(leaks, 'pairs of shown answers whose difference is 1 to k−1 visitors').toEqual([])
+  })
+
   it('k−1 hidden and k shown on the same dimension: channels, referrers, countries', async () => {
     const agg = async (filters: string) => (await ask('a', `aggregate?${q({ site: SITE, ...RANGE, filters })}`)) as { hidden: boolean; metrics: { visitors: { value: number | null } } }
     expect((await agg('channel==Paid Search')).metrics.visitors.value).toBe(K)

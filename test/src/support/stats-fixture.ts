@@ -322,6 +322,7 @@ export function analystEvents(visit: SentVisit): AnalystEvent[] {
   return visit.events.map((e) => {
     const page = new URL(e.u ?? `https://${HOST}/`)
     return {
+      id: e.id,
       org: ORG_ID[visit.plan.org],
       site: SITE,
       type: e.t,

@@ -254,6 +254,8 @@ export interface Utm {
 
 /** An event as sent, with everything the analyst API may group or filter on that the test knows independently. */
 export interface AnalystEvent extends SentEvent {
+  /** The wire event id. */
+  id: string
   org: string
   site: string
   host: string
