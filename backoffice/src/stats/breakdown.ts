@@ -72,7 +72,8 @@ function parts(scope: Scope, spec: RawBreakdownSpec): Parts {
     ...r.removed.map((x) => `uniqExactIf(cityHash64(anon_id), ${x.sql} AND anon_id != '') AS n_removed_${x.index}`),
   ]
   const value = eventValue(spec.dimension, 'dim_key', params)
-  return { from: `${DB}.events WHERE ${SCOPE} AND ${r.where}`, value, measures, removedNames: r.removed.map((x) => `n_removed_${x.index}`), params }
+  const prewhere = r.prewhere === '' ? '' : ` PREWHERE ${r.prewhere}`
+  return { from: `${DB}.events${prewhere} WHERE ${SCOPE} AND ${r.where}`, value, measures, removedNames: r.removed.map((x) => `n_removed_${x.index}`), params }
 }
 
 export function rawBreakdownTopQuery(scope: Scope, spec: RawBreakdownSpec, limits: QueryLimits): BuiltQuery {
@@ -116,7 +117,7 @@ export function goalBreakdownQuery(scope: Scope, filters: CompiledFilters, goals
   })
   return {
     query: `SELECT ${cols.length === 0 ? '0 AS none' : cols.join(',\n    ')}
-FROM ${DB}.events WHERE ${SCOPE} AND ${r.where}
+FROM ${DB}.events${r.prewhere === '' ? '' : ` PREWHERE ${r.prewhere}`} WHERE ${SCOPE} AND ${r.where}
 ${settings(limits)}`,
     query_params: params,
   }

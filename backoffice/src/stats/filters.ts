@@ -193,6 +193,8 @@ function visitsWhere(f: CompiledFilters, having: string): string {
  */
 export interface RowFormFilters {
   where: string
+  /** The visit-level set test alone, for a PREWHERE: read first, the other columns only for the rows it keeps ('' when none). */
+  prewhere: string
   kept: string
   removed: { index: number; sql: string }[]
 }
@@ -201,12 +203,13 @@ export function rowForm(f: CompiledFilters): RowFormFilters {
   const where: string[] = f.clauses.filter((c) => c.level === 'event' && !c.negative).map((c) => c.positive)
   const positiveVisit = f.clauses.filter((c) => c.level === 'visit' && !c.negative).map((c) => c.positive)
   if (f.hasVisit) where.push("session_id != ''")
-  if (positiveVisit.length > 0) where.push(visitsWhere(f, and(positiveVisit)))
+  const prewhere = positiveVisit.length > 0 ? visitsWhere(f, and(positiveVisit)) : ''
   const negatives = f.clauses.map((c, i) => ({ c, i })).filter(({ c }) => c.negative)
   // A negative clause as a test that keeps: NOT over the event, or the event's visit not among the matching ones.
   const keeps = negatives.map(({ c, i }) => ({ index: i, keep: c.level === 'event' ? `NOT ${c.positive}` : `NOT ${visitsWhere(alone(f, c), c.positive)}` }))
   return {
     where: and(where),
+    prewhere,
     kept: and(keeps.map((k) => k.keep)),
     removed: keeps.map((k) => ({ index: k.index, sql: and([...keeps.filter((o) => o !== k).map((o) => o.keep), `NOT (${k.keep})`]) })),
   }
@@ -218,5 +221,5 @@ const alone = (f: CompiledFilters, c: CompiledClause): CompiledFilters => ({ cla
 /** Every event the filters keep, as one WHERE condition (for answers with no complement columns). */
 export function keptWhere(f: CompiledFilters): string {
   const r = rowForm(f)
-  return and([r.where, r.kept].filter((s) => s !== '1'))
+  return and([r.where, r.prewhere, r.kept].filter((s) => s !== '1' && s !== ''))
 }

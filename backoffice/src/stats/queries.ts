@@ -195,6 +195,7 @@ function filteredEvents(filters: CompiledFilters) {
   const kept = `(${r.kept})`
   return {
     where: ` AND ${r.where}`,
+    prewhere: r.prewhere === '' ? '' : `PREWHERE ${r.prewhere}\n`,
     m: {
       visitors: `uniqExactIf(cityHash64(anon_id), anon_id != '' AND ${kept})`,
       sessions: `uniqExactIf(cityHash64(session_id), session_id != '' AND ${kept})`,
@@ -216,7 +217,7 @@ export function timeseriesQuery(scope: Scope, table: StatsTable, interval: Stats
     query: `SELECT ${bucketExpression(table, interval)} AS t,
     ${m.visitors} AS n_visitors, ${m.pageviews} AS n_pageviews, ${m.events} AS n_events, ${m.sessions} AS n_sessions${f?.removed ?? ''}
 FROM ${DB}.${table}
-WHERE ${scopeWhere(table)}${dimensionWhere(table, '')}${f?.where ?? ''}
+${f?.prewhere ?? ''}WHERE ${scopeWhere(table)}${dimensionWhere(table, '')}${f?.where ?? ''}
 GROUP BY t ORDER BY t
 LIMIT {limit:UInt32}
 ${settings(limits)}`,
@@ -232,7 +233,7 @@ export function adoptionQuery(scope: Scope, table: StatsTable, interval: StatsIn
   return {
     query: `SELECT ${bucketExpression(table, interval)} AS t, ${m.accounts} AS n_accounts, ${m.visitors} AS n_visitors, ${m.events} AS n_events${f?.removed ?? ''}
 FROM ${DB}.${table}
-WHERE ${scopeWhere(table)} AND type = 'feature' AND ${table === 'events' ? 'name' : "dimension = 'name' AND value"} = {feature:String}${f?.where ?? ''}
+${f?.prewhere ?? ''}WHERE ${scopeWhere(table)} AND type = 'feature' AND ${table === 'events' ? 'name' : "dimension = 'name' AND value"} = {feature:String}${f?.where ?? ''}
 GROUP BY t ORDER BY t
 LIMIT {limit:UInt32}
 ${settings(limits)}`,
@@ -247,7 +248,7 @@ export function complementQuery(scope: Scope, filters: CompiledFilters, limits: 
   return {
     query: `SELECT 1${f.removed}
 FROM ${DB}.events
-WHERE ${scopeWhere('events')}${f.where}
+${f.prewhere}WHERE ${scopeWhere('events')}${f.where}
 ${settings(limits)}`,
     query_params: { ...scopeParams(scope), ...f.params },
   }

@@ -53,9 +53,9 @@ export function visitsSubquery(spec: VisitsSpec): string {
   // visitor: the anon_id's 64-bit hash, so visitor counts are exact up to a hash collision (~1e-8 at a million visitors).
   return `SELECT any(session_id) != '' AS has_session, any(cityHash64(anon_id)) AS visitor, any(anon_id) != '' AS has_visitor,
         ${cols.join(',\n        ')}
-    FROM ${DB}.events
+    FROM ${DB}.events${cut ? `\n    PREWHERE ${cut}` : ''}
     WHERE org_id = {org:String} AND site_id = {site:String} AND is_bot = 0
-      AND ${range}${cut ? `\n      AND ${cut}` : ''}
+      AND ${range}
     GROUP BY cityHash64(session_id), if(session_id = '', cityHash64(anon_id), 0)`
 }
 
