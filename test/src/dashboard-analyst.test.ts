@@ -237,6 +237,8 @@ describe('headline cards', () => {
 
 describe('click to filter', () => {
   it('a row click adds a chip, puts the filter in the URL and re-asks every panel with it', async () => {
+    // From a known view, whatever the test before left.
+    await settle(page, () => page.goto(`${pipeline.backoffice}/dashboard?site=web&days=7`))
     expect(await chips(page)).toEqual([])
     const made = await settle(page, () => page.click('#card-countries tr[data-value="GB"] button.row-filter'))
     expect(await chips(page)).toEqual([['country==GB', 'Country is GB · United Kingdom']])
@@ -293,6 +295,7 @@ describe('click to filter', () => {
   })
 
   it('rows are buttons: the keyboard filters too, on any tab (UTM campaign here)', async () => {
+    await settle(page, () => page.goto(`${pipeline.backoffice}/dashboard?site=web&days=7`))
     await settle(page, () => page.click('#card-sources [data-tab="utm-campaign"]'))
     const campaigns = await api<Breakdown>(lastRequest('breakdown', { dimension: 'utm_campaign' }))
     expect(campaigns.rows.map((r) => r.value)).toContain('launch')
@@ -324,6 +327,7 @@ describe('click to filter', () => {
 
 describe('funnel', () => {
   it('the builder asks /funnel for the steps given and shows its answer', async () => {
+    await settle(page, () => page.goto(`${pipeline.backoffice}/dashboard?site=web&days=7`))
     await page.fill('#funnel-step-0', 'pageview:/home')
     await page.fill('#funnel-step-1', 'pageview:/pricing')
     await settle(page, () => page.click('#funnel-run'))
