@@ -357,6 +357,26 @@ describe('timeseries, funnel, adoption and cohorts under filters', () => {
     }
   })
 
+  it('in another time zone (Asia/Tokyo): the range and buckets are wall time there, aggregate and timeseries alike', async () => {
+    const tz = 'Asia/Tokyo'
+    const cases = ['', 'channel!=Direct', 'country==DE|FR', 'entry_page==/', 'goal==Signup']
+    const events = ref.scoped(EVENTS, { org: ORG_ID.a, site: SITE, ...RANGE, tz })
+    // Tokyo's days hold other visits than UTC's: the zone must matter.
+    expect(events.length).not.toBe(scope('a').length)
+    for (const filters of cases) {
+      const f = ref.applyFilters(events, filters, GOAL_LIST, K)
+      for (const interval of ['day', 'hour'] as const) {
+        const got = await ask('a', `timeseries?${q({ site: SITE, ...RANGE, tz, interval, filters, source: 'raw' })}`)
+        const want = filters === '' ? ref.timeseries(f.kept, { ...RANGE, tz, interval }, K) : ref.filteredTimeseries(f, { ...RANGE, tz, interval }, K)
+        expect(got.buckets, `timeseries tz=${tz} interval=${interval} filters=${filters} (seed ${SEED})`).toEqual(want)
+      }
+      const agg = await ask('a', `aggregate?${q({ site: SITE, ...RANGE, tz, filters })}`)
+      const want = ref.metrics(f, K)
+      expect(agg.hidden).toBe(want.hidden)
+      expectClose(agg.metrics, Object.fromEntries(Object.entries(want.metrics).map(([key, value]) => [key, { value }])), `aggregate tz=${tz} filters=${filters} (seed ${SEED})`)
+    }
+  })
+
   it('timeseries with bounce=true under filters: each visit with a kept event, measured whole, in the bucket of its first event', async () => {
     const cases = ['', 'channel==Direct|Organic Social', 'url_path==/|/blog/post-1', 'country!=FR', 'props.plan==pro', 'entry_page==/']
     const path = (filters: string, interval: string) => `timeseries?${q({ site: SITE, ...RANGE, interval, filters, bounce: 'true', source: 'raw' })}`
