@@ -43,6 +43,8 @@ let pipeline: RunningPipeline
 
 /** An org's events in a range, as the API scopes them (its org, the site, the range, no bots). */
 const scope = (org: Org, r: { from: string; to: string } = RANGE) => ref.scoped(EVENTS, { org: ORG_ID[org], site: SITE, ...r })
+/** Every event of an org's site whatever its time: visits are measured whole, across a range's edges. */
+const whole = (org: Org) => EVENTS.filter((e) => e.org === ORG_ID[org] && e.site === SITE)
 /** Both orgs' events as if they were one org's: what a query that lost its org filter would read. */
 const leaked = (r: { from: string; to: string } = RANGE) => [...scope('a', r), ...scope('b', r).map((e) => ({ ...e, org: ORG_ID.a }))]
 
@@ -216,17 +218,17 @@ function expectClose(got: unknown, want: unknown, label: string): void {
 
 function aggregateReference(org: Org, filters: string, opts: { goal?: string; compare?: boolean; events?: ref.AnalystEvent[]; previous?: ref.AnalystEvent[] } = {}) {
   const goal = opts.goal === undefined ? undefined : ref.resolveGoal(opts.goal, GOAL_LIST)
-  const current = ref.metrics(ref.applyFilters(opts.events ?? scope(org), filters, GOAL_LIST, K), K, goal)
+  const current = ref.metrics(ref.applyFilters(opts.events ?? scope(org), filters, GOAL_LIST, K, opts.events ?? whole(org)), K, goal)
   if (!opts.compare) return { hidden: current.hidden, metrics: Object.fromEntries(Object.entries(current.metrics).map(([key, value]) => [key, { value }])) }
-  const previous = ref.metrics(ref.applyFilters(opts.previous ?? scope(org, PREVIOUS), filters, GOAL_LIST, K), K, goal)
+  const previous = ref.metrics(ref.applyFilters(opts.previous ?? scope(org, PREVIOUS), filters, GOAL_LIST, K, opts.previous ?? whole(org)), K, goal)
   return { hidden: current.hidden, metrics: ref.compared(current.metrics, previous.metrics) }
 }
 
 describe('the fixture tells right from wrong', () => {
   it('has the promised groups: k−1 and k on chosen values, one visitor alone, bots apart', () => {
-    const visitors = (filters: string) => ref.metrics(ref.applyFilters(scope('a'), filters, GOAL_LIST, K), K).metrics.visitors
+    const visitors = (filters: string) => ref.metrics(ref.applyFilters(scope('a'), filters, GOAL_LIST, K, whole('a')), K).metrics.visitors
     const raw = (filters: string) => {
-      const f = ref.applyFilters(scope('a'), filters, GOAL_LIST, K)
+      const f = ref.applyFilters(scope('a'), filters, GOAL_LIST, K, whole('a'))
       return new Set(f.kept.map((e) => e.anon)).size
     }
     expect(raw('channel==Paid Search')).toBe(K)
@@ -244,6 +246,17 @@ describe('the fixture tells right from wrong', () => {
     // Channels: the known expectations, per visit.
     const channels = [...ref.visitsOf(scope('a')).values()].map((v) => `${v.anon}:${v.channel}`)
     expect(channels).toEqual(expect.arrayContaining(['anon_v0:Organic Search', 'anon_v10:Paid Search', 'anon_v20:Organic Social', 'anon_v30:Email', 'anon_v40:Direct', 'anon_v50:Referral', 'anon_v60:Referral']))
+  })
+
+  it('visits across the range’s edges: measured only inside the range, the answers would differ', () => {
+    for (const [filters, r] of [
+      ['', RANGE],
+      ['entry_page==/blog/post-1', RANGE],
+      ['', PREVIOUS],
+    ] as const) {
+      const measure = (events: ref.AnalystEvent[]) => ref.metrics(ref.applyFilters(scope('a', r), filters, GOAL_LIST, K, events), K)
+      expect(measure(whole('a')), `${filters} ${r.from}`).not.toEqual(measure(scope('a', r)))
+    }
   })
 
   it('a query that read org B’s rows too would answer otherwise, for every filter', () => {
@@ -314,7 +327,7 @@ describe('breakdown', () => {
     prefetch('a', pairs.map(([dimension, filters]) => path(dimension, filters)))
     for (const [dimension, filters] of pairs) {
       const got = await ask('a', path(dimension, filters))
-      const f = ref.applyFilters(scope('a'), filters, GOAL_LIST, K)
+      const f = ref.applyFilters(scope('a'), filters, GOAL_LIST, K, whole('a'))
       const want = ref.analystBreakdown(f, { dimension, limit: 100, goals: GOAL_LIST }, K)
       const label = `breakdown dimension=${dimension} filters=${filters} (seed ${SEED})`
       expectClose({ rows: got.rows, other: got.other }, { rows: want.rows, other: want.other }, label)
@@ -334,7 +347,7 @@ describe('breakdown', () => {
     ]
     for (const c of cases) {
       const got = await ask('a', `breakdown?${q({ site: SITE, ...RANGE, dimension: c.dimension, type: c.type, limit: c.limit, goal: c.goal, filters: c.filters })}`)
-      const f = ref.applyFilters(scope('a'), c.filters, GOAL_LIST, K)
+      const f = ref.applyFilters(scope('a'), c.filters, GOAL_LIST, K, whole('a'))
       const goal = c.goal === undefined ? undefined : ref.resolveGoal(c.goal, GOAL_LIST)
       const want = ref.analystBreakdown(f, { dimension: c.dimension, type: c.type, limit: c.limit, goal, goals: GOAL_LIST }, K)
       expectClose({ rows: got.rows, other: got.other }, { rows: want.rows, other: want.other }, `breakdown ${JSON.stringify(c)} (seed ${SEED})`)
@@ -349,7 +362,7 @@ describe('timeseries, funnel, adoption and cohorts under filters', () => {
     for (const filters of FILTERS) {
       for (const interval of ['day', 'hour'] as const) {
         const got = await ask('a', path(filters, interval))
-        const f = ref.applyFilters(scope('a'), filters, GOAL_LIST, K)
+        const f = ref.applyFilters(scope('a'), filters, GOAL_LIST, K, whole('a'))
         const want = filters === '' ? ref.timeseries(f.kept, { ...RANGE, interval }, K) : ref.filteredTimeseries(f, { ...RANGE, interval }, K)
         expect(got.source, filters).toBe(filters === '' ? 'rollup_dims_hourly' : 'events')
         expect(got.buckets, `timeseries interval=${interval} filters=${filters} (seed ${SEED})`).toEqual(want)
@@ -364,7 +377,7 @@ describe('timeseries, funnel, adoption and cohorts under filters', () => {
     // Tokyo's days hold other visits than UTC's: the zone must matter.
     expect(events.length).not.toBe(scope('a').length)
     for (const filters of cases) {
-      const f = ref.applyFilters(events, filters, GOAL_LIST, K)
+      const f = ref.applyFilters(events, filters, GOAL_LIST, K, whole('a'))
       for (const interval of ['day', 'hour'] as const) {
         const got = await ask('a', `timeseries?${q({ site: SITE, ...RANGE, tz, interval, filters, source: 'raw' })}`)
         const want = filters === '' ? ref.timeseries(f.kept, { ...RANGE, tz, interval }, K) : ref.filteredTimeseries(f, { ...RANGE, tz, interval }, K)
@@ -384,7 +397,7 @@ describe('timeseries, funnel, adoption and cohorts under filters', () => {
     for (const filters of cases) {
       for (const interval of ['day', 'hour'] as const) {
         const got = (await ask('a', path(filters, interval))) as { buckets: { t: string; hidden: boolean; bounce_rate: number | null }[] }
-        const f = ref.applyFilters(scope('a'), filters, GOAL_LIST, K)
+        const f = ref.applyFilters(scope('a'), filters, GOAL_LIST, K, whole('a'))
         const buckets = ref.filteredTimeseries(f, { ...RANGE, interval }, K)
         const rates = ref.filteredBounceRates(f, buckets, { ...RANGE, interval }, K)
         expectClose(
@@ -406,7 +419,7 @@ describe('timeseries, funnel, adoption and cohorts under filters', () => {
     prefetch('a', FILTERS.map(path))
     for (const filters of FILTERS) {
       const got = await ask('a', path(filters))
-      const f = ref.applyFilters(scope('a'), filters, GOAL_LIST, K)
+      const f = ref.applyFilters(scope('a'), filters, GOAL_LIST, K, whole('a'))
       const want = ref.funnel(f.kept, RANGE, steps, 86_400, K).map((s) => (f.complementHidden ? { visitors: null, conversion: null } : s))
       const steps_ = got.steps as { visitors: number | null; conversion: number | null }[]
       expectClose(
@@ -421,7 +434,7 @@ describe('timeseries, funnel, adoption and cohorts under filters', () => {
     const path = (endpoint: string, filters: string) => `${endpoint}?${q({ site: SITE, ...WIDE, feature: 'export', filters })}`
     prefetch('a', FILTERS.flatMap((filters) => [path('adoption', filters), path('adoption/cohorts', filters)]))
     for (const filters of FILTERS) {
-      const f = ref.applyFilters(scope('a', WIDE), filters, GOAL_LIST, K)
+      const f = ref.applyFilters(scope('a', WIDE), filters, GOAL_LIST, K, whole('a'))
       const adoption = await ask('a', path('adoption', filters))
       const wantAdoption = filters === '' ? ref.adoption(f.kept, { ...WIDE, interval: 'day' }, 'export', K) : ref.filteredAdoption(f, { ...WIDE, interval: 'day' }, 'export', K)
       expect(adoption.buckets, `adoption filters=${filters} (seed ${SEED})`).toEqual(wantAdoption)
@@ -447,7 +460,7 @@ describe('k-anonymity under filters that isolate one visitor', () => {
     ]
     prefetch('a', ISOLATING.flatMap(paths))
     for (const filters of ISOLATING) {
-      const f = ref.applyFilters(scope('a'), filters, GOAL_LIST, K)
+      const f = ref.applyFilters(scope('a'), filters, GOAL_LIST, K, whole('a'))
       // What the lone visitor did that this filter keeps (they alone pass it) or removes (a != singling them out): never shown.
       const negative = f.removed.flat().some((e) => e.anon === LONE)
       const lone = (negative ? f.removed.flat() : f.kept).filter((e) => e.anon === LONE)
@@ -497,8 +510,8 @@ describe('k-anonymity under filters that isolate one visitor', () => {
     prefetch('a', [...new Set(pairs.flat())].map(path))
     const leaks: string[] = []
     for (const [wide, narrow] of pairs) {
-      const kept = (filters: string) => new Set(ref.applyFilters(scope('a'), filters, GOAL_LIST, K).kept.map((e) => e.id))
-      const [w, n] = [ref.applyFilters(scope('a'), wide, GOAL_LIST, K).kept, kept(narrow)]
+      const kept = (filters: string) => new Set(ref.applyFilters(scope('a'), filters, GOAL_LIST, K, whole('a')).kept.map((e) => e.id))
+      const [w, n] = [ref.applyFilters(scope('a'), wide, GOAL_LIST, K, whole('a')).kept, kept(narrow)]
       const onlyWide = new Set(w.filter((e) => !n.has(e.id)).map((e) => e.anon)).size
       expect(onlyWide, `${wide} ⊃ ${narrow}`).toBeGreaterThanOrEqual(1)
       expect(onlyWide, `${wide} ⊃ ${narrow}`).toBeLessThan(K)
@@ -627,7 +640,7 @@ describe('format=csv: the same k-anonymous answers as JSON, hidden values as emp
       ['utm_campaign', 10, ''],
     ] as const) {
       const rows = await csv('a', `breakdown?${q({ site: SITE, ...RANGE, dimension, limit, filters })}`)
-      const want = ref.analystBreakdown(ref.applyFilters(scope('a'), filters, GOAL_LIST, K), { dimension, limit, goals: GOAL_LIST }, K)
+      const want = ref.analystBreakdown(ref.applyFilters(scope('a'), filters, GOAL_LIST, K, whole('a')), { dimension, limit, goals: GOAL_LIST }, K)
       const wantRows = [...want.rows, ...(want.other ? [{ value: '(other)', ...want.other }] : [])]
       expect(
         rows.map((r) => [r.value, r.visitors, r.events]),
@@ -635,7 +648,7 @@ describe('format=csv: the same k-anonymous answers as JSON, hidden values as emp
       ).toEqual(wantRows.map((r) => [r.value, String(r.visitors), String(r.events)]))
     }
     const ts = await csv('a', `timeseries?${q({ site: SITE, ...RANGE, interval: 'hour', filters: 'channel==Paid Search|Organic Social' })}`)
-    const wantTs = ref.timeseries(ref.applyFilters(scope('a'), 'channel==Paid Search|Organic Social', GOAL_LIST, K).kept, { ...RANGE, interval: 'hour' }, K)
+    const wantTs = ref.timeseries(ref.applyFilters(scope('a'), 'channel==Paid Search|Organic Social', GOAL_LIST, K, whole('a')).kept, { ...RANGE, interval: 'hour' }, K)
     expect(ts.map((r) => [r.t, r.hidden, r.visitors, r.events])).toEqual(wantTs.map((b) => [b.t, String(b.hidden), cellOf(b.visitors), cellOf(b.events)]))
   })
 })

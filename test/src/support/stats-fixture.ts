@@ -103,6 +103,8 @@ export interface VisitPlan {
   pages: string[]
   /** Actions per page index (0 = landing). */
   actions?: Record<number, Action[]>
+  /** Seconds before each later page, where a visit must cross a range's edge (else seeded). */
+  gaps?: number[]
 }
 
 /** A visit as sent: its wire events (oldest first) and the client that sent them. */
@@ -127,6 +129,8 @@ const range = (from: number, to: number) => Array.from({ length: to - from }, (_
  *   (plan=enterprise): alone on JP, on its referrer, utm_source, entry page /lonely and plan=enterprise; with the
  *   partner visitors exactly k on channel Referral.
  * - bots: Googlebot and a headless Chrome, on /pricing (utm google/cpc) and /signup with signup (plan=pro): never counted.
+ * - edges: v121 lands on /blog/post-1 90 s before the range starts and reaches /pricing inside it; v120 lands on / from
+ *   google a minute before the range ends and reads /docs and /pricing after it: both measured whole.
  * Previous period: v0–v5 (6) from google (/ → /pricing), v70–v72 (3) direct bounces.
  * Org B (the same site id, anon ids and session ids): v0–v8 from t.co (utm twitter/social/spring, /pricing → /signup +
  * signup plan=pro, feature export); v20–v23 from google on /blog/post-1 → /pricing; v60–v64 Firefox/JP like A’s lone visitor (so a
@@ -231,6 +235,10 @@ export function visitPlans(rnd: SeededRandom): VisitPlan[] {
     pages: [],
     actions: { 0: [{ t: 'custom', n: 'signup', p: { plan: 'pro' } }] },
   })
+  // Two visits across the range's edges, each to be measured whole: one from the previous period into day 1, one
+  // from day 2 past the range's end.
+  plans.push({ org: 'a', visitor: 121, tag: 'edge', client: 'chromeGB', start: d1 - 90_000, landing: '/blog/post-1', pages: ['/pricing'], gaps: [150] })
+  plans.push({ org: 'a', visitor: 120, tag: 'edge', client: 'chromeGB', start: d2 + DAY - 60_000, landing: '/', referrer: google, pages: ['/docs', '/pricing'], gaps: [120, 30] })
   // Org A, the previous period.
   add(range(0, 6), { org: 'a', tag: 'p1', client: 'chromeGB', day: p1, hour: 10, landing: '/', referrer: google, pages: ['/pricing'] })
   add(range(70, 73), { org: 'a', tag: 'p2', client: 'chromeUS', day: p2, hour: 16, landing: '/', pages: [] })
@@ -303,7 +311,8 @@ export function visitEvents(plan: VisitPlan, rnd: SeededRandom): WireEvent[] {
   const paths = [plan.landing, ...plan.pages]
   let ts = plan.start
   paths.forEach((path, i) => {
-    if (i > 0) ts += (5 + rnd.int(300)) * 1000 + rnd.int(1000)
+    const gap = plan.gaps?.[i - 1]
+    if (i > 0) ts += gap !== undefined ? gap * 1000 : (5 + rnd.int(300)) * 1000 + rnd.int(1000)
     const u = `https://${HOST}${path}`
     const r = i === 0 ? plan.referrer : `https://${HOST}${paths[i - 1]?.split('?')[0]}`
     const common = { a: `anon_v${plan.visitor}`, s: `sess_v${plan.visitor}_${plan.tag}`, u, ...(r === undefined ? {} : { r }), sw: 1440, sh: 900, l: 'en-GB', tz: 'UTC' }

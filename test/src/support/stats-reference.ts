@@ -322,7 +322,7 @@ export interface Visit {
   bounced: boolean
 }
 
-/** Each visit whole, from every in-scope event of its session (the fixture's visits never straddle a range's edge). */
+/** Each visit whole, from every event of its session given. */
 export function visitsOf(events: readonly AnalystEvent[]): Map<string, Visit> {
   const out = new Map<string, Visit>()
   for (const [session, evs] of groupBy(
@@ -497,10 +497,13 @@ export interface Filtered {
 
 const NEGATIVE = new Set<FilterOp>(['!=', '!~'])
 
-/** Applies the filters to in-scope events; the complement of each `!=`/`!~` clause is measured under the other clauses. */
-export function applyFilters(events: readonly AnalystEvent[], filters: string, goals: readonly Goal[], k: number): Filtered {
+/**
+ * Applies the filters to in-scope events; the complement of each `!=`/`!~` clause is measured under the other clauses.
+ * `whole`: every event of the scope's org and site whatever its time, so a visit across the range's edge is seen whole.
+ */
+export function applyFilters(events: readonly AnalystEvent[], filters: string, goals: readonly Goal[], k: number, whole: readonly AnalystEvent[] = events): Filtered {
   const clauses = parseFilters(filters)
-  const visits = visitsOf(events)
+  const visits = visitsOf(whole.filter((e) => !e.bot))
   const keep = (e: AnalystEvent, cs: readonly Clause[]) => cs.every((c) => clauseKeeps(e, c, visits, goals))
   const kept = events.filter((e) => keep(e, clauses))
   const positive = events.filter((e) => keep(e, clauses.filter((c) => !NEGATIVE.has(c.op))))
