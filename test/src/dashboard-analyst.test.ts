@@ -388,6 +388,9 @@ describe('an empty site', () => {
     const snippet = (await page.textContent('#install .snippet')) ?? ''
     expect(snippet).toContain('data-site="pk_YOUR_SITE_WRITE_KEY"')
     expect(await page.textContent('#install')).not.toContain(WRITE.fresh)
+    // Instead of a page of zeros: no headline cards, chart or panels; realtime stays.
+    for (const hidden of ['#metrics', '#card-traffic', '#card-pages', '#card-goals']) expect(await page.isHidden(hidden), hidden).toBe(true)
+    expect(await page.isVisible('#card-realtime')).toBe(true)
     await expect.poll(() => page.textContent('#integration-last')).toBe('none in the last 30 minutes')
     await send(WRITE.fresh, '81.2.69.142', HEADLESS_UA, [pv('bot', '/', Date.now() - 1000)])
     await expect.poll(() => page.textContent('#integration-bots caption'), { timeout: 45_000, interval: 500 }).toContain('1 event')
@@ -397,6 +400,7 @@ describe('an empty site', () => {
     await page.screenshot({ path: join(ARTIFACTS, 'dashboard15-install.png'), fullPage: true })
     await settle(page, () => page.selectOption('#site', 'web'))
     expect(await page.isHidden('#install')).toBe(true)
+    expect(await page.isVisible('#metrics')).toBe(true)
   }, 90_000)
 })
 

@@ -212,6 +212,7 @@ class Dashboard {
     this.charts.clear()
     for (const body of document.querySelectorAll('#dashboard .card-body, #metrics, #install')) body.replaceChildren()
     byId('install').hidden = true
+    byId('dashboard').classList.remove('is-empty')
     this.showSignIn(message)
   }
 
@@ -252,8 +253,8 @@ class Dashboard {
           this.totalVisitors = body.metrics.visitors?.value ?? null
           renderMetrics(byId('metrics'), body, periodWords(range))
           byId('k-help-text').textContent = `A number seen by fewer than k = ${body.k} distinct visitors is never shown: it reads “< ${body.k}”, never 0, and values only such visitors have are counted in “Other”. This holds under every filter: a filter that would single out fewer than ${body.k} visitors hides the answer.`
-          // Only the unfiltered page can say the site has (almost) nobody yet; a narrow filter is not an empty site.
-          this.showInstall(site, !scope.filters && (body.hidden || body.metrics.visitors?.value === 0))
+          // Only the unfiltered page up to today can say the site has (almost) nobody yet: a narrow filter or an old quiet day is not an empty site.
+          this.showInstall(site, !scope.filters && this.view.range.kind === 'preset' && (body.hidden || body.metrics.visitors?.value === 0))
         }),
         this.guard('traffic', signal, client.timeseries(scope, range.interval, signal), (body) => this.renderTraffic(body, range)),
         ...PANELS.map((panel) => this.loadPanel(panel, signal, aggregate)),
@@ -347,6 +348,7 @@ class Dashboard {
   /** A site with fewer than k visitors in the range shows how to install and what is arriving now, instead of flat zeros. */
   private showInstall(site: string, empty: boolean): void {
     const card = byId('install')
+    byId('dashboard').classList.toggle('is-empty', empty && !this.client?.shared)
     if (!empty || this.client?.shared) {
       card.hidden = true
       this.integration.stop()
