@@ -66,7 +66,8 @@ describe('GET /aggregate on chDB', () => {
   })
 
   it('filters event-level: country==DE keeps three visitors, each visit measured whole', async () => {
-    const body = await agg(3, 'filters=country%3D%3DDE')
+    // At k=2: the two French visitors it leaves out are k, so the answer cannot be differenced against the unfiltered one.
+    const body = await agg(2, 'filters=country%3D%3DDE')
     expect(body.filters).toBe('country==DE')
     expect(values(body)).toMatchObject({ visitors: 3, visits: 3, pageviews: 5, events: 6, bounce_rate: 1 / 3, visit_duration_median: 30, visit_duration_mean: 50 })
   })
@@ -98,6 +99,17 @@ describe('GET /aggregate on chDB', () => {
     // utm_source!=google removes the two Google visits (v1, v3): k−1 at k=3, k at k=2.
     expect((await agg(3, 'filters=utm_source!%3Dgoogle')).hidden).toBe(true)
     expect(values(await agg(2, 'filters=utm_source!%3Dgoogle'))).toMatchObject({ visitors: 3, visits: 3, pageviews: 2, events: 3, bounce_rate: 1 })
+  })
+
+  it('hides an answer a positive filter would difference against another: a list of all but one value, one value too many', async () => {
+    // At k=3, country==DE leaves out v4 and v5 (k−1): without the filter the answer differs by them.
+    expect((await agg(3, 'filters=country%3D%3DDE')).hidden).toBe(true)
+    // country==DE|FR: the FR alternative alone is v4 and v5: k at k=2, k−1 at k=3.
+    expect((await agg(2, 'filters=country%3D%3DDE|FR')).hidden).toBe(false)
+    expect((await agg(3, 'filters=country%3D%3DDE|FR')).hidden).toBe(true)
+    // url_path=~/ matches /about, v3's alone: a list of the other paths would differ by v3. =~pricing matches two visitors' page only.
+    expect((await agg(2, 'filters=url_path%3D~/')).hidden).toBe(true)
+    expect(values(await agg(2, 'filters=url_path%3D~pricing'))).toMatchObject({ visitors: 2, pageviews: 2, events: 3 })
   })
 
   it('never shows a filter isolating one visitor', async () => {

@@ -1,6 +1,6 @@
 import { AGGREGATE_METRICS, AggregateQuery, AggregateResponse, type AggregateMetric, RATE_METRICS } from '@atspark/schemas'
 import type { Hono } from 'hono'
-import { parseQuery, type StatsEnv, type StatsRouteContext } from './context.js'
+import { differencingLeaks, parseQuery, type StatsEnv, type StatsRouteContext } from './context.js'
 import { type CompiledFilters, compileFilters, NO_FILTERS } from './filters.js'
 import { goalPredicate, resolveGoal } from './goals.js'
 import { approxMs, type BuiltQuery, isDay, type QueryLimits, type ResolvedRange, resolveRange, type Scope, scopeParams, settings } from './queries.js'
@@ -63,10 +63,10 @@ ${settings(limits)}`,
 export type AggregateValues = Record<string, number | null>
 
 /** One period's metrics under k: all null when its visitors are under k or a negative clause singles out 1 to k−1 visitors. */
-export function aggregateValues(row: Record<string, unknown>, p: string, filters: CompiledFilters, k: number, goal: boolean): { hidden: boolean; values: AggregateValues } {
+export function aggregateValues(row: Record<string, unknown>, p: string, filters: CompiledFilters, k: number, goal: boolean, differenced = false): { hidden: boolean; values: AggregateValues } {
   const n = (name: string) => Number(row[`n_${name}_${p}`] ?? 0)
   const visitors = n('visitors')
-  const hidden = visitors < k || complementLeaks(row, filters, p, k)
+  const hidden = visitors < k || differenced || complementLeaks(row, filters, p, k)
   const names = [...AGGREGATE_METRICS, ...(goal ? ['conversions', 'conversion_rate'] : [])]
   if (hidden) return { hidden, values: Object.fromEntries(names.map((m) => [m, null])) }
   const visits = n('visits')
@@ -112,9 +112,16 @@ export function registerAggregate(app: Hono<StatsEnv>, ctx: StatsRouteContext): 
     assertRawCovers(previous ? { ...range, from: previous.from } : range, horizon, previous ? 'the aggregate and its previous period' : 'the aggregate')
     const filters = q.filters ? compileFilters(q.filters.clauses, config) : NO_FILTERS
     const goal = q.goal === undefined ? undefined : goalPredicate(resolveGoal(q.goal, config), 'goal_match')
-    const [row] = await ctx.rows<Record<string, unknown>>(aggregateQuery({ org, site, range }, { filters, goal, previous }, ctx.limits))
-    const cur = aggregateValues(row ?? {}, 'cur', filters, ctx.k, goal !== undefined)
-    const prev = previous ? aggregateValues(row ?? {}, 'prev', filters, ctx.k, goal !== undefined) : undefined
+    const scope = { org, site, range }
+    const guarded = filters.clauses.length > 0 ? filters : undefined
+    // The answer, and (in parallel) whether another filtered answer could be differenced against it, per period.
+    const [[row], leaks, leaksBefore] = await Promise.all([
+      ctx.rows<Record<string, unknown>>(aggregateQuery(scope, { filters, goal, previous }, ctx.limits)),
+      differencingLeaks(ctx, scope, guarded),
+      previous ? differencingLeaks(ctx, { org, site, range: { ...range, ...previous } }, guarded) : Promise.resolve(false),
+    ])
+    const cur = aggregateValues(row ?? {}, 'cur', filters, ctx.k, goal !== undefined, leaks)
+    const prev = previous ? aggregateValues(row ?? {}, 'prev', filters, ctx.k, goal !== undefined, leaksBefore) : undefined
     const metrics = Object.fromEntries(Object.entries(cur.values).map(([name, value]) => [name, compareMetric(name, value, prev ? (prev.values[name] ?? null) : undefined)]))
     const body = {
       org_id: org,

@@ -41,7 +41,6 @@ import {
   breakdownRestQuery,
   breakdownTopQuery,
   chooseSource,
-  complementQuery,
   consentQuery,
   DEFAULT_LIMITS,
   MAX_HOURLY_INTERVAL_DAYS,
@@ -55,7 +54,7 @@ import { csvFormat } from './csv.js'
 import { internalPrincipal, registerExport } from './export.js'
 import { registerIntegration } from './integration.js'
 import { registerRealtime } from './realtime.js'
-import { parseQuery, type StatsAuthenticate, type StatsEnv, StatsNotFound, type StatsPrincipal, type StatsRouteContext } from './context.js'
+import { differencingLeaks, parseQuery, type StatsAuthenticate, type StatsEnv, StatsNotFound, type StatsPrincipal, type StatsRouteContext } from './context.js'
 import { answerQueryFailure, StatsQueryError } from './query-failure.js'
 import { assertRawCovers, horizonBucket, lastBegunBucket, rawHorizon, wallTimeToUtc } from './raw-retention.js'
 import { EngineTimeZones, TIME_ZONES_QUERY } from './time-zones.js'
@@ -185,12 +184,7 @@ export function createStatsApp(deps: StatsApiDeps, options: StatsAppOptions = {}
   }
 
   /** Whether a `!=`/`!~` clause alone removed 1 to k−1 visitors of the whole range. */
-  const complementLeaksOf = async (scope: Scope, filters: CompiledFilters | undefined): Promise<boolean> => {
-    const q = filters ? complementQuery(scope, filters, limits) : undefined
-    if (!q) return false
-    const [row] = await rows<Record<string, unknown>>(q)
-    return row !== undefined && singlesOutByComplement(row, k)
-  }
+  const complementLeaksOf = (scope: Scope, filters: CompiledFilters | undefined): Promise<boolean> => differencingLeaks({ rows, k, limits }, scope, filters)
 
   app.get('/goals', (c) => {
     const q = parseQuery(GoalsQuery, c.req.query())
@@ -215,7 +209,7 @@ export function createStatsApp(deps: StatsApiDeps, options: StatsAppOptions = {}
     const filters = filtersOf(q, config)
     const table = filters ? 'events' : chooseSource(range, q.interval, q.source)
     if (table === 'events') assertRawCovers(range, horizon, filters ? 'filters' : 'source=raw')
-    const raw = await rows<Record<string, string | number>>(timeseriesQuery(scope, table, q.interval, limits, filters))
+    const [raw, leaks] = await Promise.all([rows<Record<string, string | number>>(timeseriesQuery(scope, table, q.interval, limits, filters)), complementLeaksOf(scope, filters)])
     const counts = raw.map((r) => ({
       t: String(r.t),
       visitors: Number(r.n_visitors),
@@ -226,7 +220,9 @@ export function createStatsApp(deps: StatsApiDeps, options: StatsAppOptions = {}
     // Buckets that start after now are not answered (not zeros): `until` says where the series stops.
     const until = lastBegunBucket(range, q.interval, now())
     const hidden = (b: { t: string }) => ({ t: b.t, hidden: true, visitors: null, pageviews: null, events: null, sessions: null })
-    const buckets = hideLeakingBuckets(hideSmallBuckets(counts, k), raw, k, hidden).filter((b) => until !== null && b.t <= until)
+    const buckets = hideLeakingBuckets(hideSmallBuckets(counts, k), raw, k, hidden)
+      .map((b) => (leaks ? hidden(b) : b))
+      .filter((b) => until !== null && b.t <= until)
     // Bounce rates need each session's events, so only raw events answer them: read only when asked.
     const rates = q.bounce ? await bounceRatesOf(scope, q.interval, buckets, horizon, filters) : undefined
     const body = {
@@ -254,10 +250,13 @@ export function createStatsApp(deps: StatsApiDeps, options: StatsAppOptions = {}
     const filters = filtersOf(q, config)
     const table = filters ? 'events' : chooseSource(range, q.interval, q.source)
     if (table === 'events') assertRawCovers(range, horizon, filters ? 'filters' : 'source=raw')
-    const raw = await rows<Record<string, string | number>>(adoptionQuery({ org, site, range }, table, q.interval, q.feature, limits, filters))
+    const [raw, leaks] = await Promise.all([
+      rows<Record<string, string | number>>(adoptionQuery({ org, site, range }, table, q.interval, q.feature, limits, filters)),
+      complementLeaksOf({ org, site, range }, filters),
+    ])
     const counts = raw.map((r) => ({ t: String(r.t), accounts: Number(r.n_accounts), visitors: Number(r.n_visitors), events: Number(r.n_events) }))
     const hidden = (b: { t: string }) => ({ t: b.t, hidden: true, accounts: null, visitors: null, events: null })
-    const buckets = hideLeakingBuckets(hideSmallAdoption(counts, k), raw, k, hidden)
+    const buckets = hideLeakingBuckets(hideSmallAdoption(counts, k), raw, k, hidden).map((b) => (leaks ? hidden(b) : b))
     const body = { org_id: org, site, from: range.from, to: range.to, k, filters: q.filters?.text ?? null, feature: q.feature, interval: q.interval, tz: range.tz, source: table, buckets }
     return c.json(AdoptionResponse.parse(body))
   })
@@ -311,7 +310,11 @@ export function createStatsApp(deps: StatsApiDeps, options: StatsAppOptions = {}
       assertRawCovers(range, horizon, 'this breakdown')
       const filters = compileFilters([...(q.filters?.clauses ?? []), ...typeClause(q.type)], config)
       const goal = q.goal === undefined ? undefined : resolveGoal(q.goal, config)
-      const result = await rawBreakdown(rows, scope, { dimension: q.dimension, limit: q.limit, filters, goal, siteGoals: siteGoals(config) }, k, limits)
+      const [answer, leaks] = await Promise.all([
+        rawBreakdown(rows, scope, { dimension: q.dimension, limit: q.limit, filters, goal, siteGoals: siteGoals(config) }, k, limits),
+        complementLeaksOf(scope, q.filters ? filters : undefined),
+      ])
+      const result = leaks ? { rows: [], other: null } : answer
       const body = { org_id: org, site, from: range.from, to: range.to, k, filters: q.filters?.text ?? null, dimension: q.dimension, type: q.type ?? null, goal: q.goal ?? null, source: 'events', ...result }
       return c.json(BreakdownResponse.parse(body))
     }

@@ -11,13 +11,15 @@ let wh: ChdbWarehouse
 beforeAll(async () => {
   wh = await openTestWarehouse()
   const rows = []
-  // p1–p3 land on /a from Google and sign up (plan pro); p4–p5 land on /b, p6–p7 on /c, directly; p7 is in France.
-  const pages: Record<string, string> = { p1: '/a', p2: '/a', p3: '/a', p4: '/b', p5: '/b', p6: '/c', p7: '/c' }
+  // p1–p3 land on /a from Google and sign up (plan pro); p4–p5 land on /b, p6–p7 on /c, directly; p8–p10 on /d from a referral.
+  // p7–p10 are in France: k of them (at k=3) outside /c, so a country filter alone leaves out k or more.
+  const pages: Record<string, string> = { p1: '/a', p2: '/a', p3: '/a', p4: '/b', p5: '/b', p6: '/c', p7: '/c', p8: '/d', p9: '/d', p10: '/d' }
   for (const [i, [anon, path]] of Object.entries(pages).entries()) {
     const at = T('2026-11-02T10:00:00') + i * 3_600_000
     const google = path === '/a'
-    const base = { anon_id: anon, session_id: `s-${anon}`, country: anon === 'p7' ? 'FR' : 'DE' }
-    rows.push(event('org-a', 'web', at, { ...base, url_path: path, channel: google ? 'Organic Search' : 'Direct', utm_source: google ? 'google' : '' }))
+    const base = { anon_id: anon, session_id: `s-${anon}`, country: ['p7', 'p8', 'p9', 'p10'].includes(anon) ? 'FR' : 'DE' }
+    const channel = google ? 'Organic Search' : path === '/d' ? 'Referral' : 'Direct'
+    rows.push(event('org-a', 'web', at, { ...base, url_path: path, channel, utm_source: google ? 'google' : '' }))
     if (google) rows.push(event('org-a', 'web', at + 60_000, { ...base, type: 'custom', name: 'signup', url_path: '/a', channel: 'Internal', props: { plan: 'pro' } }))
   }
   // Org B: a site of the same id with five more visitors of /a.
@@ -39,13 +41,17 @@ const breakdown = async (k: number, query: string, key?: 'b') => {
 
 describe('GET /breakdown from raw events', () => {
   it('names a value of exactly k visitors, merges one of k−1 into other', async () => {
-    const body = await breakdown(3, 'dimension=url_path&filters=country%3D%3DDE|FR')
-    expect(body).toMatchObject({ source: 'events', filters: 'country==DE|FR', goal: null })
-    expect(body.rows).toEqual([{ value: '/a', visitors: 3, events: 6 }])
+    const body = await breakdown(3, 'dimension=url_path&filters=type%3D%3Dpageview|custom')
+    expect(body).toMatchObject({ source: 'events', filters: 'type==pageview|custom', goal: null })
+    expect(body.rows).toEqual([
+      { value: '/a', visitors: 3, events: 6 },
+      { value: '/d', visitors: 3, events: 3 },
+    ])
     expect(body.other).toEqual({ visitors: 4, events: 4 })
-    const lower = await breakdown(2, 'dimension=url_path&filters=country%3D%3DDE|FR')
+    const lower = await breakdown(2, 'dimension=url_path&filters=type%3D%3Dpageview|custom')
     expect(lower.rows.map((r) => [r.value, r.visitors])).toEqual([
       ['/a', 3],
+      ['/d', 3],
       ['/b', 2],
       ['/c', 2],
     ])
@@ -56,9 +62,13 @@ describe('GET /breakdown from raw events', () => {
     expect((await breakdown(3, 'dimension=channel')).rows).toEqual([
       { value: 'Direct', visitors: 4, events: 4, visits: 4 },
       { value: 'Organic Search', visitors: 3, events: 6, visits: 3 },
+      { value: 'Referral', visitors: 3, events: 3, visits: 3 },
     ])
     const entry = await breakdown(3, 'dimension=entry_page')
-    expect(entry.rows).toEqual([{ value: '/a', visitors: 3, events: 6, visits: 3 }])
+    expect(entry.rows).toEqual([
+      { value: '/a', visitors: 3, events: 6, visits: 3 },
+      { value: '/d', visitors: 3, events: 3, visits: 3 },
+    ])
     expect(entry.other).toEqual({ visitors: 4, events: 4, visits: 4 })
   })
 
@@ -74,7 +84,7 @@ describe('GET /breakdown from raw events', () => {
   it('breaks down by a custom prop and by event type', async () => {
     expect((await breakdown(3, 'dimension=props.plan&type=custom')).rows).toEqual([{ value: 'pro', visitors: 3, events: 3 }])
     expect((await breakdown(3, 'dimension=type')).rows).toEqual([
-      { value: 'pageview', visitors: 7, events: 7 },
+      { value: 'pageview', visitors: 10, events: 10 },
       { value: 'custom', visitors: 3, events: 3 },
     ])
   })
@@ -92,6 +102,7 @@ describe('GET /breakdown from raw events', () => {
     expect(body.rows).toEqual([
       { value: 'Direct', visitors: 4, events: 4, visits: 4, conversions: 0, conversion_rate: 0 },
       { value: 'Organic Search', visitors: 3, events: 6, visits: 3, conversions: 3, conversion_rate: 1 },
+      { value: 'Referral', visitors: 3, events: 3, visits: 3, conversions: 0, conversion_rate: 0 },
     ])
     // Two of four Direct visitors landed on /b: k−1 at k=3, so not shown.
     const b = await breakdown(3, 'dimension=channel&goal=Landed%20on%20b')
@@ -99,7 +110,7 @@ describe('GET /breakdown from raw events', () => {
   })
 
   it('does not show an other that a != would tell one visitor from', async () => {
-    // Without the filter other holds four visitors; country!=FR removes p7 from it: one visitor, k−1 or less.
+    // country!=FR leaves out four visitors in all (k or more), but from other (/b, /c) only p7: one visitor, k−1 or less.
     const body = await breakdown(3, 'dimension=url_path&filters=country!%3DFR')
     expect(body.rows).toEqual([{ value: '/a', visitors: 3, events: 6 }])
     expect(body.other).toBeNull()
@@ -114,7 +125,8 @@ describe('GET /breakdown from raw events', () => {
   })
 
   it('never shows a filter isolating one visitor', async () => {
-    for (const q of ['dimension=url_path&filters=country%3D%3DFR', 'dimension=channel&filters=country%3D%3DFR', 'dimension=goal&filters=country%3D%3DFR']) {
+    const lone = 'filters=country%3D%3DFR;url_path%3D%3D/c'
+    for (const q of [`dimension=url_path&${lone}`, `dimension=channel&${lone}`, `dimension=goal&${lone}`]) {
       const body = await breakdown(2, q)
       expect(body.rows, q).toEqual([])
       expect(body.other, q).toBeNull()
@@ -123,7 +135,10 @@ describe('GET /breakdown from raw events', () => {
 
   it('reads the key’s org only, though both orgs have a site web', async () => {
     expect((await breakdown(3, 'dimension=url_path&filters=type%3D%3Dpageview', 'b')).rows).toEqual([{ value: '/a', visitors: 5, events: 5 }])
-    expect((await breakdown(3, 'dimension=url_path&filters=type%3D%3Dpageview')).rows).toEqual([{ value: '/a', visitors: 3, events: 3 }])
+    expect((await breakdown(3, 'dimension=url_path&filters=type%3D%3Dpageview')).rows).toEqual([
+      { value: '/a', visitors: 3, events: 3 },
+      { value: '/d', visitors: 3, events: 3 },
+    ])
   })
 
   it('refuses filters on the rollup and a goal on dimension=goal', async () => {

@@ -102,6 +102,22 @@ ${settings(limits)}`,
   }
 }
 
+/** How many values folded into `other` a `!=`/`!~` clause removed 1 to k−1 visitors from: any, and other is not shown. */
+export function rawBreakdownRestLeakQuery(scope: Scope, spec: RawBreakdownSpec, kept: readonly string[], limits: QueryLimits): BuiltQuery | undefined {
+  const p = parts(scope, spec)
+  if (p.removedNames.length === 0) return undefined
+  return {
+    query: `SELECT count() AS leaking FROM (
+    SELECT ${p.value === 'value' ? 'value' : `${p.value} AS value`}, ${p.measures.join(', ')}
+    FROM ${p.from} AND ${p.value} NOT IN {kept:Array(String)}
+    GROUP BY value
+    HAVING NOT (${complementOk(p.removedNames).join(' AND ')})
+)
+${settings(limits)}`,
+    query_params: { ...p.params, kept: [...kept] },
+  }
+}
+
 /** Rows per goal: visitors who completed it and completions, under the filters; n_removed_<j>_<g> per negative clause. */
 export function goalBreakdownQuery(scope: Scope, filters: CompiledFilters, goals: readonly ResolvedGoal[], limits: QueryLimits): BuiltQuery {
   const r = rowForm(filters)
@@ -194,8 +210,14 @@ export async function rawBreakdown(read: Read, scope: Scope, req: RawBreakdownRe
   }
   const top = await read<Record<string, unknown>>(rawBreakdownTopQuery(scope, spec, limits))
   const rows = top.map((r) => ({ value: String(r.value), ...shape(r) }))
-  const [rest = {}] = await read<Record<string, unknown>>(rawBreakdownRestQuery(scope, spec, rows.map((r) => r.value), limits))
+  const keptValues = rows.map((r) => r.value)
+  const leakQuery = rawBreakdownRestLeakQuery(scope, spec, keptValues, limits)
+  const [[rest = {}], leaking] = await Promise.all([
+    read<Record<string, unknown>>(rawBreakdownRestQuery(scope, spec, keptValues, limits)),
+    leakQuery ? read<Record<string, unknown>>(leakQuery).then(([r]) => Number(r?.leaking ?? 0)) : Promise.resolve(0),
+  ])
   const other = shape(rest)
-  const otherShown = other.visitors >= k && complementSafe(rest, removedNames(spec), k)
+  // Other is shown only when no value in it lost 1 to k−1 visitors to a negative clause: its difference with another query's other would single them out.
+  const otherShown = other.visitors >= k && complementSafe(rest, removedNames(spec), k) && leaking === 0
   return { rows, other: otherShown ? other : null }
 }

@@ -2,7 +2,9 @@ import type { Logger, TenantDirectory } from '@atspark/runtime'
 import { type ApiKeyRole, type SiteConfig, StatsErrorCode } from '@atspark/schemas'
 import type { Context } from 'hono'
 import { z } from 'zod'
-import { type BuiltQuery, type QueryLimits, StatsRequestError } from './queries.js'
+import type { CompiledFilters } from './filters.js'
+import { singlesOutByComplement } from './kanon.js'
+import { type BuiltQuery, complementQuery, type QueryLimits, type Scope, StatsRequestError } from './queries.js'
 
 /** What every stats route module gets from createStatsApp: the request's site, warehouse reads, the k rules. */
 
@@ -42,6 +44,14 @@ export interface StatsRouteContext {
   limits: QueryLimits
   logger: Logger
   tenants: () => TenantDirectory
+}
+
+/** Whether two filtered answers could be differenced to single out 1 to k−1 visitors (queries.ts complementQuery): then the answer is hidden whole. */
+export async function differencingLeaks(ctx: Pick<StatsRouteContext, 'rows' | 'k' | 'limits'>, scope: Scope, filters: CompiledFilters | undefined): Promise<boolean> {
+  const q = filters ? complementQuery(scope, filters, ctx.k, ctx.limits) : undefined
+  if (!q) return false
+  const [row] = await ctx.rows<Record<string, unknown>>(q)
+  return row !== undefined && singlesOutByComplement(row, ctx.k)
 }
 
 /** A site, link or row that is not this principal's: 404. */

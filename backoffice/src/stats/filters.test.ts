@@ -17,15 +17,17 @@ beforeAll(async () => {
   wh = await openTestWarehouse()
   const a = (at: string, f: Parameters<typeof event>[3]) => event('org-a', 'web', T(at), f)
   const rows = []
-  // Nov 1: d1–d3 (DE) and f1 (FR), each viewing /a then signing up; d1–d3 are accounts using feature export.
-  for (const v of ['d1', 'd2', 'd3', 'f1']) {
-    const base = { anon_id: v, session_id: `s-${v}`, country: v === 'f1' ? 'FR' : 'DE' }
-    rows.push(a('2026-11-01T10:00:00', { ...base, url_path: '/a' }))
-    rows.push(a('2026-11-01T10:05:00', { ...base, type: 'custom', name: 'signup', url_path: '/a' }))
-    if (v !== 'f1') rows.push(a('2026-11-01T10:06:00', { ...base, type: 'feature', name: 'export', user_pid: `u-${v}` }))
+  // Nov 1: d1–d3 (DE), f1 and f2 (FR); Nov 2: f3 (FR); each views /a then signs up; d1–d3 are accounts using feature export.
+  for (const v of ['d1', 'd2', 'd3', 'f1', 'f2', 'f3']) {
+    const base = { anon_id: v, session_id: `s-${v}`, country: v.startsWith('f') ? 'FR' : 'DE' }
+    const day = v === 'f3' ? '2026-11-02' : '2026-11-01'
+    rows.push(a(`${day}T10:00:00`, { ...base, url_path: '/a' }))
+    rows.push(a(`${day}T10:05:00`, { ...base, type: 'custom', name: 'signup', url_path: '/a' }))
+    if (v.startsWith('d')) rows.push(a(`${day}T10:06:00`, { ...base, type: 'feature', name: 'export', user_pid: `u-${v}` }))
   }
-  // Nov 2: one DE visitor bounces; an event stamped in the future (a skewed clock) must not make a bucket.
+  // Nov 2: two DE visitors bounce; an event stamped in the future (a skewed clock) must not make a bucket.
   rows.push(a('2026-11-02T09:00:00', { anon_id: 'd4', session_id: 's-d4', url_path: '/b' }))
+  rows.push(a('2026-11-02T09:30:00', { anon_id: 'd6', session_id: 's-d6', url_path: '/b' }))
   rows.push(a('2026-11-05T09:00:00', { anon_id: 'd5', session_id: 's-d5', url_path: '/b' }))
   // Org B, same site id: must never show.
   for (let i = 0; i < 4; i++) rows.push(event('org-b', 'web', T('2026-11-02T09:00:00'), { anon_id: `b${i}`, session_id: `bs${i}`, country: 'DE' }))
@@ -46,7 +48,7 @@ const ok = async (k: number, path: string) => {
 
 describe('filtered timeseries', () => {
   it('reads raw events under the filters, hides a bucket under k and stops at the bucket now is in', async () => {
-    const body = TimeseriesResponse.parse(await ok(2, `/timeseries?${RANGE}&filters=country%3D%3DDE`))
+    const body = TimeseriesResponse.parse(await ok(3, `/timeseries?${RANGE}&filters=country%3D%3DDE`))
     expect(body).toMatchObject({ source: 'events', filters: 'country==DE', until: '2026-11-03' })
     expect(body.buckets).toEqual([
       { t: '2026-11-01', hidden: false, visitors: 3, pageviews: 3, events: 9, sessions: 3 },
@@ -54,23 +56,29 @@ describe('filtered timeseries', () => {
     ])
   })
 
-  it('hides a bucket from which a != removes k−1 visitors, not one it removes none from', async () => {
-    // country!=FR removes f1 from Nov 1 (one visitor: k−1 at k=2) and nobody from Nov 2.
+  it('hides a bucket from which a != removes k−1 visitors, not one it removes k from', async () => {
+    // country!=FR removes f1 and f2 from Nov 1 (k at k=2) and f3 from Nov 2 (k−1), three in all.
     const body = TimeseriesResponse.parse(await ok(1, `/timeseries?${RANGE}&filters=country!%3DFR`))
     expect(body.buckets.map((b) => [b.t, b.visitors])).toEqual([
       ['2026-11-01', 3],
-      ['2026-11-02', 1],
+      ['2026-11-02', 2],
     ])
     const k2 = TimeseriesResponse.parse(await ok(2, `/timeseries?${RANGE}&filters=country!%3DFR`))
     expect(k2.buckets.map((b) => [b.t, b.hidden])).toEqual([
-      ['2026-11-01', true],
+      ['2026-11-01', false],
       ['2026-11-02', true],
     ])
+    // At k=4 the three French visitors the filter leaves out in all are k−1: the whole series is hidden.
+    const k4 = TimeseriesResponse.parse(await ok(4, `/timeseries?${RANGE}&filters=country!%3DFR`))
+    expect(k4.buckets.every((b) => b.hidden)).toBe(true)
   })
 
   it('gives bounce rates of the kept visits', async () => {
     const body = TimeseriesResponse.parse(await ok(2, `/timeseries?${RANGE}&filters=url_path%3D%3D/a&bounce=true`))
-    expect(body.buckets).toEqual([{ t: '2026-11-01', hidden: false, visitors: 4, pageviews: 4, events: 8, sessions: 4, bounce_rate: 0 }])
+    expect(body.buckets).toEqual([
+      { t: '2026-11-01', hidden: false, visitors: 5, pageviews: 5, events: 10, sessions: 5, bounce_rate: 0 },
+      { t: '2026-11-02', hidden: true, visitors: null, pageviews: null, events: null, sessions: null, bounce_rate: null },
+    ])
   })
 
   it('refuses filters with source=rollup, and on /consent', async () => {
@@ -91,8 +99,10 @@ describe('filtered funnels, cohorts and adoption', () => {
     expect(de.steps.map((s) => s.visitors)).toEqual([3, 3])
     expect(de.filters).toBe('country==DE')
     const all = FunnelResponse.parse(await ok(3, `/funnel?${RANGE}&${steps}`))
-    expect(all.steps.map((s) => s.visitors)).toEqual([4, 4])
-    const not = FunnelResponse.parse(await ok(3, `/funnel?${RANGE}&${steps}&filters=country!%3DFR`))
+    expect(all.steps.map((s) => s.visitors)).toEqual([6, 6])
+    // country!=FR leaves out three visitors: k at k=3, k−1 at k=4.
+    expect(FunnelResponse.parse(await ok(3, `/funnel?${RANGE}&${steps}&filters=country!%3DFR`)).steps.map((s) => s.visitors)).toEqual([3, 3])
+    const not = FunnelResponse.parse(await ok(4, `/funnel?${RANGE}&${steps}&filters=country!%3DFR`))
     expect(not.steps.map((s) => s.visitors)).toEqual([null, null])
   })
 

@@ -82,6 +82,9 @@ export interface CompiledClause {
   negative: boolean
   /** For a visit-level clause: a test over one event that some event of every matching visit passes (to narrow the visits read first). */
   someEvent?: string
+  /** For an event-level (or prop) clause other than goal: the event's value, and the parameter holding the clause's values. */
+  value?: string
+  param?: string
 }
 
 export interface CompiledFilters {
@@ -116,7 +119,10 @@ export function compileFilters(clauses: readonly FilterClause[], site: Pick<Site
       const someEvent = column === 'url_path' ? `(type = 'pageview' AND ${positiveTest('url_path', clause.op, p)})` : `(${positiveTest(column, clause.op, p)})`
       return { clause, level: 'visit', positive: `(${positiveTest(VISIT_VALUES[dimension], clause.op, p)})`, negative, someEvent }
     }
-    if (level === 'event' || level === 'prop') return { clause, level: 'event', positive: `(${positiveTest(eventValue(clause.dimension, `${p}_key`, params), clause.op, p)})`, negative }
+    if (level === 'event' || level === 'prop') {
+      const value = eventValue(clause.dimension, `${p}_key`, params)
+      return { clause, level: 'event', positive: `(${positiveTest(value, clause.op, p)})`, negative, value, param: p }
+    }
     throw new StatsRequestError(`filter on ${clause.dimension}: not a dimension`, StatsErrorCode.invalidFilter, 'filters')
   })
   return { clauses: compiled, params, hasVisit: compiled.some((c) => c.level === 'visit') }
@@ -160,6 +166,9 @@ export function visitForm(f: CompiledFilters): VisitFormFilters {
   })
   return { kept: { row: eventCondition(f), visit: visitCondition(f) }, removed }
 }
+
+/** Raw events of the range. */
+export const RANGE = 'ts >= parseDateTimeBestEffort({from:String}, {tz:String}) AND ts < parseDateTimeBestEffort({to:String}, {tz:String})'
 
 /** Raw events of the range widened by a day either side: a visit crossing from or to is measured whole. */
 export const WIDE_RANGE =
@@ -213,6 +222,40 @@ export function rowForm(f: CompiledFilters): RowFormFilters {
     kept: and(keeps.map((k) => k.keep)),
     removed: keeps.map((k) => ({ index: k.index, sql: and([...keeps.filter((o) => o !== k).map((o) => o.keep), `NOT (${k.keep})`]) })),
   }
+}
+
+/** A clause as a test over one event: event-level directly, visit-level by its own IN-subquery of matching visits. */
+function keepTest(f: CompiledFilters, c: CompiledClause): string {
+  if (c.level === 'event') return signed(c)
+  const inVisits = visitsWhere(alone(f, c), c.positive)
+  return c.negative ? `NOT ${inVisits}` : inVisits
+}
+
+/**
+ * What differencing two filtered answers could single out, over the whole range: columns n_removed_* of visitors
+ * that must each be 0 or at least k, else the answer is hidden whole.
+ * - every clause: the visitors of the events every other clause keeps and it drops (a query without it differs by them);
+ * - every `==`/`!=` list of 2+ values: per value, its visitors under the other clauses (a list without it differs by them);
+ * - every `=~`/`!~`: the visitors of the values it matches that have 1 to k−1 visitors each, together (a list of the
+ *   matched values with k or more differs by them; a list naming a smaller one is hidden by the previous rule).
+ */
+export function differencingColumns(f: CompiledFilters): string[] {
+  const visitor = "uniqExactIf(cityHash64(anon_id), anon_id != '' AND "
+  const tests = f.clauses.map((c) => keepTest(f, c))
+  const others = (j: number) => and(tests.filter((_, i) => i !== j))
+  return f.clauses.flatMap((c, j) => {
+    const cols = [`${visitor}${others(j)} AND NOT (${tests[j]})) AS n_removed_g${j}`]
+    if (c.value === undefined || c.param === undefined) return cols
+    const { value, param } = c
+    if ((c.clause.op === 'is' || c.clause.op === 'is_not') && c.clause.values.length > 1)
+      c.clause.values.forEach((_, i) => cols.push(`${visitor}${others(j)} AND ${value} = {${param}:Array(String)}[${i + 1}]) AS n_removed_a${j}_${i}`))
+    if (c.clause.op === 'contains' || c.clause.op === 'not_contains') {
+      const matched = `${others(j)} AND ${c.positive}`
+      const small = `SELECT ${value} FROM ${DB}.events WHERE org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND ${RANGE} AND ${matched} GROUP BY ${value} HAVING uniqExactIf(cityHash64(anon_id), anon_id != '') < {guard_k:UInt32}`
+      cols.push(`${visitor}${matched} AND ${value} IN (${small})) AS n_removed_s${j}`)
+    }
+    return cols
+  })
 }
 
 /** One clause made positive, alone: the visits it matches are cut by its own test first. */

@@ -1,6 +1,6 @@
 import { isRuntimeTimeZone, StatsErrorCode, type StatsDimension, type StatsInterval, type StatsSourceParam, WAREHOUSE_DATABASE as DB } from '@atspark/schemas'
 import type { RollupTable } from '@atspark/warehouse'
-import { type CompiledFilters, rowForm } from './filters.js'
+import { type CompiledFilters, differencingColumns, rowForm } from './filters.js'
 
 /** Pure query builders: SQL text built only from whitelisted identifiers; every value travels as a query parameter. */
 
@@ -241,16 +241,16 @@ ${settings(limits)}`,
   }
 }
 
-/** Visitors each `!=`/`!~` clause alone removes over the whole range: for answers (funnels, cohorts) hidden whole when one singles people out. */
-export function complementQuery(scope: Scope, filters: CompiledFilters, limits: QueryLimits = DEFAULT_LIMITS): BuiltQuery | undefined {
-  const f = filteredEvents(filters)
-  if (f.removed === '') return undefined
+/** What differencing filtered answers could single out over the whole range (filters.ts differencingColumns): an answer is hidden whole when one column is 1 to k−1. */
+export function complementQuery(scope: Scope, filters: CompiledFilters, k: number, limits: QueryLimits = DEFAULT_LIMITS): BuiltQuery | undefined {
+  const cols = differencingColumns(filters)
+  if (cols.length === 0) return undefined
   return {
-    query: `SELECT 1${f.removed}
+    query: `SELECT ${cols.join(',\n    ')}
 FROM ${DB}.events
-${f.prewhere}WHERE ${scopeWhere('events')}${f.where}
+WHERE org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND ts >= parseDateTimeBestEffort({from:String}, {tz:String}) AND ts < parseDateTimeBestEffort({to:String}, {tz:String})
 ${settings(limits)}`,
-    query_params: { ...scopeParams(scope), ...f.params },
+    query_params: { ...scopeParams(scope), ...filters.params, guard_k: k },
   }
 }
 
