@@ -296,6 +296,12 @@ describe('click to filter', () => {
 
   it('rows are buttons: the keyboard filters too, on any tab (UTM campaign here)', async () => {
     await settle(page, () => page.goto(`${pipeline.backoffice}/dashboard?site=web&days=7`))
+    // Tabs follow the ARIA pattern: one tab stop, arrow keys move (and show) the next tab.
+    expect(await page.$$eval('#card-sources [role="tab"]', (ts) => ts.map((t) => t.getAttribute('tabindex')))).toEqual(['0', '-1', '-1', '-1', '-1'])
+    await page.focus('#card-sources [data-tab="channels"]')
+    await settle(page, () => page.keyboard.press('ArrowRight'))
+    expect(await page.getAttribute('#card-sources', 'data-tab')).toBe('referrers')
+    expect(await page.evaluate(() => (document.activeElement as HTMLElement).dataset.tab)).toBe('referrers')
     await settle(page, () => page.click('#card-sources [data-tab="utm-campaign"]'))
     const campaigns = await api<Breakdown>(lastRequest('breakdown', { dimension: 'utm_campaign' }))
     expect(campaigns.rows.map((r) => r.value)).toContain('launch')

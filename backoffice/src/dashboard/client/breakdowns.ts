@@ -82,9 +82,22 @@ export function renderPanelHead(section: HTMLElement, panel: Panel, current: Tab
       ? el(
           'div',
           { class: 'tabs', role: 'tablist', 'aria-label': `${panel.title} by` },
-          ...panel.tabs.map((tab) => {
-            const button = el('button', { type: 'button', role: 'tab', 'data-tab': tab.id, 'aria-selected': String(tab === current), 'aria-controls': `card-${panel.id}-body` }, tab.label)
+          ...panel.tabs.map((tab, i) => {
+            const button = el(
+              'button',
+              { type: 'button', role: 'tab', 'data-tab': tab.id, 'aria-selected': String(tab === current), 'aria-controls': `card-${panel.id}-body`, tabindex: tab === current ? 0 : -1 },
+              tab.label,
+            )
             button.addEventListener('click', () => handlers.selectTab(panel, tab))
+            // The ARIA tabs pattern: one tab stop, arrow keys move between tabs.
+            button.addEventListener('keydown', (e) => {
+              const step = e.key === 'ArrowRight' ? 1 : e.key === 'ArrowLeft' ? -1 : 0
+              if (!step) return
+              e.preventDefault()
+              const next = panel.tabs[(i + step + panel.tabs.length) % panel.tabs.length]!
+              handlers.selectTab(panel, next)
+              section.querySelector<HTMLButtonElement>(`[data-tab="${next.id}"]`)?.focus()
+            })
             return button
           }),
         )
