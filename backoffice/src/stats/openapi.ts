@@ -82,7 +82,7 @@ export function openApiDocument(): JsonSchema {
         'Every endpoint takes `filters` (Plausible v1 syntax, e.g. `country==DE|FR;url_path=~pricing;utm_source!=newsletter`; `/consent` refuses them) and `format=csv`.',
         'With filters (or a dimension the rollups lack) answers come from raw events (source `events`) within the raw retention; `source=rollup` with filters is a 400.',
         'Event-level clauses keep the matching events; visit-level ones (entry_page, exit_page, channel, utm_*) keep the events of the visits whose value matches (a visit’s entry/exit page is its first/last pageview’s path, its channel and utm_* its first event’s).',
-        'k-anonymity holds under every filter: a number from fewer than k visitors is hidden (null, never 0), and an answer (bucket, row, whole funnel) from which a `!=`/`!~` clause alone removed 1 to k−1 visitors is hidden too, so differencing two answers singles nobody out.',
+        'k-anonymity holds under every filter: a number from fewer than k visitors is hidden (null, never 0), and no two filtered answers may differ by 1 to k−1 visitors. Over the request’s range, each of these must be 0 or at least k visitors, else the answer is hidden whole: the events every other clause keeps and one clause drops (its complement); per `==`/`!=` list of several values, each value’s events under the other clauses; per `=~`/`!~`, the values it matches that have 1 to k−1 visitors each, together. A bucket or row from which a `!=`/`!~` clause alone removed 1 to k−1 visitors is hidden too, and `other` is not shown when a value in it lost 1 to k−1 visitors so.',
       ].join(' '),
     },
     components: {
