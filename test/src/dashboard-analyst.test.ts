@@ -316,6 +316,18 @@ describe('click to filter', () => {
     const goals = await api<Breakdown>(lastRequest('breakdown', { dimension: 'goal', filters: 'utm_campaign==launch' }))
     expect(goals.rows.find((r) => r.value === 'Signup')).toMatchObject({ visitors: 5 })
     expect(await page.$$eval('#card-goals tr[data-value="Signup"] td', (tds) => tds.map((td) => td.textContent))).toEqual(['5', '5', percent(5 / 6)])
+    // A goal row filters too; the cards then answer how many of these visitors converted.
+    await settle(page, () => page.click('#card-goals tr[data-value="Signup"] button.row-filter'))
+    expect(filtersInUrl(page)).toBe('utm_campaign==launch;goal==Signup')
+    const withGoal = lastRequest('aggregate', { goal: 'Signup' })
+    expect(withGoal.searchParams.get('filters')).toBe('utm_campaign==launch')
+    const converted = await api<{ metrics: Record<string, { value: number | null }> }>(withGoal)
+    expect(converted.metrics.conversions?.value).toBe(5)
+    expect(await metricValue(page, 'conversions')).toBe('5')
+    expect(await metricValue(page, 'conversion_rate')).toBe(percent(converted.metrics.conversion_rate!.value!))
+    expect(await metricValue(page, 'visitors')).toBe('6')
+    // The panels keep the goal as a filter: only the visitors who converted.
+    expect(lastRequest('breakdown', { dimension: 'url_path' }).searchParams.get('filters')).toBe('utm_campaign==launch;goal==Signup')
     await settle(page, () => page.click('#clear-filters'))
   })
 

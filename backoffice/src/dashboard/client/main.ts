@@ -243,9 +243,13 @@ class Dashboard {
     const { signal } = abort
     const scope = this.scope()
     const range = this.range
-    const goalFilter = this.view.filters.find((f) => f.dimension === 'goal' && f.op === '==' && f.values.length === 1)?.values[0]
+    // With a goal chip the headline cards answer "of these visitors, how many converted": the goal
+    // goes to /aggregate as goal= over the other filters, so the conversion rate has its denominator.
+    const goalClause = this.view.filters.find((f) => f.dimension === 'goal' && f.op === '==' && f.values.length === 1)
+    const goalFilter = goalClause?.values[0]
+    const aggregateScope = goalClause ? { ...scope, filters: formatFilters(this.view.filters.filter((f) => f !== goalClause)) } : scope
 
-    const aggregate = client.aggregate(scope, goalFilter, signal)
+    const aggregate = client.aggregate(aggregateScope, goalFilter, signal)
     await this.track(
       Promise.allSettled([
         this.guard('metrics', signal, aggregate, (body) => {

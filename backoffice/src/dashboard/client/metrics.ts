@@ -28,8 +28,9 @@ const GOAL_CARDS: readonly Card[] = [
 
 /** The headline cards: each value of /aggregate with its change against the previous period of the same length. */
 export function renderMetrics(host: HTMLElement, body: AggregateResponse, period: string): void {
-  const cards = [...CARDS, ...(body.metrics.conversions ? GOAL_CARDS : [])]
+  const cards = [...(body.metrics.conversions ? GOAL_CARDS : []), ...CARDS]
   host.replaceChildren(...cards.map((card) => metricCard(card, body.metrics[card.metric], period, body)))
+  host.dataset.goal = body.goal ?? ''
 }
 
 function metricCard(card: Card, metric: Metric | undefined, period: string, body: AggregateResponse): HTMLElement {
