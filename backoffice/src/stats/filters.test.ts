@@ -104,6 +104,10 @@ describe('filtered funnels, cohorts and adoption', () => {
     expect(FunnelResponse.parse(await ok(3, `/funnel?${RANGE}&${steps}&filters=country!%3DFR`)).steps.map((s) => s.visitors)).toEqual([3, 3])
     const not = FunnelResponse.parse(await ok(4, `/funnel?${RANGE}&${steps}&filters=country!%3DFR`))
     expect(not.steps.map((s) => s.visitors)).toEqual([null, null])
+    // url_path!=/b leaves out d4, d5 and d6 (k−1 at k=4) though six visitors reach both steps: hidden whole; shown at k=3.
+    const notB = FunnelResponse.parse(await ok(4, `/funnel?${RANGE}&${steps}&filters=url_path!%3D/b`))
+    expect(notB.steps.map((s) => s.visitors)).toEqual([null, null])
+    expect(FunnelResponse.parse(await ok(3, `/funnel?${RANGE}&${steps}&filters=url_path!%3D/b`)).steps.map((s) => s.visitors)).toEqual([6, 6])
   })
 
   it('builds cohorts from the kept events', async () => {
