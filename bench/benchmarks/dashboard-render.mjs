@@ -5,7 +5,7 @@
 //
 // "First full render" = milliseconds from the navigation's start (the page's performance.now()) until, at once:
 // <body data-state="ready"> (the page's own signal that no card is loading), no element is aria-busy, no card shows an
-// error, and every card body has content. Median of 10 loads (BENCH_QUICK: 3) after 2 warm-up loads.
+// error, and every visible card body has content (the funnel builder's aside: it answers once steps are given). Median of 10 loads (BENCH_QUICK: 3) after 2 warm-up loads.
 import { createHash, randomBytes } from 'node:crypto'
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
@@ -25,6 +25,11 @@ const ORG = 'bench-org'
 const SITES = ['web', 'app']
 const KEY_STORAGE = 'atspark.dashboard.apiKey'
 const META = 'atspark-bench-meta.json'
+/** As bench/src/stats-latency/cases.ts' BENCH_GOALS: the goals panel shows configured goals. */
+const GOALS = [
+  { name: 'Signup', event: 'signup_completed' },
+  { name: 'Pricing', page: '/pricing' },
+]
 
 /** The kept warehouse of the stats benchmark (same default as bench/stats-latency.bench-run.ts). */
 function benchDataDir() {
@@ -47,7 +52,7 @@ async function startBackoffice(warehouse) {
         id: ORG,
         name: 'Stats benchmark',
         api_keys: [{ id: 'bench-analyst', hash: createHash('sha256').update(key).digest('hex'), role: 'analyst' }],
-        sites: SITES.map((id) => ({ id, write_key: `pk_bench_${id}`, allowed_origins: ['http://localhost:3990'], consent_mode: 'opt-out' })),
+        sites: SITES.map((id) => ({ id, write_key: `pk_bench_${id}`, allowed_origins: ['http://localhost:3990'], consent_mode: 'opt-out', goals: GOALS })),
       },
     ],
   }
@@ -74,7 +79,8 @@ function fullyRendered() {
   if (document.body.dataset.state !== 'ready') return false
   if (document.querySelector('[aria-busy="true"]')) return false
   if (document.querySelector('.card-error')) throw new Error(`a card failed: ${document.querySelector('.card-error').textContent}`)
-  const bodies = [...document.querySelectorAll('.card-body')].filter((b) => b.offsetParent !== null)
+  // The funnel card is a builder: it shows an answer only once the analyst has given steps.
+  const bodies = [...document.querySelectorAll('.card-body')].filter((b) => b.offsetParent !== null && !b.closest('#card-funnel'))
   return bodies.length > 0 && bodies.every((b) => b.childElementCount > 0 || b.textContent.trim() !== '')
 }
 
@@ -89,14 +95,32 @@ async function loadOnce(browser, server, path) {
     if (m.type() === 'error') errors.push(m.text())
   })
   const api = []
+  const refused = []
+  page.on('response', (r) => {
+    if (r.url().includes('/v1/stats/') && r.status() >= 400) refused.push(`${r.status()} ${decodeURIComponent(new URL(r.url()).pathname + new URL(r.url()).search)}`)
+  })
   page.on('requestfinished', (r) => {
     if (!r.url().includes('/v1/stats/')) return
     const t = r.timing()
-    api.push({ path: new URL(r.url()).pathname.replace('/v1/stats/', ''), ms: t.responseEnd })
+    const u = new URL(r.url())
+    const dimension = u.searchParams.get('dimension')
+    api.push({ path: `${u.pathname.replace('/v1/stats/', '')}${dimension ? ` ${dimension}` : ''}`, ms: t.responseEnd })
   })
   try {
     await page.goto(`${server.url}${path}`)
-    await page.waitForFunction(fullyRendered, undefined, { timeout: 60_000, polling: 'raf' })
+    await page.waitForFunction(fullyRendered, undefined, { timeout: 60_000, polling: 'raf' }).catch(async (err) => {
+      // What kept the page from counting as rendered: its state, what is busy, which visible card bodies are empty.
+      const seen = await page
+        .evaluate(() => ({
+          state: document.body.dataset.state,
+          busy: [...document.querySelectorAll('[aria-busy="true"]')].map((e) => e.id || e.className),
+          empty: [...document.querySelectorAll('.card-body')]
+            .filter((b) => b.offsetParent !== null && !b.closest('#card-funnel') && b.childElementCount === 0 && b.textContent.trim() === '')
+            .map((b) => b.closest('[id]')?.id ?? '?'),
+        }))
+        .catch(() => ({}))
+      throw new Error(`${err.message.split('\n')[0]}; refused requests: ${refused.join(', ') || 'none'}; page: ${JSON.stringify(seen)}`)
+    })
     const ms = await page.evaluate(() => performance.now())
     const painted = await page.evaluate(() => ({
       cards: document.querySelectorAll('.card-body').length,
