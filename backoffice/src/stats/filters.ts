@@ -239,8 +239,11 @@ function keepTest(f: CompiledFilters, c: CompiledClause): string {
  * - every `=~`/`!~`: the visitors of the values it matches that have 1 to k−1 visitors each, together (a list of the
  *   matched values with k or more differs by them; a list naming a smaller one is hidden by the previous rule).
  */
-export function differencingColumns(f: CompiledFilters): string[] {
-  const visitor = "uniqExactIf(cityHash64(anon_id), anon_id != '' AND "
+export function differencingColumns(f: CompiledFilters, k: number): string[] {
+  // Only whether a count is under k matters: uniqUpTo counts exactly up to its bound and keeps no more (far cheaper than uniqExact).
+  const bound = Math.floor(k)
+  const distinct = Number.isInteger(bound) && bound >= 1 && bound <= 100 ? `uniqUpToIf(${bound})` : 'uniqExactIf'
+  const visitor = `${distinct}(cityHash64(anon_id), anon_id != '' AND `
   const tests = f.clauses.map((c) => keepTest(f, c))
   const others = (j: number) => and(tests.filter((_, i) => i !== j))
   return f.clauses.flatMap((c, j) => {
@@ -251,7 +254,7 @@ export function differencingColumns(f: CompiledFilters): string[] {
       c.clause.values.forEach((_, i) => cols.push(`${visitor}${others(j)} AND ${value} = {${param}:Array(String)}[${i + 1}]) AS n_removed_a${j}_${i}`))
     if (c.clause.op === 'contains' || c.clause.op === 'not_contains') {
       const matched = `${others(j)} AND ${c.positive}`
-      const small = `SELECT ${value} FROM ${DB}.events WHERE org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND ${RANGE} AND ${matched} GROUP BY ${value} HAVING uniqExactIf(cityHash64(anon_id), anon_id != '') < {guard_k:UInt32}`
+      const small = `SELECT ${value} FROM ${DB}.events WHERE org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND ${RANGE} AND ${matched} GROUP BY ${value} HAVING ${distinct}(cityHash64(anon_id), anon_id != '') < {guard_k:UInt32}`
       cols.push(`${visitor}${matched} AND ${value} IN (${small})) AS n_removed_s${j}`)
     }
     return cols

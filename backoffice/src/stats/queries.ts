@@ -243,7 +243,7 @@ ${settings(limits)}`,
 
 /** What differencing filtered answers could single out over the whole range (filters.ts differencingColumns): an answer is hidden whole when one column is 1 to k−1. */
 export function complementQuery(scope: Scope, filters: CompiledFilters, k: number, limits: QueryLimits = DEFAULT_LIMITS): BuiltQuery | undefined {
-  const cols = differencingColumns(filters)
+  const cols = differencingColumns(filters, k)
   if (cols.length === 0) return undefined
   return {
     query: `SELECT ${cols.join(',\n    ')}
