@@ -251,7 +251,7 @@ export function differencingColumns(f: CompiledFilters, k: number): string[] {
     if (c.value === undefined || c.param === undefined) return cols
     const { value, param } = c
     if ((c.clause.op === 'is' || c.clause.op === 'is_not') && c.clause.values.length > 1)
-      c.clause.values.forEach((_, i) => cols.push(`${visitor}${others(j)} AND ${value} = {${param}:Array(String)}[${i + 1}]) AS n_removed_a${j}_${i}`))
+      for (let i = 0; i < c.clause.values.length; i++) cols.push(`${visitor}${others(j)} AND ${value} = {${param}:Array(String)}[${i + 1}]) AS n_removed_a${j}_${i}`)
     if (c.clause.op === 'contains' || c.clause.op === 'not_contains') {
       const matched = `${others(j)} AND ${c.positive}`
       const small = `SELECT ${value} FROM ${DB}.events WHERE org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND ${RANGE} AND ${matched} GROUP BY ${value} HAVING ${distinct}(cityHash64(anon_id), anon_id != '') < {guard_k:UInt32}`
