@@ -34,7 +34,7 @@ import { cohortQuery, cohortTriangle, periodStarts } from './cohorts.js'
 import { type CompiledFilters, compileFilters } from './filters.js'
 import { resolveGoal, siteGoals } from './goals.js'
 import { funnelQuery, kAnonymousFunnel } from './funnel.js'
-import { grantRate, hideLeakingBuckets, hideSmallAdoption, hideSmallBuckets, kAnonymousBreakdown, keptValues, singlesOutByComplement, suppressColumn } from './kanon.js'
+import { grantRate, hideLeakingBuckets, hideSmallAdoption, hideSmallBuckets, kAnonymousBreakdown, keptValues, suppressColumn } from './kanon.js'
 import {
   adoptionQuery,
   type BuiltQuery,
