@@ -139,7 +139,7 @@ describe('GET /aggregate on chDB', () => {
     expect(bad).toMatchObject({ status: 400, body: { error: 'invalid_filter', param: 'filters' } })
     expect(String(bad.body.message)).toContain('colour==red')
     expect(await get(`/aggregate?${RANGE}&goal=Nope`)).toMatchObject({ status: 400, body: { error: 'invalid_request', param: 'goal' } })
-    expect(await get(`/aggregate?${RANGE}&filters=goal%3D%3DNope`)).toMatchObject({ status: 400, body: { param: 'filters' } })
+    expect(await get(`/aggregate?${RANGE}&filters=goal%3D%3DNope`)).toMatchObject({ status: 400, body: { error: 'invalid_filter', param: 'filters' } })
   })
 
   it('reads org B’s own site of the same id only', async () => {

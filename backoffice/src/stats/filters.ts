@@ -104,7 +104,7 @@ export function compileFilters(clauses: readonly FilterClause[], site: Pick<Site
     const p = `f${i}`
     if (level === 'goal') {
       const tests = clause.values.map((v, j) => {
-        const goal = resolveGoal(v, site, 'filters')
+        const goal = resolveGoal(v, site, 'filters', StatsErrorCode.invalidFilter)
         const g = goalPredicate(goal, `${p}_${j}`)
         Object.assign(params, g.params)
         return g.sql

@@ -15,14 +15,14 @@ export function siteGoals(site: Pick<SiteConfig, 'goals'>): ResolvedGoal[] {
 }
 
 /** A goal as a request names it; an unknown name is a 400 naming `param`. */
-export function resolveGoal(text: string, site: Pick<SiteConfig, 'goals'>, param = 'goal'): ResolvedGoal {
+export function resolveGoal(text: string, site: Pick<SiteConfig, 'goals'>, param = 'goal', code: StatsErrorCode = StatsErrorCode.invalidRequest): ResolvedGoal {
   const ref = parseGoalRef(text)
   if (ref.kind !== 'named') return { name: text, kind: ref.kind, match: ref.match }
   const found = siteGoals(site).find((g) => g.name === ref.name)
   if (!found) {
     const names = siteGoals(site).map((g) => g.name)
     const known = names.length === 0 ? 'this site has no configured goals' : `configured: ${names.join(', ')}`
-    throw new StatsRequestError(`unknown goal ${JSON.stringify(ref.name)} (${known}; or event:<name> / page:<pattern>)`, StatsErrorCode.invalidRequest, param)
+    throw new StatsRequestError(`unknown goal ${JSON.stringify(ref.name)} (${known}; or event:<name> / page:<pattern>)`, code, param)
   }
   return found
 }
