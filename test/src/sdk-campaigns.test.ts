@@ -82,8 +82,9 @@ describe('campaign tags in Debian Chromium', () => {
     await visit(LANDING)
     await visit(PER_RECIPIENT)
     const urls = sent.flatMap((b) => b.e.map((e) => e.u))
-    expect(urls).toContain(`${pages.origin}/?${CAMPAIGN}`)
     for (const u of urls) for (const personal of ['abc123', 'frag', 'email=']) expect(u).not.toContain(personal)
+    expect(urls).toContain(`${pages.origin}/?${CAMPAIGN}`)
+    expect(urls).toContain(`${pages.origin}${PER_RECIPIENT}`)
   })
 })
 
