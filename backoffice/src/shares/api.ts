@@ -199,6 +199,8 @@ export interface SharedPrincipal {
   keyId: string
   role: 'shared'
   site: string
+  /** When the link stops opening (ISO), told to the page with every answer. */
+  expiresAt: string
 }
 
 /**
@@ -235,7 +237,7 @@ export function sharedLinkAccess(deps: SharesDeps): (c: Context, tokenHash: stri
       deps.logger.error({ err, link_id: link.link_id }, 'could not audit a shared-link use; refusing it')
       return c.json({ error: 'audit_unavailable', message: 'the audit log cannot be written; shared links are refused until it can' }, 503)
     }
-    return { orgId: link.org_id, keyId: actor, role: 'shared', site: link.site_id }
+    return { orgId: link.org_id, keyId: actor, role: 'shared', site: link.site_id, expiresAt: iso(link.expires_at) }
   }
 }
 
