@@ -275,7 +275,7 @@ describe('the generated SQL on the engine', () => {
     const granted = [...configs.get('org-a')!.filters.keys()].sort()
     expect(granted).toEqual([...GRANTED].sort())
     const denied = tables.filter((t) => !granted.includes(t))
-    expect(denied.sort()).toEqual(['audit_log', 'privacy_requests', 'rollup_dims_daily_mv', 'rollup_dims_hourly_mv', 'suppressions'])
+    expect(denied.sort()).toEqual(['audit_log', 'privacy_requests', 'rollup_dims_daily_mv', 'rollup_dims_hourly_mv', 'shared_links', 'suppressions'])
   })
 
   it('grants every events column the schema has except the withheld ones', () => {
@@ -374,8 +374,8 @@ describe('the generated SQL on the engine', () => {
         for (const c of WITHHELD) expect(get(`withheld ${c}`), c).toMatchObject({ ok: false, error: expect.stringContaining('ACCESS_DENIED') })
       })
 
-      it('cannot read audit_log, privacy_requests, suppressions or the views', () => {
-        for (const t of ['audit_log', 'privacy_requests', 'suppressions', 'rollup_dims_hourly_mv', 'rollup_dims_daily_mv']) {
+      it('cannot read audit_log, privacy_requests, suppressions, shared_links or the views', () => {
+        for (const t of ['audit_log', 'privacy_requests', 'suppressions', 'shared_links', 'rollup_dims_hourly_mv', 'rollup_dims_daily_mv']) {
           expect(get(`denied ${t}`), t).toMatchObject({ ok: false, error: expect.stringContaining('ACCESS_DENIED') })
         }
       })

@@ -221,6 +221,8 @@ describe('embedded pipeline, end to end over the built artifacts', () => {
       { version: 7, name: 'rollup_daily' },
       { version: 8, name: 'rollup_dims' },
       { version: 9, name: 'consent_log_hourly' },
+      { version: 10, name: 'events_attribution' },
+      { version: 11, name: 'shared_links' },
     ])
   })
 })
