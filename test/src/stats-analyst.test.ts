@@ -260,7 +260,12 @@ describe('the fixture tells right from wrong', () => {
   })
 
   it('a query that read org B’s rows too would answer otherwise, for every filter', () => {
-    for (const filters of [...FILTERS, ...ISOLATING].filter((f) => f !== 'utm_content==someone@example.com')) {
+    // A filter the differencing guard hides whole in both readings (url_path=~PRIC: /pricing/team has k−1) cannot show a leak there.
+    const hiddenEitherWay = (filters: string) => aggregateReference('a', filters).hidden && aggregateReference('a', filters, { events: leaked() }).hidden
+    const checked = [...FILTERS, ...ISOLATING].filter((f) => f !== 'utm_content==someone@example.com' && !(FILTERS.includes(f) && hiddenEitherWay(f)))
+    const skipped = FILTERS.filter((f) => !checked.includes(f))
+    expect(skipped.length, `not checked: ${skipped.join(' ; ')}`).toBeLessThanOrEqual(4)
+    for (const filters of checked) {
       expect(aggregateReference('a', filters), filters).not.toEqual(aggregateReference('a', filters, { events: leaked() }))
     }
   })
@@ -505,6 +510,7 @@ describe('k-anonymity under filters that isolate one visitor', () => {
       ['country==DE', 'country==DE;browser==Firefox'], // Chrome in DE: 4 visitors
       ['channel==Referral', 'channel==Referral;country==DE'], // the lone visitor is the one Referral visit outside DE
       ['', 'country!=JP'], // the rule the API has: a != clause's complement
+      ['channel==Direct|Organic Social', 'channel==Direct'], // a visit-level list: Organic Social is t.co's k−1
     ]
     const path = (filters: string) => `aggregate?${q({ site: SITE, ...RANGE, filters })}`
     prefetch('a', [...new Set(pairs.flat())].map(path))

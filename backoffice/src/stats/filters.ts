@@ -85,6 +85,8 @@ export interface CompiledClause {
   /** For an event-level (or prop) clause other than goal: the event's value, and the parameter holding the clause's values. */
   value?: string
   param?: string
+  /** For a visit-level clause: the visit's value, an aggregate over its events (VISIT_VALUES). */
+  visitValue?: string
 }
 
 export interface CompiledFilters {
@@ -117,7 +119,7 @@ export function compileFilters(clauses: readonly FilterClause[], site: Pick<Site
       const column = VISIT_COLUMNS[dimension]
       // The visit's value is some event's value: its first event's column, or one of its pageviews' path.
       const someEvent = column === 'url_path' ? `(type = 'pageview' AND ${positiveTest('url_path', clause.op, p)})` : `(${positiveTest(column, clause.op, p)})`
-      return { clause, level: 'visit', positive: `(${positiveTest(VISIT_VALUES[dimension], clause.op, p)})`, negative, someEvent }
+      return { clause, level: 'visit', positive: `(${positiveTest(VISIT_VALUES[dimension], clause.op, p)})`, negative, someEvent, param: p, visitValue: VISIT_VALUES[dimension] }
     }
     if (level === 'event' || level === 'prop') {
       const value = eventValue(clause.dimension, `${p}_key`, params)
@@ -248,10 +250,14 @@ export function differencingColumns(f: CompiledFilters, k: number): string[] {
   const others = (j: number) => and(tests.filter((_, i) => i !== j))
   return f.clauses.flatMap((c, j) => {
     const cols = [`${visitor}${others(j)} AND NOT (${tests[j]})) AS n_removed_g${j}`]
+    const list = (c.clause.op === 'is' || c.clause.op === 'is_not') && c.clause.values.length > 1
+    // A visit-level list: per value, the visitors of the visits having it (a list without it differs by them).
+    if (list && c.visitValue !== undefined && c.param !== undefined)
+      for (let i = 0; i < c.clause.values.length; i++)
+        cols.push(`${visitor}${others(j)} AND ${visitsWhere(alone(f, c), `${c.visitValue} = {${c.param}:Array(String)}[${i + 1}]`)}) AS n_removed_a${j}_${i}`)
     if (c.value === undefined || c.param === undefined) return cols
     const { value, param } = c
-    if ((c.clause.op === 'is' || c.clause.op === 'is_not') && c.clause.values.length > 1)
-      for (let i = 0; i < c.clause.values.length; i++) cols.push(`${visitor}${others(j)} AND ${value} = {${param}:Array(String)}[${i + 1}]) AS n_removed_a${j}_${i}`)
+    if (list) for (let i = 0; i < c.clause.values.length; i++) cols.push(`${visitor}${others(j)} AND ${value} = {${param}:Array(String)}[${i + 1}]) AS n_removed_a${j}_${i}`)
     if (c.clause.op === 'contains' || c.clause.op === 'not_contains') {
       const matched = `${others(j)} AND ${c.positive}`
       const small = `SELECT ${value} FROM ${DB}.events WHERE org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND ${RANGE} AND ${matched} GROUP BY ${value} HAVING ${distinct}(cityHash64(anon_id), anon_id != '') < {guard_k:UInt32}`

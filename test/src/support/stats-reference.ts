@@ -491,8 +491,12 @@ export interface Filtered {
   positive: AnalystEvent[]
   /** Per `!=`/`!~` clause: the events it alone removes (every other clause keeps them), whose visitors a difference would single out. */
   removed: AnalystEvent[][]
-  /** A negated clause removed between 1 and k−1 visitors of the whole range: an answer hidden whole (no differencing). */
+  /** Differencing could single out 1 to k−1 visitors of the whole range (see `differenced`): an answer hidden whole. */
   complementHidden: boolean
+  /** The in-range events the filters were applied to, the clauses and the goals: what `differenced` reads. */
+  events: readonly AnalystEvent[]
+  clauses: Clause[]
+  goals: readonly Goal[]
 }
 
 const NEGATIVE = new Set<FilterOp>(['!=', '!~'])
@@ -512,9 +516,40 @@ export function applyFilters(events: readonly AnalystEvent[], filters: string, g
     const others = clauses.filter((_, j) => j !== i)
     return [events.filter((e) => keep(e, others) && !clauseKeeps(e, c, visits, goals))]
   })
-  const f: Filtered = { kept, visits, positive, removed, complementHidden: false }
-  f.complementHidden = singlesOut(f, k)
+  const f: Filtered = { kept, visits, positive, removed, complementHidden: false, events, clauses, goals }
+  f.complementHidden = differenced(f, k)
   return f
+}
+
+/**
+ * Whether two filtered answers over the same range could be differenced to single out 1 to k−1 visitors (anon ids),
+ * counted from the in-range events: for each clause (and `extra`, e.g. a breakdown's type), under every other clause,
+ * - G1: the visitors of the events this clause drops;
+ * - G2: for an `==`/`!=` list of two or more values (not goals; visit-level lists too, as the rule says): each value's visitors;
+ * - G3: for an event-level or prop `=~`/`!~`: the values it matches with 1 to k−1 visitors each, their visitors together.
+ */
+export function differenced(f: Filtered, k: number, extra: readonly Clause[] = []): boolean {
+  const clauses = [...f.clauses, ...extra]
+  if (f.clauses.length === 0) return false
+  const keeps = (e: AnalystEvent, c: Clause) => clauseKeeps(e, c, f.visits, f.goals)
+  const few = (evs: readonly AnalystEvent[]) => {
+    const n = distinct(evs.map((e) => e.anon))
+    return n >= 1 && n < k
+  }
+  const valueIn = (e: AnalystEvent, c: Clause) => dimensionOf(e, c.dimension, f.visits.get(e.session))
+  return clauses.some((c, j) => {
+    const others = f.events.filter((e) => clauses.every((o, i) => i === j || keeps(e, o)))
+    if (few(others.filter((e) => !keeps(e, c)))) return true
+    if ((c.op === '==' || c.op === '!=') && c.values.length > 1 && c.dimension !== 'goal') {
+      if (c.values.some((v) => few(others.filter((e) => valueIn(e, c) === v)))) return true
+    }
+    if ((c.op === '=~' || c.op === '!~') && c.dimension !== 'goal' && !isVisitDimension(c.dimension)) {
+      const matched = others.filter((e) => keeps(e, { ...c, op: '=~' }))
+      const small = [...groupBy(matched, (e) => valueIn(e, c)).values()].filter((g) => distinct(g.map((e) => e.anon)) < k)
+      if (few(small.flat())) return true
+    }
+    return false
+  })
 }
 
 /** Whether some negative clause removed 1 to k−1 visitors among the events `within` selects (a row, a bucket, the range). */
@@ -527,8 +562,8 @@ export function singlesOut(f: Filtered, k: number, within: (e: AnalystEvent) => 
 
 /**
  * A filtered timeseries from raw events: a bucket for every hour (cut to the interval) that events passing the positive
- * clauses fall in; counts over the kept events; hidden under k visitors or when a negative clause removed 1 to k−1
- * visitors of that bucket.
+ * clauses fall in; counts over the kept events; hidden under k visitors, when a negative clause removed 1 to k−1
+ * visitors of that bucket, or all of them when the range could be differenced (`differenced`).
  */
 export function filteredTimeseries(f: Filtered, r: Range & { interval: Interval }, k: number) {
   const tz = r.tz ?? 'UTC'
@@ -537,7 +572,7 @@ export function filteredTimeseries(f: Filtered, r: Range & { interval: Interval 
   return labels.map((t) => {
     const evs = f.kept.filter((e) => label(e) === t)
     const visitors = distinct(evs.map((e) => e.anon))
-    if (visitors < k || singlesOut(f, k, (e) => label(e) === t)) return { t, hidden: true, visitors: null, pageviews: null, events: null, sessions: null }
+    if (f.complementHidden || visitors < k || singlesOut(f, k, (e) => label(e) === t)) return { t, hidden: true, visitors: null, pageviews: null, events: null, sessions: null }
     return { t, hidden: false, visitors, pageviews: evs.filter((e) => e.type === 'pageview').length, events: evs.length, sessions: distinct(evs.map((e) => e.session)) }
   })
 }
@@ -552,7 +587,7 @@ export function filteredAdoption(f: Filtered, r: Range & { interval: Interval },
     const evs = f.kept.filter((e) => isFeature(e) && label(e) === t)
     const accounts = distinct(evs.map((e) => e.user))
     const visitors = distinct(evs.map((e) => e.anon))
-    return accounts < k || visitors < k || singlesOut(f, k, (e) => isFeature(e) && label(e) === t)
+    return f.complementHidden || accounts < k || visitors < k || singlesOut(f, k, (e) => isFeature(e) && label(e) === t)
       ? { t, hidden: true, accounts: null, visitors: null, events: null }
       : { t, hidden: false, accounts, visitors, events: evs.length }
   })
@@ -635,6 +670,8 @@ export interface BreakdownRowRef {
  * k−1 visitors, are never named; "other" likewise.
  */
 export function analystBreakdown(f: Filtered, q: { dimension: AnalystDimension; type?: string; limit: number; goal?: Goal; goals: readonly Goal[] }, k: number) {
+  // Under filters, `type` is one more clause the differencing guard counts; an answer it would leak is hidden whole.
+  if (differenced(f, k, q.type === undefined ? [] : [{ dimension: 'type', op: '==', values: [q.type] }])) return { rows: [], other: null }
   const evs = f.kept.filter((e) => q.type === undefined || e.type === q.type)
   const groups: [string, AnalystEvent[]][] =
     q.dimension === 'goal'
@@ -664,8 +701,12 @@ export function analystBreakdown(f: Filtered, q: { dimension: AnalystDimension; 
     ...(isVisitDimension(q.dimension) ? { visits: distinct(rest.map((e) => e.session)) } : {}),
     ...(q.goal ? goalCells(rest, q.goal, otherVisitors, k) : {}),
   }
-  const other =
-    q.dimension !== 'goal' && otherVisitors >= k && !singlesOut(f, k, inOther) ? { visitors: otherVisitors, events: rest.length, ...otherExtras } : null
+  // Other is not shown either when any one value folded into it lost 1 to k−1 visitors to a negative clause.
+  const otherSafe = () => {
+    const folded = [...new Set(f.removed.flat().filter(inOther).map((e) => dimensionOf(e, q.dimension, f.visits.get(e.session))))]
+    return !singlesOut(f, k, inOther) && !folded.some((v) => singlesOut(f, k, inRow(v)))
+  }
+  const other = q.dimension !== 'goal' && otherVisitors >= k && otherSafe() ? { visitors: otherVisitors, events: rest.length, ...otherExtras } : null
   return { rows, other }
 }
 
