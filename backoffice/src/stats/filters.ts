@@ -311,10 +311,16 @@ export function differencingVisitColumns(f: CompiledFilters, k: number, range: s
   f.clauses.forEach((c, j) => {
     if (c.level === 'event') column(`g${j}`, [...othersRow(j), `NOT ${signed(c)}`], othersVisit(j))
     else column(`g${j}`, othersRow(j), [...othersVisit(j), `NOT (${keepVisit(j)})`])
+    const list = (c.clause.op === 'is' || c.clause.op === 'is_not') && c.clause.values.length > 1
+    // A visit-level list: per value, the visits having it (tested once per visit).
+    if (list && c.visitValue !== undefined && c.param !== undefined)
+      for (let i = 0; i < c.clause.values.length; i++) {
+        inner.push(`toUInt8(any(session_id) != '' AND ${c.visitValue} = {${c.param}:Array(String)}[${i + 1}]) AS mv_${j}_${i}${suffix}`)
+        column(`a${j}_${i}`, othersRow(j), [...othersVisit(j), `mv_${j}_${i}${suffix} = 1`])
+      }
     if (c.value === undefined || c.param === undefined) return
     const { value, param } = c
-    if ((c.clause.op === 'is' || c.clause.op === 'is_not') && c.clause.values.length > 1)
-      for (let i = 0; i < c.clause.values.length; i++) column(`a${j}_${i}`, [...othersRow(j), `${value} = {${param}:Array(String)}[${i + 1}]`], othersVisit(j))
+    if (list) for (let i = 0; i < c.clause.values.length; i++) column(`a${j}_${i}`, [...othersRow(j), `${value} = {${param}:Array(String)}[${i + 1}]`], othersVisit(j))
     if (c.clause.op === 'contains' || c.clause.op === 'not_contains') {
       // The small values matched are found as differencingColumns finds them (the same subquery, over the period), then counted per visit.
       const small = `SELECT ${value} FROM ${DB}.events WHERE org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND ${range} AND ${others(j)} AND ${c.positive} GROUP BY ${value} HAVING ${distinct}(cityHash64(anon_id), anon_id != '') < {guard_k:UInt32}`
