@@ -46,12 +46,12 @@ function periodColumns(p: string, filters: CompiledFilters, goal: boolean): stri
 }
 
 /**
- * The differencing guard (filters.ts differencingVisitColumns) is read in the same scan when its visits are cut by
- * two or more positive clauses (the cut then holds every visit the answer needs) and no `=~`/`!~` clause looks its
- * small values up over the range; otherwise the caller runs it as its own query.
+ * The differencing guard (filters.ts differencingVisitColumns) is read in this scan when a clause is visit-level (the
+ * guard reads by visit then too), two or more positive clauses cut the visits (the cut then holds every visit either
+ * needs) and no `=~`/`!~` clause looks its small values up over the range; otherwise it is its own query.
  */
 export function guardFolds(filters: CompiledFilters): boolean {
-  return differencingCut(filters, '1') !== undefined && !filters.clauses.some((c) => c.clause.op === 'contains' || c.clause.op === 'not_contains')
+  return filters.hasVisit && differencingCut(filters, '1') !== undefined && !filters.clauses.some((c) => c.clause.op === 'contains' || c.clause.op === 'not_contains')
 }
 
 /** True when a folded guard column of the period is 1 to k−1: another filtered answer could be differenced against this one. */
