@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { BreakdownResponse, ShareCreatedResponse, ShareListResponse, SitesResponse, type WireEvent } from '@atspark/schemas'
 import type { ClickHouseClient } from '@clickhouse/client'
+import { chromium } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { batch, event, post } from './support/batches.js'
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './support/chromium.js'
 import { type RunningPipeline, startPipeline } from './support/pipeline.js'
 import { openWarehouse, rows } from './support/warehouse.js'
 
@@ -73,7 +75,7 @@ const admin = (key: string, method: string, path = '', body?: unknown) =>
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   })
 
-async function share(key: string, body: unknown): Promise<{ id: string; token: string }> {
+async function share(key: string, body: unknown): Promise<ShareCreatedResponse> {
   const res = await admin(key, 'POST', '', body)
   expect(res.status, await res.clone().text()).toBe(201)
   const created = ShareCreatedResponse.parse(await res.json())
@@ -82,6 +84,18 @@ async function share(key: string, body: unknown): Promise<{ id: string; token: s
 }
 
 const shared = (token: string, path: string) => fetch(`${pipeline.backoffice}/v1/shared/${token}/stats/${path}`)
+/** A link that does not open still gets the dashboard page, with status 404, under its CSP, never cached. */
+async function expectGonePage(token: string): Promise<void> {
+  const res = await fetch(`${pipeline.backoffice}/share/${token}`)
+  expect(res.status).toBe(404)
+  expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8')
+  expect(res.headers.get('content-security-policy')).toContain("script-src 'self'")
+  expect(res.headers.get('cache-control')).toBe('no-store')
+  const html = await res.text()
+  expect(html).toContain('/dashboard/app.js')
+  expect(html).toContain('id="gone"')
+}
+
 const pages = (b: BreakdownResponse) => Object.fromEntries(b.rows.map((r) => [r.value, r.visitors]))
 
 beforeAll(async () => {
@@ -114,6 +128,8 @@ describe('shared links on the running pipeline', () => {
     links.a = link
     const viaLink = await shared(link.token, PAGES)
     expect(viaLink.status, await viaLink.clone().text()).toBe(200)
+    // The page can say until when the link works: every answer behind it carries the expiry.
+    expect(viaLink.headers.get('x-share-expires-at')).toBe(link.expires_at)
     const body = BreakdownResponse.parse(await viaLink.json())
     expect(body).toMatchObject({ org_id: 'org-a', site: 'web' })
     expect(pages(body)).toEqual({ '/home': 6, '/pricing': 5 })
@@ -126,6 +142,7 @@ describe('shared links on the running pipeline', () => {
     // Another site of the same org is not found.
     const other = await shared(link.token, PAGES.replace('site=web', 'site=other'))
     expect(other.status).toBe(404)
+    expect(other.headers.get('x-share-expires-at')).toBe(link.expires_at)
     expect(await other.text()).not.toContain('/other-only')
 
     const revoked = await admin(KEYS.aAdmin, 'DELETE', `/${link.id}`)
@@ -133,7 +150,29 @@ describe('shared links on the running pipeline', () => {
     const gone = await shared(link.token, PAGES)
     expect(gone.status).toBe(404)
     expect(await gone.json()).toEqual({ error: 'not_found', message: 'this shared link does not exist, has expired or was revoked' })
-    expect((await fetch(`${pipeline.backoffice}/share/${link.token}`)).status).toBe(404)
+    expect(gone.headers.get('x-share-expires-at')).toBeNull()
+    await expectGonePage(link.token)
+  })
+
+  it('a revoked link’s page shows “this shared link does not work” in Chromium, with no console error but the 404s', async () => {
+    const link = await share(KEYS.aAdmin, { site: 'web', expires_in_days: 1 })
+    expect((await admin(KEYS.aAdmin, 'DELETE', `/${link.id}`)).status).toBe(200)
+    const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS })
+    try {
+      const page = await browser.newPage()
+      const errors: string[] = []
+      page.on('console', (m) => {
+        if (m.type() === 'error' && !/status of 404/.test(m.text())) errors.push(m.text())
+      })
+      page.on('pageerror', (e) => errors.push(e.message))
+      const res = await page.goto(`${pipeline.backoffice}/share/${link.token}`)
+      expect(res?.status()).toBe(404)
+      await page.locator('#gone').waitFor({ state: 'visible', timeout: 10_000 })
+      expect(await page.locator('#gone-message').textContent()).toContain('does not exist, has expired or was revoked')
+      expect(errors).toEqual([])
+    } finally {
+      await browser.close()
+    }
   })
 
   it('a link of org A never reads org B’s site of the same id, and org B’s link reads B only', async () => {
@@ -204,6 +243,7 @@ describe('shared links on the running pipeline', () => {
     )
     expect(admins.filter((r) => r.action === 'share_revoke')).toEqual([
       { action: 'share_revoke', actor_key_id: 'a-admin', result: 'ok' },
+      { action: 'share_revoke', actor_key_id: 'a-admin', result: 'ok' },
       { action: 'share_revoke', actor_key_id: 'b-admin', result: 'not_found' },
     ])
     expect(admins.filter((r) => r.action === 'share_create' && r.result === 'ok')).toHaveLength(tokens.length)
@@ -238,6 +278,7 @@ describe('shared links on the running pipeline', () => {
     const res = await shared(expired, PAGES)
     expect(res.status).toBe(404)
     expect(await res.json()).toEqual({ error: 'not_found', message: 'this shared link does not exist, has expired or was revoked' })
-    expect((await fetch(`${pipeline.backoffice}/share/${expired}`)).status).toBe(404)
+    await expectGonePage(expired)
+    await expectGonePage(`sh_${'A'.repeat(43)}`)
   })
 })

@@ -532,11 +532,19 @@ describe('stats API on the embedded pipeline', () => {
     const doc = (await res.json()) as { openapi: string; paths: Record<string, unknown>; components: { schemas: Record<string, unknown> } }
     expect(doc.openapi).toBe('3.1.0')
     expect(Object.keys(doc.paths).sort()).toEqual([
+      '/v1/shared/{token}/stats/{endpoint}',
+      '/v1/shares',
+      '/v1/shares/{id}',
       '/v1/stats/adoption',
       '/v1/stats/adoption/cohorts',
+      '/v1/stats/aggregate',
       '/v1/stats/breakdown',
       '/v1/stats/consent',
+      '/v1/stats/export',
       '/v1/stats/funnel',
+      '/v1/stats/goals',
+      '/v1/stats/realtime',
+      '/v1/stats/realtime/integration',
       '/v1/stats/sites',
       '/v1/stats/timeseries',
     ])

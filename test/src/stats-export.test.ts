@@ -154,7 +154,10 @@ const PANELS: Record<string, string> = {
   'browsers.csv': 'breakdown?dimension=browser&limit=100',
   'os.csv': 'breakdown?dimension=os&limit=100',
   'devices.csv': 'breakdown?dimension=device_type&limit=100',
-  'events.csv': 'breakdown?dimension=name&limit=100',
+  'events_custom.csv': 'breakdown?dimension=name&type=custom&limit=100',
+  'events_click.csv': 'breakdown?dimension=name&type=click&limit=100',
+  'events_feature.csv': 'breakdown?dimension=name&type=feature&limit=100',
+  'events_query.csv': 'breakdown?dimension=name&type=query&limit=100',
   'goals.csv': 'breakdown?dimension=goal&limit=100',
 }
 
@@ -231,7 +234,7 @@ describe('GET /export', () => {
     for (const [file, path] of Object.entries(PANELS)) expect(files[file], file).toBe(await csv(`${path}&site=web&${RANGE}`))
     expect(files['pages.csv']?.split('\r\n').slice(0, 4)).toEqual(['value,visitors,events', '/home,12,12', '/pricing,6,6', ''])
     expect(files['goals.csv']).toContain('Signup,5,5')
-    expect(files['events.csv']?.split('\r\n')).toContain(`"'=HYPERLINK(""http://evil.example"",""click"")",6,6`)
+    expect(files['events_custom.csv']?.split('\r\n')).toContain(`"'=HYPERLINK(""http://evil.example"",""click"")",6,6`)
     // Bots are no visitors: 12 people on /home, not 15.
     expect(files['aggregate.csv']).toMatch(/\r\nvisitors,12,/)
   })

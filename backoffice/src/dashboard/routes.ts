@@ -31,7 +31,8 @@ export interface DashboardOptions {
 /**
  * The analyst dashboard: a static page (bundled by the build) that signs in with an API key and reads the stats API.
  * With `sharePage` (which opens and audits a shared link, or answers 404), the same page is also served at
- * /share/<token>, where it runs read-only against /v1/shared/<token>/stats.
+ * /share/<token>, where it runs read-only against /v1/shared/<token>/stats; a link that does not open gets
+ * the same page with status 404 (its API calls answer 404 too, so it shows why).
  */
 export function createDashboardApp(options: DashboardOptions = {}, sharePage?: MiddlewareHandler): Hono {
   const dir = options.assetsDir ?? new URL('./static/', import.meta.url)
@@ -58,13 +59,22 @@ export function createDashboardApp(options: DashboardOptions = {}, sharePage?: M
     c.header('Content-Type', asset.type)
     return c.body(new Uint8Array(body))
   }
+  /** A link that does not open still gets the page (status 404), which shows its own "this link does not work" screen. */
+  const goneAsPage = (asset: { file: string; type: string }) =>
+    createMiddleware(async (c, next) => {
+      await next()
+      if (c.res.status !== 404) return
+      const body = await load(asset.file).catch(() => undefined)
+      // Not built: the JSON 404 stays, which still says the link does not open.
+      if (body) c.res = new Response(new Uint8Array(body), { status: 404, headers: { 'Content-Type': asset.type } })
+    })
   for (const [path, asset] of Object.entries(ASSETS)) app.get(path, serve(asset))
   if (sharePage) {
     // The address holds a secret: never stored by a cache (registered first, so it has the last word).
     app.use('/share/:token', noStore)
     app.use('/share/:token', securityHeaders)
     const page = ASSETS['/dashboard']
-    if (page) app.get('/share/:token', sharePage, serve(page))
+    if (page) app.get('/share/:token', goneAsPage(page), sharePage, serve(page))
   }
   return app
 }

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { type ApiKeyRef, clientIp, type Logger, type TenantDirectory, type TrustFn, type Pseudonymize, hashApiKey, subjectHash } from '@atspark/runtime'
-import { getConnInfo } from '@hono/node-server/conninfo'
+import { type ApiKeyRef, type Logger, type TenantDirectory, type TrustFn, type Pseudonymize, hashApiKey, subjectHash } from '@atspark/runtime'
 import {
   type ApiKeyRole,
   ExportFormat,
@@ -17,6 +16,10 @@ import { createMiddleware } from 'hono/factory'
 import { z } from 'zod'
 import { AuditAction, type PrivacyStore, type SubjectMatch } from '@atspark/warehouse'
 import { type RefusedAttempts, RefusalResult } from './refusals.js'
+import { BadRequest, jsonBody, requestAddress } from '../request.js'
+
+/** What a body must look like, for the 400 that refuses another. */
+const BODY_SHAPE = '{"user_id": "…"} or {"anon_id": "…"}'
 
 export interface PrivacyApiDeps {
   tenants: () => TenantDirectory
@@ -65,7 +68,6 @@ interface ResolvedSubject {
   echo: Record<string, string>
 }
 
-class BadRequest extends Error {}
 
 /** The privacy API, mounted at /v1/privacy: every call needs a bearer key of role privacy/admin, and every attempt is audited. */
 export function createPrivacyApp(deps: PrivacyApiDeps): Hono<PrivacyEnv> {
@@ -234,7 +236,7 @@ export function createPrivacyApp(deps: PrivacyApiDeps): Hono<PrivacyEnv> {
 
   app.post('/erase', guard(AuditAction.erase), limitBody, async (c) => {
     const orgId = c.get('principal').orgId
-    const subject = resolve(orgId, await jsonBody(c))
+    const subject = resolve(orgId, await jsonBody(c, BODY_SHAPE))
     const req = request(c, 'erase', subject)
     await req.put('running')
     // Suppress first, so events arriving while the DELETE runs are dropped rather than kept.
@@ -259,7 +261,7 @@ export function createPrivacyApp(deps: PrivacyApiDeps): Hono<PrivacyEnv> {
   for (const kind of ['suppress', 'unsuppress'] as const) {
     app.post(`/${kind}`, guard(AuditAction[kind]), limitBody, async (c) => {
       const orgId = c.get('principal').orgId
-      const subject = resolve(orgId, await jsonBody(c))
+      const subject = resolve(orgId, await jsonBody(c, BODY_SHAPE))
       const req = request(c, kind, subject)
       await req.put('running')
       const active = kind === 'suppress'
@@ -297,26 +299,7 @@ function resultOf(status: number): string {
   return 'failed'
 }
 
-async function jsonBody(c: Context): Promise<unknown> {
-  const type = c.req.header('content-type') ?? ''
-  if (!type.toLowerCase().startsWith('application/json')) throw new BadRequest('body must be application/json: {"user_id": "…"} or {"anon_id": "…"}')
-  try {
-    return await c.req.json()
-  } catch {
-    throw new BadRequest('body is not valid JSON')
-  }
-}
 
-/** The caller's address per the trusted-proxy rules; '' under app.request() without a socket. */
-function requestAddress(c: Context, trust: TrustFn): string {
-  let socket = ''
-  try {
-    socket = getConnInfo(c).remote.address ?? ''
-  } catch {
-    // No node bindings (unit tests through app.request()).
-  }
-  return clientIp(socket, c.req.header('x-forwarded-for'), trust)
-}
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms))

@@ -308,6 +308,42 @@ describe('a shared link', () => {
     expect(missing.headers.get('content-security-policy')).toBe(DASHBOARD_CSP)
   })
 
+  it('a link that does not open (unknown, malformed, expired, revoked) gets the page itself, status 404, same CSP, no-store', async () => {
+    const expiring = await create({ site: 'web', expires_in_days: 1 })
+    const revoked = await create()
+    expect((await admin(KEYS.aAdmin, 'DELETE', `/${revoked.id}`)).status).toBe(200)
+    clock += DAY
+    for (const token of [`sh_${'C'.repeat(43)}`, 'not-a-token', expiring.token, revoked.token]) {
+      const res = await page(token)
+      expect(res.status, token).toBe(404)
+      expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8')
+      expect(res.headers.get('content-security-policy')).toBe(DASHBOARD_CSP)
+      expect(res.headers.get('cache-control')).toBe('no-store')
+      expect(await res.text()).toBe('<!doctype html><title>atSpark</title>')
+    }
+    // A use refused for another reason keeps its JSON answer: the page could not tell the reader why.
+    const live = await create()
+    failAudit = true
+    const refused = await page(live.token)
+    expect(refused.status).toBe(503)
+    expect(await refused.json()).toMatchObject({ error: 'audit_unavailable' })
+  })
+
+  it('tells the link’s expiry with every answer of the stats API behind it (X-Share-Expires-At), errors included', async () => {
+    const link = await create({ site: 'web', expires_in_days: 7 })
+    const answers = [
+      await shared(link.token, '/sites'),
+      await shared(link.token, '/timeseries?from=2026-11-29&to=2026-11-30'),
+      await shared(link.token, '/timeseries?site=other&from=2026-11-29&to=2026-11-30'),
+      await shared(link.token, '/timeseries?from=yesterday'),
+    ]
+    expect(answers.map((r) => r.status)).toEqual([200, 200, 404, 400])
+    for (const res of answers) expect(res.headers.get('x-share-expires-at')).toBe(link.expires_at)
+    expect(link.expires_at).toBe('2026-12-08T10:00:00.000Z')
+    // A token that opens nothing tells nothing.
+    expect((await shared(`sh_${'D'.repeat(43)}`, '/sites')).headers.get('x-share-expires-at')).toBeNull()
+  })
+
   it('costs the address a refusal per wrong token: an empty bucket gets 429, even for a good token', async () => {
     build(new RefusedAttempts({ ratePerSecond: 0.001, burst: 3, maxTracked: 100 }))
     const link = await create()

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { type ApiKeyRef, clientIp, hashApiKey, type Logger, type TenantDirectory, type TrustFn } from '@atspark/runtime'
+import { type ApiKeyRef, hashApiKey, type Logger, type TenantDirectory, type TrustFn } from '@atspark/runtime'
 import {
   type ApiKeyRole,
   ShareCreateBody,
@@ -10,13 +10,16 @@ import {
   toWarehouseTime,
 } from '@atspark/schemas'
 import { type SharedLink, type SharedLinkStore, ShareAuditAction } from '@atspark/warehouse'
-import { getConnInfo } from '@hono/node-server/conninfo'
 import { type Context, Hono } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { createMiddleware } from 'hono/factory'
 import { z } from 'zod'
 import { type RefusedAttempts, RefusalResult } from '../privacy/refusals.js'
 import { newShareToken } from './tokens.js'
+import { BadRequest, jsonBody, requestAddress } from '../request.js'
+
+/** What a body must look like, for the 400 that refuses another. */
+const BODY_SHAPE = '{"site": "…", "expires_in_days": 30, "label": "…"}'
 
 export interface SharesDeps {
   tenants: () => TenantDirectory
@@ -51,7 +54,6 @@ interface AuditDraft {
 
 type SharesEnv = { Variables: { principal: ApiKeyRef; audit: AuditDraft } }
 
-class BadRequest extends Error {}
 
 /** Warehouse time (`YYYY-MM-DD hh:mm:ss.mmm`, UTC) → epoch ms. */
 export const warehouseTimeMs = (t: string): number => Date.parse(`${t.replace(' ', 'T')}Z`)
@@ -126,7 +128,7 @@ export function createSharesAdminApp(deps: SharesDeps): Hono<SharesEnv> {
     bodyLimit({ maxSize: BODY_LIMIT_BYTES, onError: (c) => c.json({ error: 'body_too_large', message: `bodies are at most ${BODY_LIMIT_BYTES} bytes` }, 413) }),
     async (c) => {
       const principal = c.get('principal')
-      const parsed = ShareCreateBody.safeParse(await jsonBody(c))
+      const parsed = ShareCreateBody.safeParse(await jsonBody(c, BODY_SHAPE))
       if (!parsed.success) throw new BadRequest(z.prettifyError(parsed.error))
       const body = parsed.data
       const site = deps.tenants().org(principal.orgId)?.sites.find((s) => s.id === body.site)
@@ -199,6 +201,8 @@ export interface SharedPrincipal {
   keyId: string
   role: 'shared'
   site: string
+  /** When the link stops opening (ISO), told to the page with every answer. */
+  expiresAt: string
 }
 
 /**
@@ -235,7 +239,7 @@ export function sharedLinkAccess(deps: SharesDeps): (c: Context, tokenHash: stri
       deps.logger.error({ err, link_id: link.link_id }, 'could not audit a shared-link use; refusing it')
       return c.json({ error: 'audit_unavailable', message: 'the audit log cannot be written; shared links are refused until it can' }, 503)
     }
-    return { orgId: link.org_id, keyId: actor, role: 'shared', site: link.site_id }
+    return { orgId: link.org_id, keyId: actor, role: 'shared', site: link.site_id, expiresAt: iso(link.expires_at) }
   }
 }
 
@@ -246,23 +250,4 @@ function resultOf(status: number): string {
   return 'failed'
 }
 
-async function jsonBody(c: Context): Promise<unknown> {
-  const type = c.req.header('content-type') ?? ''
-  if (!type.toLowerCase().startsWith('application/json')) throw new BadRequest('body must be application/json: {"site": "…", "expires_in_days": 30, "label": "…"}')
-  try {
-    return await c.req.json()
-  } catch {
-    throw new BadRequest('body is not valid JSON')
-  }
-}
 
-/** The caller's address per the trusted-proxy rules; '' under app.request() without a socket. */
-export function requestAddress(c: Context, trust: TrustFn): string {
-  let socket = ''
-  try {
-    socket = getConnInfo(c).remote.address ?? ''
-  } catch {
-    // No node bindings (unit tests through app.request()).
-  }
-  return clientIp(socket, c.req.header('x-forwarded-for'), trust)
-}

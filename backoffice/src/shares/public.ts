@@ -5,13 +5,16 @@ import type { StatsPrincipal } from '../stats/context.js'
 import { SHARE_NOT_FOUND, type SharedPrincipal, type SharesDeps, sharedLinkAccess } from './api.js'
 import { hashIfWellFormed } from './tokens.js'
 
+/** The link's expiry (ISO) on every answer of the stats API behind it. */
+export const SHARE_EXPIRES_HEADER = 'X-Share-Expires-At'
+
 type Access = (c: Context, tokenHash: string | undefined, path: string) => Promise<SharedPrincipal | Response>
 
 /**
  * The stats API behind a shared link, mounted at /v1/shared: `/<token>/stats/<endpoint>` opens the link
  * (sharedLinkAccess: 404, 429 or 503, audited), then hands the stats app a request for `/<endpoint>` alone
  * with the link's principal (its org, role `shared`, its one site). The stats app never sees the token,
- * so no log line, error or query id of it can carry one.
+ * so no log line, error or query id of it can carry one. Each answer carries the link's expiry (X-Share-Expires-At).
  */
 export function createSharedStatsApp(shares: SharesDeps, stats: StatsApiDeps): Hono {
   const access: Access = sharedLinkAccess(shares)
@@ -30,7 +33,11 @@ export function createSharedStatsApp(shares: SharesDeps, stats: StatsApiDeps): H
     url.pathname = endpoint
     const inner = new Request(url, { method: c.req.method, headers: c.req.raw.headers, signal: c.req.raw.signal })
     principals.set(inner, principal)
-    return statsApp.fetch(inner, c.env)
+    const res = await statsApp.fetch(inner, c.env)
+    // Every answer, whatever its status, tells the page when the link stops working.
+    const answer = new Response(res.body, res)
+    answer.headers.set(SHARE_EXPIRES_HEADER, principal.expiresAt)
+    return answer
   }
   app.get('/:token/stats', forward)
   app.get('/:token/stats/*', forward)

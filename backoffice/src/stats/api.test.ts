@@ -318,14 +318,36 @@ describe('stats API answers', () => {
       '/v1/stats/adoption/cohorts',
       '/v1/stats/export',
       '/v1/stats/funnel',
+      '/v1/shares',
+      '/v1/shares/{id}',
+      '/v1/shared/{token}/stats/{endpoint}',
     ])
     const params = (path: string) =>
       ((doc.paths[path] as { get: { parameters: { name: string }[] } }).get.parameters ?? []).map((p) => p.name)
-    expect(params('/v1/stats/funnel')).toEqual(['site', 'from', 'to', 'filters', 'steps', 'window'])
-    expect(params('/v1/stats/adoption/cohorts')).toEqual(['site', 'from', 'to', 'filters', 'feature', 'interval'])
+    expect(params('/v1/stats/funnel')).toEqual(['site', 'from', 'to', 'filters', 'steps', 'window', 'format'])
+    expect(params('/v1/stats/adoption/cohorts')).toEqual(['site', 'from', 'to', 'filters', 'feature', 'interval', 'format'])
     for (const path of ['/v1/stats/timeseries', '/v1/stats/breakdown', '/v1/stats/adoption']) expect(params(path)).toContain('source')
-    expect(params('/v1/stats/aggregate')).toEqual(['site', 'from', 'to', 'filters', 'tz', 'goal', 'compare'])
+    expect(params('/v1/stats/aggregate')).toEqual(['site', 'from', 'to', 'filters', 'tz', 'goal', 'compare', 'format'])
+    // Every endpoint answers format=csv but the export, which is always a zip.
+    for (const path of Object.keys(doc.paths).filter((p) => p.startsWith('/v1/stats/'))) expect(params(path).includes('format'), path).toBe(path !== '/v1/stats/export')
     expect(params('/v1/stats/breakdown')).toEqual(expect.arrayContaining(['filters', 'goal', 'dimension']))
+    // Shared links: the admin API with its schemas, and the stats API behind a link, without a key, telling the expiry.
+    const shares = doc.paths['/v1/shares'] as Record<string, { responses: Record<string, { content?: Record<string, { schema: { $ref?: string } }> }> }>
+    expect(Object.keys(shares)).toEqual(['post', 'get'])
+    expect(shares.post?.responses['201']?.content?.['application/json']?.schema.$ref).toBe('#/components/schemas/ShareCreatedResponse')
+    expect(shares.get?.responses['200']?.content?.['application/json']?.schema.$ref).toBe('#/components/schemas/ShareListResponse')
+    const revoke = doc.paths['/v1/shares/{id}'] as { delete: { responses: Record<string, unknown> } }
+    expect(Object.keys(revoke.delete.responses)).toEqual(expect.arrayContaining(['200', '404']))
+    const viaLink = (doc.paths['/v1/shared/{token}/stats/{endpoint}'] as { get: { security: unknown[]; responses: Record<string, { headers?: Record<string, unknown> }>; parameters: { name: string; schema: { enum?: string[] } }[] } }).get
+    expect(viaLink.security).toEqual([])
+    expect(Object.keys(viaLink.responses['200']?.headers ?? {})).toEqual(['X-Share-Expires-At'])
+    // Every stats endpoint is reachable behind a link, and the list names no other.
+    expect(viaLink.parameters.find((p) => p.name === 'endpoint')?.schema.enum?.map((e) => `/v1/stats/${e}`).sort()).toEqual(
+      Object.keys(doc.paths).filter((p) => p.startsWith('/v1/stats/')).sort(),
+    )
+    const schemas = (doc as unknown as { components: { schemas: Record<string, { properties?: Record<string, unknown> }> } }).components.schemas
+    expect(Object.keys(schemas.ShareCreateBody?.properties ?? {})).toEqual(['site', 'expires_in_days', 'label'])
+    expect(Object.keys(schemas.ShareListResponse?.properties ?? {})).toEqual(['shares'])
   })
 })
 

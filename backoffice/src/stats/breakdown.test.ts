@@ -97,6 +97,13 @@ describe('GET /breakdown from raw events', () => {
     ])
   })
 
+  it('lists no goal rows for a site without goals (not an answer too large)', async () => {
+    const { get } = statsAppOn(wh.client, { k: 3, now: NOW, goals: [] })
+    const res = await get('/breakdown?site=web&from=2026-11-01&to=2026-11-08&dimension=goal')
+    expect(res.status, JSON.stringify(res.body)).toBe(200)
+    expect(BreakdownResponse.parse(res.body)).toMatchObject({ rows: [], other: null })
+  })
+
   it('adds conversions and a rate per row for a goal', async () => {
     const body = await breakdown(3, 'dimension=channel&goal=Signup')
     expect(body.rows).toEqual([

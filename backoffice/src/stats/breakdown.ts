@@ -129,7 +129,7 @@ export function goalBreakdownQuery(scope: Scope, filters: CompiledFilters, goals
     ]
   })
   return {
-    query: `SELECT ${cols.length === 0 ? '0 AS none' : cols.join(',\n    ')}
+    query: `SELECT ${cols.length === 0 ? 'count() AS none' : cols.join(',\n    ')}
 FROM ${DB}.events${r.prewhere === '' ? '' : ` PREWHERE ${r.prewhere}`} WHERE ${SCOPE} AND ${r.where}
 ${settings(limits)}`,
     query_params: params,
@@ -183,6 +183,8 @@ function withGoal(row: Record<string, unknown>, visitors: number, k: number, goa
 /** Named rows and `other` of a raw breakdown, every shown number from at least k visitors. */
 export async function rawBreakdown(read: Read, scope: Scope, req: RawBreakdownRequest, k: number, limits: QueryLimits): Promise<{ rows: BreakdownRowOut[]; other: Omit<BreakdownRowOut, 'value'> | null }> {
   if (req.dimension === 'goal') {
+    // No goals, nothing to count: a query without aggregates would return a row per event.
+    if (req.siteGoals.length === 0) return { rows: [], other: null }
     const [row = {}] = await read<Record<string, unknown>>(goalBreakdownQuery(scope, req.filters, req.siteGoals, limits))
     const negatives = rowForm(req.filters).removed
     const rows = req.siteGoals

@@ -48,7 +48,11 @@ export const EXPORT_PANELS: readonly ExportPanel[] = [
   breakdown('browsers.csv', 'browser'),
   breakdown('os.csv', 'os'),
   breakdown('devices.csv', 'device_type'),
-  breakdown('events.csv', 'name'),
+  // One file per tab of the dashboard's Events panel: names of one type each (a pageview has no name).
+  breakdown('events_custom.csv', 'name', { type: 'custom' }),
+  breakdown('events_click.csv', 'name', { type: 'click' }),
+  breakdown('events_feature.csv', 'name', { type: 'feature' }),
+  breakdown('events_query.csv', 'name', { type: 'query' }),
   breakdown('goals.csv', 'goal'),
 ]
 

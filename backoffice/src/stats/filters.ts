@@ -10,7 +10,7 @@ import {
   WAREHOUSE_DATABASE as DB,
 } from '@atspark/schemas'
 import { goalPredicate, resolveGoal } from './goals.js'
-import { StatsRequestError } from './queries.js'
+import { StatsRequestError } from './request-error.js'
 
 /**
  * Parsed filters (schemas/stats-filters.ts) as SQL over raw `events`. Only whitelisted identifiers reach

@@ -1,5 +1,5 @@
 import { parseGoalRef, type SiteConfig, StatsErrorCode } from '@atspark/schemas'
-import { StatsRequestError } from './queries.js'
+import { StatsRequestError } from './request-error.js'
 
 /** Goals: a site's configured ones (tenants file) or inline `event:<name>` / `page:<pattern>`, compiled to an event predicate. */
 

@@ -17,8 +17,14 @@ import {
   IntegrationResponse,
   RealtimeQuery,
   RealtimeResponse,
+  ShareCreateBody,
+  ShareCreatedResponse,
+  ShareListResponse,
+  ShareRevokedResponse,
   SitesResponse,
+  ShareToken,
   StatsError,
+  StatsFormat,
   TimeseriesQuery,
   TimeseriesResponse,
 } from '@atspark/schemas'
@@ -41,6 +47,15 @@ function parameters(query: z.ZodType): JsonSchema[] {
   })
 }
 
+/** `format=csv` on every stats endpoint (csv.ts wraps each answer). */
+const FORMAT_PARAMETER = {
+  name: 'format',
+  in: 'query',
+  required: false,
+  description: 'json (default) or csv: text/csv with a header row, hidden values as empty cells, a breakdown’s other row as (other), sent as an attachment',
+  schema: schemaOf(StatsFormat, 'input'),
+}
+
 const errorResponse = (description: string) => ({ description, content: { 'application/json': { schema: { $ref: '#/components/schemas/StatsError' } } } })
 
 function operation(summary: string, query: z.ZodType | undefined, response: string, description?: string): JsonSchema {
@@ -49,9 +64,12 @@ function operation(summary: string, query: z.ZodType | undefined, response: stri
     summary,
     ...(description ? { description } : {}),
     security: [{ bearer: [] }],
-    parameters: perSite ? parameters(query) : [],
+    parameters: [...(perSite ? parameters(query) : []), FORMAT_PARAMETER],
     responses: {
-      '200': { description: perSite ? 'k-anonymous aggregates' : 'the key’s org', content: { 'application/json': { schema: { $ref: `#/components/schemas/${response}` } } } },
+      '200': {
+        description: perSite ? 'k-anonymous aggregates' : 'the key’s org',
+        content: { 'application/json': { schema: { $ref: `#/components/schemas/${response}` } }, 'text/csv': { schema: { type: 'string' } } },
+      },
       ...(perSite
         ? { '400': errorResponse('invalid query: error is the reason (invalid_date, invalid_timezone, invalid_range, invalid_filter, invalid_request), param the parameter') }
         : {}),
@@ -100,6 +118,10 @@ export function openApiDocument(): JsonSchema {
         IntegrationResponse: schemaOf(IntegrationResponse, 'output'),
         SitesResponse: schemaOf(SitesResponse, 'output'),
         StatsError: schemaOf(StatsError, 'output'),
+        ShareCreateBody: schemaOf(ShareCreateBody, 'input'),
+        ShareCreatedResponse: schemaOf(ShareCreatedResponse, 'output'),
+        ShareListResponse: schemaOf(ShareListResponse, 'output'),
+        ShareRevokedResponse: schemaOf(ShareRevokedResponse, 'output'),
       },
     },
     paths: {
@@ -158,6 +180,8 @@ export function openApiDocument(): JsonSchema {
       '/v1/stats/export': {
         get: {
           ...operation('The whole dashboard as a zip of CSVs, one per panel, each equal to that panel’s format=csv answer', ExportQuery, 'StatsError'),
+          // Always a zip: no format parameter.
+          parameters: parameters(ExportQuery),
           responses: {
             '200': { description: 'application/zip: aggregate.csv, timeseries.csv, pages.csv, entry_pages.csv, … goals.csv', content: { 'application/zip': { schema: { type: 'string', format: 'binary' } } } },
             '400': errorResponse('invalid query'),
@@ -174,7 +198,76 @@ export function openApiDocument(): JsonSchema {
           'From raw events (windowFunnel per visitor), so from must lie within the raw retention (13 months, or the site’s retention_months).',
         ),
       },
+      ...SHARE_PATHS,
     },
   }
   return cached
+}
+
+const json = (schema: string) => ({ 'application/json': { schema: { $ref: `#/components/schemas/${schema}` } } })
+const adminOnly = {
+  '401': errorResponse('missing or unknown API key'),
+  '403': errorResponse('the key is not an admin key'),
+  '429': errorResponse('too many refused attempts from this address (rate_limited); Retry-After says when to retry'),
+  '503': errorResponse('audit_unavailable: the audit log cannot be written, so nothing was done'),
+}
+/** The stats endpoints a shared link reaches, as `{endpoint}` (a path below /v1/stats). */
+const SHARED_ENDPOINTS = ['sites', 'aggregate', 'timeseries', 'breakdown', 'goals', 'realtime', 'realtime/integration', 'consent', 'adoption', 'adoption/cohorts', 'funnel', 'export']
+const SHARE_EXPIRES = { 'X-Share-Expires-At': { description: 'when the link stops opening (ISO 8601 UTC)', schema: { type: 'string', format: 'date-time' } } }
+
+/** Shared links: the admin API that hands them out, and the stats API behind one (docs/analysts.md). */
+const SHARE_PATHS: Record<string, JsonSchema> = {
+  '/v1/shares': {
+    post: {
+      summary: 'Share one site’s dashboard read-only: a link whose token is shown once',
+      description:
+        'Admin keys only. The token (sh_ + 32 random bytes, base64url) is in the answer once; the warehouse keeps its sha256 only. The link opens /share/<token> (the dashboard, no sign-in) and /v1/shared/<token>/stats/*, until expires_at or revocation. Every call is audited.',
+      security: [{ bearer: [] }],
+      requestBody: { required: true, content: json('ShareCreateBody') },
+      responses: {
+        '201': { description: 'the new link', content: json('ShareCreatedResponse') },
+        '400': errorResponse('invalid_request: the body is not JSON or breaks ShareCreateBody (expires_in_days 1–365, label up to 100 characters)'),
+        '404': errorResponse('no such site in the key’s org'),
+        '413': errorResponse('body_too_large: bodies are at most 4 KiB'),
+        ...adminOnly,
+      },
+    },
+    get: {
+      summary: 'The org’s shared links, never their tokens',
+      security: [{ bearer: [] }],
+      responses: { '200': { description: 'the links, active or not', content: json('ShareListResponse') }, ...adminOnly },
+    },
+  },
+  '/v1/shares/{id}': {
+    delete: {
+      summary: 'Revoke a link: it answers 404 from the next request on',
+      description: 'Revoking twice keeps the first revocation’s time.',
+      security: [{ bearer: [] }],
+      parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
+      responses: {
+        '200': { description: 'revoked', content: json('ShareRevokedResponse') },
+        '404': errorResponse('no such link in the key’s org'),
+        ...adminOnly,
+      },
+    },
+  },
+  '/v1/shared/{token}/stats/{endpoint}': {
+    get: {
+      summary: 'The stats API behind a shared link: its org, its one site, aggregates only',
+      description:
+        'No key: the token opens the link. Takes the query of /v1/stats/{endpoint} (format=csv included) and answers as it does, under the same k-anonymity; site= may be omitted (the link’s site), another site is 404. Every use is audited (share_view). Every answer of an open link carries X-Share-Expires-At. An unknown, expired or revoked token is 404 not_found (“this shared link does not exist, has expired or was revoked”), and costs the address one of its refused attempts.',
+      security: [],
+      parameters: [
+        { name: 'token', in: 'path', required: true, schema: schemaOf(ShareToken, 'input') },
+        { name: 'endpoint', in: 'path', required: true, description: 'a stats endpoint (adoption/cohorts and realtime/integration hold a slash)', schema: { type: 'string', enum: SHARED_ENDPOINTS } },
+      ],
+      responses: {
+        '200': { description: 'the endpoint’s answer (see /v1/stats/{endpoint})', headers: SHARE_EXPIRES, content: { 'application/json': { schema: {} }, 'text/csv': { schema: { type: 'string' } } } },
+        '400': { ...errorResponse('invalid query, as for /v1/stats/{endpoint}'), headers: SHARE_EXPIRES },
+        '404': errorResponse('the link does not open (unknown, expired or revoked token), or another site than the link’s'),
+        '429': errorResponse('too many refused attempts from this address (rate_limited)'),
+        '503': errorResponse('audit_unavailable (the use cannot be audited, so it is refused), or the endpoint’s own timeout/warehouse_unavailable'),
+      },
+    },
+  },
 }

@@ -1,6 +1,9 @@
 import { isRuntimeTimeZone, StatsErrorCode, type StatsDimension, type StatsInterval, type StatsSourceParam, WAREHOUSE_DATABASE as DB } from '@atspark/schemas'
 import type { RollupTable } from '@atspark/warehouse'
 import { type CompiledFilters, differencingByVisit, differencingColumns, rowForm } from './filters.js'
+import { StatsRequestError } from './request-error.js'
+
+export { StatsRequestError }
 
 /** Pure query builders: SQL text built only from whitelisted identifiers; every value travels as a query parameter. */
 
@@ -29,17 +32,6 @@ export const MAX_HOURLY_INTERVAL_DAYS = 31
 export const DEFAULT_RANGE_DAYS = 30
 /** Ranges up to this long read hourly states; longer UTC day-aligned ranges read daily ones. */
 export const HOURLY_THRESHOLD_DAYS = 7
-
-/** A request the input is to blame for: a 400 with a reason code and, where one is, the parameter at fault. */
-export class StatsRequestError extends Error {
-  constructor(
-    message: string,
-    readonly code: StatsErrorCode = StatsErrorCode.invalidRequest,
-    readonly param?: string,
-  ) {
-    super(message)
-  }
-}
 
 export interface ResolvedRange {
   from: string
