@@ -131,7 +131,9 @@ it('times every stats endpoint over generated events', async () => {
       }
 
       const filtered: LatencyRow[] = []
-      for (const run of runsOf(filteredCases({ endDayMs, ...SITES, feature: FEATURE }))) {
+      // STATS_BENCH_MATCH=<text> times only the filtered cases whose label contains it (a quick before/after of a few cases).
+      const match = process.env.STATS_BENCH_MATCH
+      for (const run of runsOf(filteredCases({ endDayMs, ...SITES, feature: FEATURE })).filter((r) => !match || r.case.label.includes(match))) {
         const target = run.case.label.endsWith('90 days') ? 600 : run.case.label.endsWith('30 days') ? 300 : undefined
         if (run.case.endpoint === 'realtime') {
           // Copied just before the realtime cases, so their last 5 minutes hold events however long the others took.

@@ -1,11 +1,11 @@
 import { AGGREGATE_METRICS, AggregateQuery, AggregateResponse, type AggregateMetric, RATE_METRICS } from '@atspark/schemas'
 import type { Hono } from 'hono'
 import { differencingLeaks, parseQuery, type StatsEnv, type StatsRouteContext } from './context.js'
-import { type CompiledFilters, compileFilters, NO_FILTERS } from './filters.js'
+import { type CompiledFilters, compileFilters, differencingCut, differencingVisitColumns, NO_FILTERS } from './filters.js'
 import { goalPredicate, resolveGoal } from './goals.js'
 import { approxMs, type BuiltQuery, isDay, type QueryLimits, type ResolvedRange, resolveRange, type Scope, scopeParams, settings } from './queries.js'
 import { assertRawCovers } from './raw-retention.js'
-import { complementLeaks, type Period, removedColumns, visitsSubquery } from './visits.js'
+import { complementLeaks, type Period, periodRange, removedColumns, visitsRange, visitsSubquery } from './visits.js'
 
 /** GET /aggregate: the range's headline numbers (and the previous period's) from one scan of raw events. */
 
@@ -45,18 +45,41 @@ function periodColumns(p: string, filters: CompiledFilters, goal: boolean): stri
   return [...cols, ...removedColumns(filters, p)]
 }
 
-export function aggregateQuery(scope: Scope, spec: AggregateSpec, limits: QueryLimits): BuiltQuery {
+/**
+ * The differencing guard (filters.ts differencingVisitColumns) is read in this scan when a clause is visit-level (the
+ * guard reads by visit then too), two or more positive clauses cut the visits (the cut then holds every visit either
+ * needs) and no `=~`/`!~` clause looks its small values up over the range; otherwise it is its own query.
+ */
+export function guardFolds(filters: CompiledFilters): boolean {
+  return filters.hasVisit && differencingCut(filters, '1') !== undefined && !filters.clauses.some((c) => c.clause.op === 'contains' || c.clause.op === 'not_contains')
+}
+
+/** True when a folded guard column of the period is 1 to k−1: another filtered answer could be differenced against this one. */
+export function foldedGuardLeaks(row: Record<string, unknown>, p: string, k: number): boolean {
+  return Object.entries(row).some(([name, v]) => name.startsWith('n_removed_') && name.endsWith(`_guard_${p}`) && Number(v) > 0 && Number(v) < k)
+}
+
+export function aggregateQuery(scope: Scope, spec: AggregateSpec, limits: QueryLimits, k?: number): BuiltQuery {
   const periods: Period[] = [{ name: 'cur', fromParam: 'from', toParam: 'to' }]
   if (spec.previous) periods.push({ name: 'prev', fromParam: 'prev_from', toParam: 'from' })
-  const inner = visitsSubquery({ filters: spec.filters, periods, goal: spec.goal?.sql, startParam: spec.previous ? 'prev_from' : 'from', endParam: 'to' })
-  const cols = periods.flatMap((p) => periodColumns(p.name, spec.filters, spec.goal !== undefined))
+  const bounds = { startParam: spec.previous ? 'prev_from' : 'from', endParam: 'to' }
+  const guard = k !== undefined && guardFolds(spec.filters) ? periods.map((p) => differencingVisitColumns(spec.filters, k, periodRange(p), `_guard_${p.name}`)) : undefined
+  const inner = visitsSubquery({
+    filters: spec.filters,
+    periods,
+    goal: spec.goal?.sql,
+    ...bounds,
+    extra: guard?.flatMap((g) => g.inner),
+    cut: guard ? differencingCut(spec.filters, visitsRange(bounds)) : undefined,
+  })
+  const cols = [...periods.flatMap((p) => periodColumns(p.name, spec.filters, spec.goal !== undefined)), ...(guard?.flatMap((g) => g.outer) ?? [])]
   return {
     query: `SELECT ${cols.join(',\n    ')}
 FROM (
     ${inner}
 )
 ${settings(limits)}`,
-    query_params: { ...scopeParams(scope), ...spec.filters.params, ...(spec.goal?.params ?? {}), ...(spec.previous ? { prev_from: spec.previous.from } : {}) },
+    query_params: { ...scopeParams(scope), ...spec.filters.params, ...(spec.goal?.params ?? {}), ...(spec.previous ? { prev_from: spec.previous.from } : {}), ...(guard ? { guard_k: k } : {}) },
   }
 }
 
@@ -113,15 +136,16 @@ export function registerAggregate(app: Hono<StatsEnv>, ctx: StatsRouteContext): 
     const filters = q.filters ? compileFilters(q.filters.clauses, config) : NO_FILTERS
     const goal = q.goal === undefined ? undefined : goalPredicate(resolveGoal(q.goal, config), 'goal_match')
     const scope = { org, site, range }
-    const guarded = filters.clauses.length > 0 ? filters : undefined
-    // The answer, and (in parallel) whether another filtered answer could be differenced against it, per period.
+    const folded = guardFolds(filters)
+    const guarded = filters.clauses.length > 0 && !folded ? filters : undefined
+    // The answer, and whether another filtered answer could be differenced against it, per period: in the same scan, or in parallel.
     const [[row], leaks, leaksBefore] = await Promise.all([
-      ctx.rows<Record<string, unknown>>(aggregateQuery(scope, { filters, goal, previous }, ctx.limits)),
+      ctx.rows<Record<string, unknown>>(aggregateQuery(scope, { filters, goal, previous }, ctx.limits, ctx.k)),
       differencingLeaks(ctx, scope, guarded),
       previous ? differencingLeaks(ctx, { org, site, range: { ...range, ...previous } }, guarded) : Promise.resolve(false),
     ])
-    const cur = aggregateValues(row ?? {}, 'cur', filters, ctx.k, goal !== undefined, leaks)
-    const prev = previous ? aggregateValues(row ?? {}, 'prev', filters, ctx.k, goal !== undefined, leaksBefore) : undefined
+    const cur = aggregateValues(row ?? {}, 'cur', filters, ctx.k, goal !== undefined, leaks || (folded && foldedGuardLeaks(row ?? {}, 'cur', ctx.k)))
+    const prev = previous ? aggregateValues(row ?? {}, 'prev', filters, ctx.k, goal !== undefined, leaksBefore || (folded && foldedGuardLeaks(row ?? {}, 'prev', ctx.k))) : undefined
     const metrics = Object.fromEntries(Object.entries(cur.values).map(([name, value]) => [name, compareMetric(name, value, prev ? (prev.values[name] ?? null) : undefined)]))
     const body = {
       org_id: org,

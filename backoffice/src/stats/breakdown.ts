@@ -3,7 +3,7 @@ import { type CompiledFilters, eventValue, rowForm, VISIT_VALUES, visitForm } fr
 import type { ResolvedGoal } from './goals.js'
 import { goalPredicate } from './goals.js'
 import { type BuiltQuery, type QueryLimits, type Scope, scopeParams, settings } from './queries.js'
-import { removedColumns, visitsSubquery } from './visits.js'
+import { visitsSubquery } from './visits.js'
 
 /**
  * Breakdowns from raw events: any dimension (event-level, `props.<key>`, visit-level, goals) under
@@ -28,15 +28,22 @@ export function typeClause(type: string | undefined): FilterClause[] {
 const RANGE = 'ts >= parseDateTimeBestEffort({from:String}, {tz:String}) AND ts < parseDateTimeBestEffort({to:String}, {tz:String})'
 const SCOPE = `org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND ${RANGE}`
 
-/** No negative clause removed 1 to k−1 visitors of the row. */
-const complementOk = (names: readonly string[]) => names.map((n) => `NOT (${n} BETWEEN 1 AND {k:UInt32} - 1)`)
 
 const isVisitDimension = (d: string) => dimensionLevel(d) === 'visit'
+
+/** A breakdown measure: distinct visitors (merged across values for `other`, so one visitor counts once) or an additive count. */
+interface Measure {
+  name: string
+  /** uniqExact over `of` where `cond`: kept per value as a state, merged for `other`. */
+  distinct?: { of: string; cond: string }
+  /** An additive aggregate (countIf / sum), summed for `other`. */
+  total?: string
+}
 
 interface Parts {
   from: string
   value: string
-  measures: string[]
+  measures: Measure[]
   removedNames: string[]
   params: Record<string, unknown>
 }
@@ -53,68 +60,58 @@ function parts(scope: Scope, spec: RawBreakdownSpec): Parts {
       startParam: 'from',
       endParam: 'to',
     })
-    const removed = removedColumns(spec.filters, 'cur')
-    const measures = [
-      "uniqExactIf(visitor, kept_cur > 0 AND has_visitor) AS visitors",
-      'sum(kept_cur) AS events',
-      "countIf(kept_cur > 0 AND has_session) AS visits",
-      ...(spec.goal ? ["uniqExactIf(visitor, goal_cur > 0 AND has_visitor) AS conversions"] : []),
+    const removed = visitForm(spec.filters).removed.map((r) => ({ name: `n_removed_${r.index}_cur`, distinct: { of: 'visitor', cond: `removed_${r.index}_cur > 0 AND has_visitor` } }))
+    const measures: Measure[] = [
+      { name: 'visitors', distinct: { of: 'visitor', cond: 'kept_cur > 0 AND has_visitor' } },
+      { name: 'events', total: 'sum(kept_cur)' },
+      { name: 'visits', total: 'countIf(kept_cur > 0 AND has_session)' },
+      ...(spec.goal ? [{ name: 'conversions', distinct: { of: 'visitor', cond: 'goal_cur > 0 AND has_visitor' } }] : []),
       ...removed,
     ]
-    return { from: `(\n    ${inner}\n) WHERE has_session`, value: 'value', measures, removedNames: visitForm(spec.filters).removed.map((r) => `n_removed_${r.index}_cur`), params }
+    return { from: `(\n    ${inner}\n) WHERE has_session`, value: 'value', measures, removedNames: removed.map((r) => r.name), params }
   }
   const r = rowForm(spec.filters)
   const kept = `(${r.kept})`
-  const measures = [
-    `uniqExactIf(cityHash64(anon_id), ${kept} AND anon_id != '') AS visitors`,
-    `countIf(${kept}) AS events`,
-    ...(spec.goal ? [`uniqExactIf(cityHash64(anon_id), ${kept} AND ${spec.goal.sql} AND anon_id != '') AS conversions`] : []),
-    ...r.removed.map((x) => `uniqExactIf(cityHash64(anon_id), ${x.sql} AND anon_id != '') AS n_removed_${x.index}`),
+  const visitor = (cond: string) => ({ of: 'cityHash64(anon_id)', cond: `${cond} AND anon_id != ''` })
+  const removed = r.removed.map((x) => ({ name: `n_removed_${x.index}`, distinct: visitor(x.sql) }))
+  const measures: Measure[] = [
+    { name: 'visitors', distinct: visitor(kept) },
+    { name: 'events', total: `countIf(${kept})` },
+    ...(spec.goal ? [{ name: 'conversions', distinct: visitor(`${kept} AND ${spec.goal.sql}`) }] : []),
+    ...removed,
   ]
   const value = eventValue(spec.dimension, 'dim_key', params)
   const prewhere = r.prewhere === '' ? '' : ` PREWHERE ${r.prewhere}`
-  return { from: `${DB}.events${prewhere} WHERE ${SCOPE} AND ${r.where}`, value, measures, removedNames: r.removed.map((x) => `n_removed_${x.index}`), params }
+  return { from: `${DB}.events${prewhere} WHERE ${SCOPE} AND ${r.where}`, value, measures, removedNames: removed.map((x) => x.name), params }
 }
 
-export function rawBreakdownTopQuery(scope: Scope, spec: RawBreakdownSpec, limits: QueryLimits): BuiltQuery {
+/**
+ * The named rows and `other` from one read: per value, each distinct count kept as a state; the top `limit` values
+ * with k visitors and no complement leak (ranked as before: visitors, events, value) are rows (is_top = 1), every other
+ * value's states merged into one row (is_top = 0) with `leaking`, how many of them a negative clause removed 1 to k−1 visitors from.
+ */
+export function rawBreakdownQuery(scope: Scope, spec: RawBreakdownSpec, limits: QueryLimits): BuiltQuery {
   const p = parts(scope, spec)
-  const having = ['visitors >= {k:UInt32}', ...complementOk(p.removedNames)].join(' AND ')
+  const perValue = p.measures.map((m) => (m.distinct ? `uniqExactStateIf(${m.distinct.of}, ${m.distinct.cond}) AS s_${m.name}` : `${m.total} AS s_${m.name}`))
+  const merged = p.measures.map((m) => (m.distinct ? `uniqExactMerge(s_${m.name}) AS ${m.name}` : `sum(s_${m.name}) AS ${m.name}`))
+  const safe = p.removedNames.length === 0 ? '1' : p.removedNames.map((n) => `NOT (finalizeAggregation(s_${n}) BETWEEN 1 AND {k:UInt32} - 1)`).join(' AND ')
   return {
-    query: `SELECT ${p.value === 'value' ? 'value' : `${p.value} AS value`}, ${p.measures.join(', ')}
-FROM ${p.from}
-GROUP BY value
-HAVING ${having}
-ORDER BY visitors DESC, events DESC, value ASC
-LIMIT {limit:UInt32}
+    query: `SELECT is_top, if(is_top = 1, value, '') AS row_value, ${merged.join(', ')}, countIf(safe = 0) AS leaking
+FROM (
+    SELECT *, toUInt8(eligible = 1 AND row_number() OVER (ORDER BY eligible DESC, n_visitors DESC, s_events DESC, value ASC) <= {limit:UInt32}) AS is_top
+    FROM (
+        SELECT *, toUInt8(${safe}) AS safe, finalizeAggregation(s_visitors) AS n_visitors, toUInt8(safe = 1 AND n_visitors >= {k:UInt32}) AS eligible
+        FROM (
+            SELECT ${p.value === 'value' ? 'value' : `${p.value} AS value`}, ${perValue.join(', ')}
+            FROM ${p.from}
+            GROUP BY value
+        )
+    )
+)
+GROUP BY is_top, row_value
+ORDER BY is_top DESC, visitors DESC, events DESC, row_value ASC
 ${settings(limits)}`,
     query_params: { ...p.params, limit: spec.limit },
-  }
-}
-
-/** Every value not named, merged in the warehouse (a visitor of several counts once). */
-export function rawBreakdownRestQuery(scope: Scope, spec: RawBreakdownSpec, kept: readonly string[], limits: QueryLimits): BuiltQuery {
-  const p = parts(scope, spec)
-  return {
-    query: `SELECT ${p.measures.join(', ')}
-FROM ${p.from} AND ${p.value} NOT IN {kept:Array(String)}
-${settings(limits)}`,
-    query_params: { ...p.params, kept: [...kept] },
-  }
-}
-
-/** How many values folded into `other` a `!=`/`!~` clause removed 1 to k−1 visitors from: any, and other is not shown. */
-export function rawBreakdownRestLeakQuery(scope: Scope, spec: RawBreakdownSpec, kept: readonly string[], limits: QueryLimits): BuiltQuery | undefined {
-  const p = parts(scope, spec)
-  if (p.removedNames.length === 0) return undefined
-  return {
-    query: `SELECT count() AS leaking FROM (
-    SELECT ${p.value === 'value' ? 'value' : `${p.value} AS value`}, ${p.measures.join(', ')}
-    FROM ${p.from} AND ${p.value} NOT IN {kept:Array(String)}
-    GROUP BY value
-    HAVING NOT (${complementOk(p.removedNames).join(' AND ')})
-)
-${settings(limits)}`,
-    query_params: { ...p.params, kept: [...kept] },
   }
 }
 
@@ -210,14 +207,10 @@ export async function rawBreakdown(read: Read, scope: Scope, req: RawBreakdownRe
     const visitors = Number(r.visitors ?? 0)
     return { visitors, events: Number(r.events ?? 0), ...(visitDim ? { visits: Number(r.visits ?? 0) } : {}), ...withGoal(r, visitors, k, spec.goal !== undefined) }
   }
-  const top = await read<Record<string, unknown>>(rawBreakdownTopQuery(scope, spec, limits))
-  const rows = top.map((r) => ({ value: String(r.value), ...shape(r) }))
-  const keptValues = rows.map((r) => r.value)
-  const leakQuery = rawBreakdownRestLeakQuery(scope, spec, keptValues, limits)
-  const [[rest = {}], leaking] = await Promise.all([
-    read<Record<string, unknown>>(rawBreakdownRestQuery(scope, spec, keptValues, limits)),
-    leakQuery ? read<Record<string, unknown>>(leakQuery).then(([r]) => Number(r?.leaking ?? 0)) : Promise.resolve(0),
-  ])
+  const answer = await read<Record<string, unknown>>(rawBreakdownQuery(scope, spec, limits))
+  const rows = answer.filter((r) => Number(r.is_top) === 1).map((r) => ({ value: String(r.row_value), ...shape(r) }))
+  const rest = answer.find((r) => Number(r.is_top) !== 1) ?? {}
+  const leaking = Number(rest.leaking ?? 0)
   const other = shape(rest)
   // Other is shown only when no value in it lost 1 to k−1 visitors to a negative clause: its difference with another query's other would single them out.
   const otherShown = other.visitors >= k && complementSafe(rest, removedNames(spec), k) && leaking === 0

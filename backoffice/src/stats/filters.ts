@@ -267,6 +267,76 @@ export function differencingColumns(f: CompiledFilters, k: number): string[] {
   })
 }
 
+/**
+ * The same columns as differencingColumns from one read grouped by visit: each visit-level clause is tested once per
+ * visit (m_<i>), each event-level one per event, so no IN-subquery per clause. Events are counted in the range, visits
+ * valued over the range widened by a day (as visitsWhere); an event without a session is one pseudo-visit per visitor
+ * that no visit-level clause matches. With two or more positive clauses every column needs one of them to hold, so
+ * only visits with an event passing some positive test are read. Undefined when there are no clauses.
+ */
+export function differencingByVisit(f: CompiledFilters, k: number): string | undefined {
+  if (f.clauses.length === 0) return undefined
+  const cols = differencingVisitColumns(f, k, RANGE, '')
+  const cut = differencingCut(f, WIDE_RANGE)
+  return `SELECT ${cols.outer.join(',\n    ')}
+FROM (
+    SELECT any(cityHash64(anon_id)) AS visitor, any(anon_id) != '' AS has_visitor, ${cols.inner.join(', ')}
+    FROM ${DB}.events${cut ? `\n    PREWHERE ${cut}` : ''}
+    WHERE org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND ${WIDE_RANGE}
+    GROUP BY cityHash64(session_id), if(session_id = '', cityHash64(anon_id), 0)
+)`
+}
+
+/**
+ * differencingByVisit's columns for one period (events counted where `range` holds), for a query grouped by visit
+ * with columns `visitor` and `has_visitor`: `inner` per visit, `outer` over the visits (n_removed_<name><suffix>).
+ */
+export function differencingVisitColumns(f: CompiledFilters, k: number, range: string, suffix: string): { inner: string[]; outer: string[] } {
+  const bound = Math.floor(k)
+  const distinct = Number.isInteger(bound) && bound >= 1 && bound <= 100 ? `uniqUpToIf(${bound})` : 'uniqExactIf'
+  const inner: string[] = []
+  const outer: string[] = []
+  f.clauses.forEach((c, i) => {
+    if (c.level === 'visit') inner.push(`toUInt8(any(session_id) != '' AND ${c.positive}) AS m_${i}${suffix}`)
+  })
+  const keepVisit = (i: number) => (f.clauses[i]!.negative ? `m_${i}${suffix} = 0` : `m_${i}${suffix} = 1`)
+  const othersRow = (j: number) => f.clauses.flatMap((c, i) => (i !== j && c.level === 'event' ? [signed(c)] : []))
+  const othersVisit = (j: number) => f.clauses.flatMap((c, i) => (i !== j && c.level === 'visit' ? [keepVisit(i)] : []))
+  const column = (name: string, row: string[], visit: string[]) => {
+    inner.push(`countIf(${range} AND ${and(row)}) AS c_${name}${suffix}`)
+    outer.push(`${distinct}(visitor, has_visitor AND c_${name}${suffix} > 0 AND ${and(visit)}) AS n_removed_${name}${suffix}`)
+  }
+  const tests = f.clauses.map((c) => keepTest(f, c))
+  const others = (j: number) => and(tests.filter((_, i) => i !== j))
+  f.clauses.forEach((c, j) => {
+    if (c.level === 'event') column(`g${j}`, [...othersRow(j), `NOT ${signed(c)}`], othersVisit(j))
+    else column(`g${j}`, othersRow(j), [...othersVisit(j), `NOT (${keepVisit(j)})`])
+    const list = (c.clause.op === 'is' || c.clause.op === 'is_not') && c.clause.values.length > 1
+    // A visit-level list: per value, the visits having it (tested once per visit).
+    if (list && c.visitValue !== undefined && c.param !== undefined)
+      for (let i = 0; i < c.clause.values.length; i++) {
+        inner.push(`toUInt8(any(session_id) != '' AND ${c.visitValue} = {${c.param}:Array(String)}[${i + 1}]) AS mv_${j}_${i}${suffix}`)
+        column(`a${j}_${i}`, othersRow(j), [...othersVisit(j), `mv_${j}_${i}${suffix} = 1`])
+      }
+    if (c.value === undefined || c.param === undefined) return
+    const { value, param } = c
+    if (list) for (let i = 0; i < c.clause.values.length; i++) column(`a${j}_${i}`, [...othersRow(j), `${value} = {${param}:Array(String)}[${i + 1}]`], othersVisit(j))
+    if (c.clause.op === 'contains' || c.clause.op === 'not_contains') {
+      // The small values matched are found as differencingColumns finds them (the same subquery, over the period), then counted per visit.
+      const small = `SELECT ${value} FROM ${DB}.events WHERE org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND ${range} AND ${others(j)} AND ${c.positive} GROUP BY ${value} HAVING ${distinct}(cityHash64(anon_id), anon_id != '') < {guard_k:UInt32}`
+      column(`s${j}`, [...othersRow(j), c.positive, `${value} IN (${small})`], othersVisit(j))
+    }
+  })
+  return { inner, outer }
+}
+
+/** With two or more positive clauses every differencing column needs one to hold: only visits with an event passing some positive test count (undefined otherwise). */
+export function differencingCut(f: CompiledFilters, wideRange: string): string | undefined {
+  const positives = f.clauses.filter((c) => !c.negative).map((c) => (c.level === 'event' ? c.positive : (c.someEvent as string)))
+  if (positives.length < 2) return undefined
+  return `session_id IN (SELECT session_id FROM ${DB}.events WHERE org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND ${wideRange} AND (${positives.map((t) => `(${t})`).join(' OR ')}))`
+}
+
 /** One clause made positive, alone: the visits it matches are cut by its own test first. */
 const alone = (f: CompiledFilters, c: CompiledClause): CompiledFilters => ({ clauses: [{ ...c, negative: false }], params: f.params, hasVisit: true })
 

@@ -1,6 +1,6 @@
 import { isRuntimeTimeZone, StatsErrorCode, type StatsDimension, type StatsInterval, type StatsSourceParam, WAREHOUSE_DATABASE as DB } from '@atspark/schemas'
 import type { RollupTable } from '@atspark/warehouse'
-import { type CompiledFilters, differencingColumns, rowForm } from './filters.js'
+import { type CompiledFilters, differencingByVisit, differencingColumns, rowForm } from './filters.js'
 import { StatsRequestError } from './request-error.js'
 
 export { StatsRequestError }
@@ -235,6 +235,15 @@ ${settings(limits)}`,
 
 /** What differencing filtered answers could single out over the whole range (filters.ts differencingColumns): an answer is hidden whole when one column is 1 to k−1. */
 export function complementQuery(scope: Scope, filters: CompiledFilters, k: number, limits: QueryLimits = DEFAULT_LIMITS): BuiltQuery | undefined {
+  // Event-level clauses alone: one plain scan of the range is cheapest. A visit-level one: one read grouped by visit beats an IN-subquery per clause and value.
+  if (!filters.hasVisit) return complementQueryByEvent(scope, filters, k, limits)
+  const query = differencingByVisit(filters, k)
+  if (query === undefined) return undefined
+  return { query: `${query}\n${settings(limits)}`, query_params: { ...scopeParams(scope), ...filters.params, guard_k: k } }
+}
+
+/** The same columns from one scan of the range, with an IN-subquery per visit-level clause (and per value of a visit-level list). */
+export function complementQueryByEvent(scope: Scope, filters: CompiledFilters, k: number, limits: QueryLimits = DEFAULT_LIMITS): BuiltQuery | undefined {
   const cols = differencingColumns(filters, k)
   if (cols.length === 0) return undefined
   return {

@@ -27,16 +27,25 @@ export interface VisitsSpec {
   startParam: string
   /** Parameter holding the latest wall time read (the last period's end). */
   endParam: string
+  /** The visits read, when not candidateVisits' cut (a wider one, for columns that need more visits than the kept ones). */
+  cut?: string | undefined
 }
 
 const at = (param: string) => `parseDateTimeBestEffort({${param}:String}, {tz:String})`
+
+/** The events a visits subquery reads: its periods widened by a day either side, so a visit crossing an edge is measured whole. */
+export const visitsRange = (spec: Pick<VisitsSpec, 'startParam' | 'endParam'>) =>
+  `ts >= ${at(spec.startParam)} - INTERVAL 1 DAY AND ts < ${at(spec.endParam)} + INTERVAL 1 DAY`
+
+/** A period's own events. */
+export const periodRange = (p: Period) => `ts >= ${at(p.fromParam)} AND ts < ${at(p.toParam)}`
 
 /** The per-visit subquery. Columns: has_session, visitor (hash of its anon_id), has_visitor, kept_<p>, kept_pv_<p>, goal_<p>, removed_<i>_<p>, v_events, v_pageviews, v_seconds. */
 export function visitsSubquery(spec: VisitsSpec): string {
   const f = visitForm(spec.filters)
   const cols: string[] = []
   for (const p of spec.periods) {
-    const inPeriod = `ts >= ${at(p.fromParam)} AND ts < ${at(p.toParam)}`
+    const inPeriod = periodRange(p)
     const kept = `${inPeriod} AND ${f.kept.row}`
     const times = (cond: string, visit: string) => (visit === '1' ? `countIf(${cond})` : `countIf(${cond}) * (${visit})`)
     cols.push(`${times(kept, f.kept.visit)} AS kept_${p.name}`)
@@ -46,9 +55,9 @@ export function visitsSubquery(spec: VisitsSpec): string {
   }
   cols.push("count() AS v_events, countIf(type = 'pageview') AS v_pageviews, dateDiff('millisecond', min(ts), max(ts)) / 1000 AS v_seconds")
   for (const e of spec.extra ?? []) cols.push(e)
-  const range = `ts >= ${at(spec.startParam)} - INTERVAL 1 DAY AND ts < ${at(spec.endParam)} + INTERVAL 1 DAY`
+  const range = visitsRange(spec)
   // Only visits that can hold a kept event are grouped: with a selective filter, a small share of them.
-  const cut = candidateVisits(spec.filters, range)
+  const cut = spec.cut ?? candidateVisits(spec.filters, range)
   // One group per session, keyed by hashes (cheaper than the strings); events without one, one group per visitor (never a visit).
   // visitor: the anon_id's 64-bit hash, so visitor counts are exact up to a hash collision (~1e-8 at a million visitors).
   return `SELECT any(session_id) != '' AS has_session, any(cityHash64(anon_id)) AS visitor, any(anon_id) != '' AS has_visitor,

@@ -39,6 +39,8 @@ class Dashboard {
   private funnelLoading: AbortController | undefined
   private charts = new Map<string, TimeChart>()
   private tabs = new Map<string, Tab>()
+  /** Each tab's answer for the current view (site, range, filters): a tab shown again is drawn from it, not asked again. */
+  private tabAnswers = new Map<string, Promise<Breakdown>>()
   private pending = 0
   private funnelSteps = ['', '']
   /** Suggestions for the funnel's steps, from the pages and events panels' answers. */
@@ -241,6 +243,7 @@ class Dashboard {
     const abort = new AbortController()
     this.loading = abort
     const { signal } = abort
+    this.tabAnswers.clear()
     const scope = this.scope()
     const range = this.range
     // With a goal chip the headline cards answer "of these visitors, how many converted": the goal
@@ -293,7 +296,7 @@ class Dashboard {
       },
       download: (_p, t) => void this.download(`csv-${t.id}`, (c, s) => c.breakdownCsv(s, tabQuery(t))),
     })
-    const request = client.breakdown(this.scope(), tabQuery(tab), signal)
+    const request = this.tabAnswer(client, tab, signal)
     await this.guard(panel.id, signal, request, async (body) => {
       // Goals' conversion rate is over every visitor under the same filters: wait for the headline number.
       if (tab.dimension === 'goal') await aggregate?.catch(() => undefined)
@@ -306,6 +309,18 @@ class Dashboard {
         filter: (dimension, value) => this.toggleFilter(dimension, value),
       })
     })
+  }
+
+  /** A tab's breakdown for the current view, asked once: a failed or cancelled one is asked again next time. */
+  private tabAnswer(client: StatsClient, tab: Tab, signal: AbortSignal): Promise<Breakdown> {
+    const cached = this.tabAnswers.get(tab.id)
+    if (cached) return cached
+    const request = client.breakdown(this.scope(), tabQuery(tab), signal)
+    this.tabAnswers.set(tab.id, request)
+    request.catch(() => {
+      if (this.tabAnswers.get(tab.id) === request) this.tabAnswers.delete(tab.id)
+    })
+    return request
   }
 
   /** A row click filters everything by it; clicking the row it filters by removes that filter. */
