@@ -1,6 +1,6 @@
 import { isRuntimeTimeZone, StatsErrorCode, type StatsDimension, type StatsInterval, type StatsSourceParam, WAREHOUSE_DATABASE as DB } from '@atspark/schemas'
 import type { RollupTable } from '@atspark/warehouse'
-import { type CompiledFilters, differencingByVisit, differencingColumns, rowForm } from './filters.js'
+import { type CompiledFilters, differencingByVisit, differencingColumns, EVENT_COLUMNS, rowForm } from './filters.js'
 import { StatsRequestError } from './request-error.js'
 
 export { StatsRequestError }
@@ -255,19 +255,10 @@ ${settings(limits)}`,
   }
 }
 
-const DIMENSION_COLUMNS: Record<StatsDimension, string> = {
-  url_path: 'url_path',
-  referrer_host: 'referrer_host',
-  country: 'country',
-  browser: 'browser',
-  os: 'os',
-  device_type: 'device_type',
-  name: 'name',
-}
-
 /** The column holding a dimension's values: its own in events, `value` (beside `dimension`) in the rollups. */
 function dimensionColumn(table: StatsTable, dimension: StatsDimension): string {
-  const column = DIMENSION_COLUMNS[dimension]
+  // Every rollup dimension is an events column of the same name (filters.ts keeps the one list).
+  const column = EVENT_COLUMNS[dimension]
   if (!column) throw new Error(`not a dimension: ${String(dimension)}`)
   return table === 'events' ? `toString(${column})` : 'value'
 }
