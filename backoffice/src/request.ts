@@ -28,3 +28,8 @@ export function requestAddress(c: Context, trust: TrustFn): string {
   }
   return clientIp(socket, c.req.header('x-forwarded-for'), trust)
 }
+
+/** The token of an `Authorization: Bearer <token>` header; undefined for any other. */
+export function bearerToken(header: string | undefined): string | undefined {
+  return header?.match(/^Bearer\s+(\S+)\s*$/i)?.[1]
+}

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { type ApiKeyRef, type Logger, type TenantDirectory, type TrustFn, type Pseudonymize, hashApiKey, subjectHash } from '@atspark/runtime'
+import { type ApiKeyRef, type Logger, type TenantDirectory, type TrustFn, type Pseudonymize, subjectHash } from '@atspark/runtime'
 import {
   type ApiKeyRole,
   ExportFormat,
@@ -15,8 +15,9 @@ import { bodyLimit } from 'hono/body-limit'
 import { createMiddleware } from 'hono/factory'
 import { z } from 'zod'
 import { AuditAction, type PrivacyStore, type SubjectMatch } from '@atspark/warehouse'
-import { type RefusedAttempts, RefusalResult } from './refusals.js'
-import { BadRequest, jsonBody, requestAddress } from '../request.js'
+import type { RefusedAttempts, } from './refusals.js'
+import { checkKey } from '../key-check.js'
+import { BadRequest, jsonBody } from '../request.js'
 
 /** What a body must look like, for the 400 that refuses another. */
 const BODY_SHAPE = '{"user_id": "…"} or {"anon_id": "…"}'
@@ -87,24 +88,8 @@ export function createPrivacyApp(deps: PrivacyApiDeps): Hono<PrivacyEnv> {
    */
   const guard = (action: AuditAction) =>
     createMiddleware<PrivacyEnv>(async (c, next) => {
-      const address = requestAddress(c, deps.trust)
-      const waitMs = deps.refusals.retryAfterMs(address)
-      if (waitMs !== undefined) {
-        deps.refusals.refused(address, { actor: 'unknown', org: '', action }, RefusalResult.rateLimited)
-        c.header('Retry-After', String(Math.max(1, Math.ceil(waitMs / 1000))))
-        return c.json({ error: 'rate_limited', message: 'too many refused attempts from this address; retry later' }, 429)
-      }
-      const token = bearerToken(c.req.header('authorization'))
-      const key = token ? deps.tenants().apiKey(hashApiKey(token)) : undefined
-      if (!key) {
-        deps.refusals.refused(address, { actor: 'unknown', org: '', action }, RefusalResult.unauthorized)
-        c.header('WWW-Authenticate', 'Bearer realm="atspark-backoffice"')
-        return c.json({ error: 'unauthorized', message: token ? 'unknown API key' : 'missing bearer API key' }, 401)
-      }
-      if (!PRIVACY_ROLES.includes(key.role)) {
-        deps.refusals.refused(address, { actor: key.keyId, org: key.orgId, action }, RefusalResult.forbidden)
-        return c.json({ error: 'forbidden', message: `role ${key.role} may not use the privacy API (needs ${PRIVACY_ROLES.join(' or ')})` }, 403)
-      }
+      const key = checkKey(c, { tenants: deps.tenants, roles: PRIVACY_ROLES, purpose: 'use the privacy API', refusals: { attempts: deps.refusals, trust: deps.trust, action } })
+      if (key instanceof Response) return key
       const draft: AuditDraft = { action, actor: key.keyId, org: key.orgId, subject: '', detail: {} }
       c.set('audit', draft)
       c.set('principal', key)
@@ -286,11 +271,6 @@ export function createPrivacyApp(deps: PrivacyApiDeps): Hono<PrivacyEnv> {
     return c.json({ error: 'internal', message: 'internal error' }, 500)
   })
   return app
-}
-
-function bearerToken(header: string | undefined): string | undefined {
-  const m = header?.match(/^Bearer\s+(\S+)\s*$/i)
-  return m?.[1]
 }
 
 function resultOf(status: number): string {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { type ApiKeyRef, hashApiKey, type Logger, type TenantDirectory, type TrustFn } from '@atspark/runtime'
+import type { ApiKeyRef, Logger, TenantDirectory, TrustFn } from '@atspark/runtime'
 import {
   type ApiKeyRole,
   ShareCreateBody,
@@ -16,6 +16,7 @@ import { createMiddleware } from 'hono/factory'
 import { z } from 'zod'
 import { type RefusedAttempts, RefusalResult } from '../privacy/refusals.js'
 import { newShareToken } from './tokens.js'
+import { checkKey } from '../key-check.js'
 import { BadRequest, jsonBody, requestAddress } from '../request.js'
 
 /** What a body must look like, for the 400 that refuses another. */
@@ -85,24 +86,8 @@ export function createSharesAdminApp(deps: SharesDeps): Hono<SharesEnv> {
 
   const guard = (action: ShareAuditAction) =>
     createMiddleware<SharesEnv>(async (c, next) => {
-      const address = requestAddress(c, deps.trust)
-      const waitMs = deps.refusals.retryAfterMs(address)
-      if (waitMs !== undefined) {
-        deps.refusals.refused(address, { actor: 'unknown', org: '', action }, RefusalResult.rateLimited)
-        c.header('Retry-After', String(Math.max(1, Math.ceil(waitMs / 1000))))
-        return c.json({ error: 'rate_limited', message: 'too many refused attempts from this address; retry later' }, 429)
-      }
-      const token = c.req.header('authorization')?.match(/^Bearer\s+(\S+)\s*$/i)?.[1]
-      const key = token ? deps.tenants().apiKey(hashApiKey(token)) : undefined
-      if (!key) {
-        deps.refusals.refused(address, { actor: 'unknown', org: '', action }, RefusalResult.unauthorized)
-        c.header('WWW-Authenticate', 'Bearer realm="atspark-backoffice"')
-        return c.json({ error: 'unauthorized', message: token ? 'unknown API key' : 'missing bearer API key' }, 401)
-      }
-      if (!SHARE_ADMIN_ROLES.includes(key.role)) {
-        deps.refusals.refused(address, { actor: key.keyId, org: key.orgId, action }, RefusalResult.forbidden)
-        return c.json({ error: 'forbidden', message: `role ${key.role} may not manage shared links (needs admin)` }, 403)
-      }
+      const key = checkKey(c, { tenants: deps.tenants, roles: SHARE_ADMIN_ROLES, purpose: 'manage shared links', refusals: { attempts: deps.refusals, trust: deps.trust, action } })
+      if (key instanceof Response) return key
       const draft: AuditDraft = { action, actor: key.keyId, org: key.orgId, detail: {} }
       c.set('audit', draft)
       c.set('principal', key)

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto'
-import { type Logger, type TenantDirectory, hashApiKey } from '@atspark/runtime'
+import type { Logger, TenantDirectory } from '@atspark/runtime'
 import {
   AdoptionQuery,
   AdoptionResponse,
@@ -27,6 +27,7 @@ import {
 import type { ClickHouseClient } from '@clickhouse/client'
 import { type Context, Hono } from 'hono'
 import { createMiddleware } from 'hono/factory'
+import { checkKey } from '../key-check.js'
 import { registerAggregate } from './aggregate.js'
 import { bounceQuery, bounceRates } from './bounce.js'
 import { rawBreakdown, typeClause } from './breakdown.js'
@@ -82,15 +83,8 @@ export interface StatsAppOptions {
 /** Today's check: a bearer key of the tenants file with a stats role; anything else is 401/403. */
 export function bearerKeyAuthenticate(tenants: () => TenantDirectory): StatsAuthenticate {
   return async (c) => {
-    const token = c.req.header('authorization')?.match(/^Bearer\s+(\S+)\s*$/i)?.[1]
-    const key = token ? tenants().apiKey(hashApiKey(token)) : undefined
-    if (!key) {
-      c.header('WWW-Authenticate', 'Bearer realm="atspark-backoffice"')
-      return c.json({ error: 'unauthorized', message: token ? 'unknown API key' : 'missing bearer API key' }, 401)
-    }
-    if (!STATS_ROLES.includes(key.role)) {
-      return c.json({ error: 'forbidden', message: `role ${key.role} may not use the stats API (needs ${STATS_ROLES.join(' or ')})` }, 403)
-    }
+    const key = checkKey(c, { tenants, roles: STATS_ROLES, purpose: 'use the stats API' })
+    if (key instanceof Response) return key
     return { orgId: key.orgId, keyId: key.keyId, role: key.role }
   }
 }
