@@ -261,10 +261,12 @@ export function createStatsApp(deps: StatsApiDeps, options: StatsAppOptions = {}
     const range = resolveRange(q, 'UTC', now())
     assertRawCovers(range, horizon, 'a cohort table')
     const filters = filtersOf(q, config)
-    const raw = await rows<Record<string, string | number>>(cohortQuery({ org, site, range }, q.feature, q.interval, limits, filters))
+    const [raw, leaks] = await Promise.all([
+      rows<Record<string, string | number>>(cohortQuery({ org, site, range }, q.feature, q.interval, limits, filters)),
+      complementLeaksOf({ org, site, range }, filters),
+    ])
     const cells = raw.map((r) => ({ cohort: String(r.cohort), period: String(r.period), accounts: Number(r.accounts) }))
     const periods = periodStarts(range, q.interval)
-    const leaks = await complementLeaksOf({ org, site, range }, filters)
     const cohorts = cohortTriangle(cells, periods, k).map((ch) =>
       leaks ? { ...ch, hidden: true, accounts: null, retained: ch.retained.map((cell) => ({ ...cell, accounts: null })) } : ch,
     )
@@ -278,9 +280,11 @@ export function createStatsApp(deps: StatsApiDeps, options: StatsAppOptions = {}
     const range = resolveRange(q, 'UTC', now())
     assertRawCovers(range, horizon, 'a funnel')
     const filters = filtersOf(q, config)
-    const raw = await rows<Record<string, string | number>>(funnelQuery({ org, site, range }, q.steps, q.window, limits, filters))
     // A funnel a != / !~ would single people out of is not shown at all.
-    const leaks = await complementLeaksOf({ org, site, range }, filters)
+    const [raw, leaks] = await Promise.all([
+      rows<Record<string, string | number>>(funnelQuery({ org, site, range }, q.steps, q.window, limits, filters)),
+      complementLeaksOf({ org, site, range }, filters),
+    ])
     const counts = kAnonymousFunnel(
       leaks ? [] : raw.map((r) => ({ level: Number(r.level), visitors: Number(r.visitors) })),
       q.steps.length,
