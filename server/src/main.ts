@@ -8,13 +8,26 @@ import { humanLogDestination } from './tty-log.js'
 const env = parseServerEnv()
 // At a terminal the log reads as lines around the banner; piped or redirected, it stays JSON for machines.
 const logger = createLogger('atspark', env.LOG_LEVEL, process.stdout.isTTY ? humanLogDestination() : undefined)
-const pipeline = await startEmbedded(env, { logger })
+const starting = startEmbedded(env, { logger })
+// Registered before anything listens: a signal during start-up (Ctrl-C while chDB opens, a stop right after /healthz)
+// waits for the start to finish and then drains, instead of killing the process half-open.
+let stopRequested = false
+exitOnSignals(
+  async () => {
+    stopRequested = true
+    await (await starting).stop()
+  },
+  { timeoutMs: env.SHUTDOWN_TIMEOUT_MS, logger },
+)
+const pipeline = await starting
 const { ingest, backoffice, demo } = pipeline.urls
 const { demoAnalystKey, demoPrivacyKey, demoAdminKey } = pipeline
 
 // The demo's keys and address for a shell (`source data/dev.env`), so the docs' curl examples run as written.
 let devEnvPath: string | undefined
-if (demoAnalystKey && demoPrivacyKey && demoAdminKey) {
+if (stopRequested) {
+  // Stopping already: no keys to hand out.
+} else if (demoAnalystKey && demoPrivacyKey && demoAdminKey) {
   devEnvPath = await writeDevEnv(env.ATSPARK_DATA_DIR, {
     url: pipeline.backofficeLocalUrl,
     analystKey: demoAnalystKey,
@@ -30,7 +43,7 @@ if (demoAnalystKey && demoPrivacyKey && demoAdminKey) {
   // A tenants file: no demo keys, and an earlier demo start's file would hold only dead ones.
   await removeDevEnv(env.ATSPARK_DATA_DIR).catch(() => undefined)
 }
-console.log(`
+if (!stopRequested) console.log(`
 atSpark telemetry is running (embedded: ingest → processor → ${env.CLICKHOUSE_URL ? env.CLICKHOUSE_URL : `chDB in ${env.ATSPARK_DATA_DIR}`})
 
   demo product page   ${demo}/
@@ -78,8 +91,6 @@ ${
 Ctrl-C drains in-flight batches into the warehouse and stops.
 `)
 
-// Stop accepting, drain into the warehouse, close; past SHUTDOWN_TIMEOUT_MS the process exits 1 anyway.
-exitOnSignals(() => pipeline.stop(), { timeoutMs: env.SHUTDOWN_TIMEOUT_MS, logger })
 // Re-reads the IP keys file (ATSPARK_IP_KEYS_FILE or the generated one in the data dir).
 process.on('SIGHUP', () => void pipeline.reloadIpKeys())
 // Re-reads ATSPARK_TENANTS_FILE: a bad file keeps the current tenants; either way it is logged and audited.
