@@ -3,7 +3,7 @@
 // STATS_BENCH_WARMUP (2) and STATS_BENCH_CHUNK (2,500,000 events per INSERT) change the run; a small count tests the harness.
 // The data directory is kept (STATS_BENCH_DATA_DIR, default <tmp>/atspark-stats-bench-<events>) and reused while its
 // generation matches; STATS_BENCH_FRESH=1 generates into a new directory deleted afterwards.
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { appendFileSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { it } from 'vitest'
@@ -16,9 +16,9 @@ import { dimensionTable, type LatencyRow, latencyTable, machine, markdown, profi
 import { recordingClient, rowsRead, startStatsServer } from './src/stats-latency/server.js'
 import { dimensionRows, tableSizes } from './src/stats-latency/sizes.js'
 import { getJson, percentile, timeRequests } from './src/stats-latency/timing.js'
-import { profileData, verifyRollups } from './src/stats-latency/verify.js'
+import { profileData, verifyRollups, verifyVisitColumns } from './src/stats-latency/verify.js'
 import { compareStorage } from './src/stats-latency/storage-run.js'
-import { freshWarehouse, readMeta, repairTaggedChannels, writeMeta } from './src/stats-latency/warehouse.js'
+import { freshWarehouse, readMeta, writeMeta } from './src/stats-latency/warehouse.js'
 
 function positiveInt(name: string, fallback: number): number {
   const raw = process.env[name]
@@ -42,7 +42,7 @@ const K = 5
 const SKIP_BASELINE = process.env.STATS_BENCH_ONLY_FILTERED === '1'
 const STORAGE_SECTION = '## Storage choice'
 /** Bumped when the generator's output changes, so a kept directory of an older shape is regenerated. */
-const GENERATOR_VERSION = 3
+const GENERATOR_VERSION = 4
 const KEEP_DIR = process.env.STATS_BENCH_FRESH === '1' ? undefined : (process.env.STATS_BENCH_DATA_DIR || join(tmpdir(), `atspark-stats-bench-${EVENTS}`))
 /** `generate` stops once the data is ready (and checked); `storage` times candidate SQL (bench/results' "Storage choice"); `api` (default) times the stats API. */
 const PHASE = process.env.STATS_BENCH_PHASE ?? 'api'
@@ -54,10 +54,13 @@ it('times every stats endpoint over generated events', async () => {
   const loadAtStart = machine().load
   // Data ends at today's UTC midnight: every range below is whole days the rollups and the raw table both hold.
   const kept = KEEP_DIR ? readMeta(KEEP_DIR) : undefined
-  const repairable = kept?.generator === 2
-  const reuse = kept !== undefined && kept.events === EVENTS && kept.days === DAYS && (kept.generator === GENERATOR_VERSION || repairable)
+  const reuse = kept !== undefined && kept.events === EVENTS && kept.days === DAYS && kept.generator === GENERATOR_VERSION
   if (KEEP_DIR && kept && !reuse) {
     throw new Error(`${KEEP_DIR} holds another generation (${JSON.stringify(kept)}): delete it or set STATS_BENCH_DATA_DIR`)
+  }
+  // The meta file is written once the data passed its checks: a directory without it holds a cut-short or failed generation.
+  if (KEEP_DIR && !kept && existsSync(KEEP_DIR) && readdirSync(KEEP_DIR).length > 0) {
+    throw new Error(`${KEEP_DIR} holds a generation that did not finish or failed its checks: delete it or set STATS_BENCH_DATA_DIR`)
   }
   const endDayMs = reuse ? kept.endDayMs : Math.floor(Date.now() / 86_400_000) * 86_400_000
   const warehouse = await freshWarehouse(KEEP_DIR)
@@ -69,21 +72,21 @@ it('times every stats endpoint over generated events', async () => {
     const gen = reuse
       ? kept
       : await generate(client, { org: ORG, sites: SITES, events: EVENTS, endDayMs, days: DAYS, chunkEvents: CHUNK }, log)
-    if (KEEP_DIR && reuse && repairable) {
-      await repairTaggedChannels(client)
-      writeMeta(KEEP_DIR, { ...kept, generator: GENERATOR_VERSION })
-      log('repaired: tagged landing events got their channel (generator 2 → 3)')
-    }
-    if (KEEP_DIR && !reuse) writeMeta(KEEP_DIR, { ...gen, days: DAYS, endDayMs, generator: GENERATOR_VERSION })
     log(`${reuse ? 'reused: generated' : 'generated'} in ${gen.insertSeconds.toFixed(1)} s (views included), merged in ${gen.mergeSeconds.toFixed(1)} s`)
     // A run that stopped early leaves its copies into "now" behind (realtime below): the checks need the data as generated.
     await removeLiveEvents(client, { org: ORG })
+    // A kept directory was checked when it was generated; a new one is kept only once it passes.
+    let days = DAYS + 1
+    if (!reuse) {
+      days = (await verifyRollups(client, ORG, gen.events)).days
+      const visits = await verifyVisitColumns(client, ORG)
+      log(`checked: all ${visits.toLocaleString('en-US')} visits' events agree on channel, utm_* and entry_page, and each entry_page is the visit's first pageview's path`)
+      if (KEEP_DIR) writeMeta(KEEP_DIR, { ...gen, days: DAYS, endDayMs, generator: GENERATOR_VERSION })
+    }
     if (PHASE === 'storage') {
       await compareStorage(client, { org: ORG, site: SITES.web, endDayMs, warmup: WARMUP, runs: RUNS, loadAtStart, events: gen.events })
       return
     }
-    // A kept directory was checked when it was generated.
-    const { days } = reuse ? { days: DAYS + 1 } : await verifyRollups(client, ORG, gen.events)
     const profile = await profileData(client, ORG, { events: (reuse ? kept.present : undefined) ?? gen.events, receipts: gen.receipts, days: DAYS })
     log(`checked: rollups equal raw events on all ${days} UTC days with events; ${profileLine(profile)}`)
     const sizes = await tableSizes(client)
@@ -108,6 +111,8 @@ it('times every stats endpoint over generated events', async () => {
         const { result: first, queries } = await recorder.record(() => getJson(url, server.key))
         const answer = summarizeAnswer(run.case.endpoint, first, K)
         const read = await rowsRead(client, queries)
+        // STATS_BENCH_DUMP=<file> appends each case's SQL and parameters (one JSON line a case), to profile a query by hand.
+        if (process.env.STATS_BENCH_DUMP) appendFileSync(process.env.STATS_BENCH_DUMP, `${JSON.stringify({ label: run.case.label, endpoint: run.case.endpoint, queries })}\n`)
         const timed = await timeRequests(url, server.key, WARMUP - 1, RUNS)
         const row: LatencyRow = {
           endpoint: run.case.endpoint,

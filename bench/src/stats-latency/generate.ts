@@ -68,6 +68,20 @@ const APP_TYPES = weighted([
   ['custom', 4],
 ])
 
+/** Pages: the demo's head pages plus a long tail (blog posts, docs, dashboards and reports by id); per session and page number (`page_no`, a UInt64). */
+const webTail = (pageNo: string) => `if(${u(`s, ${pageNo}`, 32)} < 0.5,
+    concat('/blog/post-', ${zipf(800, u(`s, ${pageNo}`, 33))}),
+    concat('/docs/', ${oneOf(['guides', 'api', 'sdk', 'integrations', 'self-hosting'], `s, ${pageNo}`, 34)}, '/page-', ${zipf(60, u(`s, ${pageNo}`, 35))}))`
+const pathAt = (pageNo: string) => `multiIf(
+    bot, if(${u(`s, ${pageNo}`, 30)} < 0.6, ${webTail(pageNo)}, ${pick('browse', 'String', u(`s, ${pageNo}`, 31))}),
+    signed, if(${u(`s, ${pageNo}`, 30)} < 0.45,
+               if(${u(`s, ${pageNo}`, 32)} < 0.45, concat('/dashboards/', ${zipf(2000, u(`s, ${pageNo}`, 33))}), concat('/reports/', ${zipf(3000, u(`s, ${pageNo}`, 33))})),
+               ${pick('app_page', 'String', u(`s, ${pageNo}`, 31))}),
+    is_app, ${oneOf(['/login', '/login', '/signup', '/password-reset'], `s, ${pageNo}`, 36)},
+    ${u(`s, ${pageNo}`, 30)} < 0.3, ${webTail(pageNo)},
+    ${pageNo} = 1, ${pick('entry', 'String', u(`s, ${pageNo}`, 31))},
+    ${pick('browse', 'String', u(`s, ${pageNo}`, 31))})`
+
 /** Sessions: who (visitor, account or bot), when, from where, on what, and the event types in order. */
 const SESSIONS = `
 SELECT
@@ -102,10 +116,12 @@ SELECT
        if(${u('s', 16)} < 0.15,
           concat(${oneOf(['blog', 'news', 'forum', 'community', 'dev'], 's', 17)}, '-', ${zipf(3000, u('s', 18))}, '.example'),
           ${pick('referrer', 'String', u('s', 19))})) AS referrer,
-    -- The landing event's channel (later events are in-site navigations, 'Internal'), from the tags or else the referrer.
+    -- The visit's channel, from its landing event's tags or else its referrer; the processor stamps it on all the visit's events.
     multiIf(has_utm, utm[6], referrer = '', 'Direct', referrer = 'mail.google.com', 'Email', referrer = 'www.youtube.com', 'Video',
             referrer IN ('www.google.com', 'www.google.co.uk', 'www.bing.com', 'duckduckgo.com'), 'Organic Search',
-            referrer IN ('www.reddit.com', 'www.linkedin.com', 'lnkd.in', 'l.facebook.com', 't.co'), 'Organic Social', 'Referral') AS landing_channel,
+            referrer IN ('www.reddit.com', 'www.linkedin.com', 'lnkd.in', 'l.facebook.com', 't.co'), 'Organic Social', 'Referral') AS visit_channel,
+    -- The visit's first pageview is its first event (page 1): its path is the entry_page the processor stamps on every event of the visit.
+    ${pathAt('toUInt64(1)')} AS entry_page,
     substring(lower(hex(sipHash128(v, 20))), 1, 8) || '-' || substring(lower(hex(sipHash128(v, 20))), 9, 12) AS anon_id,
     substring(lower(hex(sipHash128(s, 21))), 1, 16) AS session_id,
     if(signed, lower(hex(SHA256(concat('bench-account-', toString(account))))), '') AS user_pid,
@@ -122,20 +138,6 @@ SELECT
     {region_v:Array(String)}[region] AS country,
     concat(toString(1 + cityHash64(v, 26) % 223), '.', toString(cityHash64(v, 27) % 256), '.', toString(cityHash64(v, 28) % 256), '.0/24') AS ip_prefix
 FROM numbers_mt({first_session:UInt64}, {sessions:UInt64})`
-
-/** Pages: the demo's head pages plus a long tail (blog posts, docs, dashboards and reports by id); per session and page number. */
-const WEB_TAIL = `if(${u('s, page_no', 32)} < 0.5,
-    concat('/blog/post-', ${zipf(800, u('s, page_no', 33))}),
-    concat('/docs/', ${oneOf(['guides', 'api', 'sdk', 'integrations', 'self-hosting'], 's, page_no', 34)}, '/page-', ${zipf(60, u('s, page_no', 35))}))`
-const PATH = `multiIf(
-    bot, if(${u('s, page_no', 30)} < 0.6, ${WEB_TAIL}, ${pick('browse', 'String', u('s, page_no', 31))}),
-    signed, if(${u('s, page_no', 30)} < 0.45,
-               if(${u('s, page_no', 32)} < 0.45, concat('/dashboards/', ${zipf(2000, u('s, page_no', 33))}), concat('/reports/', ${zipf(3000, u('s, page_no', 33))})),
-               ${pick('app_page', 'String', u('s, page_no', 31))}),
-    is_app, ${oneOf(['/login', '/login', '/signup', '/password-reset'], 's, page_no', 36)},
-    ${u('s, page_no', 30)} < 0.3, ${WEB_TAIL},
-    page_no = 1, ${pick('entry', 'String', u('s, page_no', 31))},
-    ${pick('browse', 'String', u('s, page_no', 31))})`
 
 /** Event names by type: a page offers a few click labels, a dashboard page names its dashboard, signups complete on /signup, an account uses at most three features. */
 const NAME = `multiIf(
@@ -157,11 +159,11 @@ const PROPS = `multiIf(
     CAST(map(), 'Map(String, String)'))`
 
 const EVENT_COLUMNS =
-  'event_id, org_id, site_id, type, name, ts, received_at, anon_id, session_id, user_pid, url_path, url_host, referrer_host, props, browser, browser_version, os, os_version, device_type, is_bot, screen_w, screen_h, locale, tz, country, ip_prefix, utm_source, utm_medium, utm_campaign, utm_term, utm_content, channel'
+  'event_id, org_id, site_id, type, name, ts, received_at, anon_id, session_id, user_pid, url_path, url_host, referrer_host, props, browser, browser_version, os, os_version, device_type, is_bot, screen_w, screen_h, locale, tz, country, ip_prefix, utm_source, utm_medium, utm_campaign, utm_term, utm_content, channel, entry_page'
 
 /** Session columns the events repeat. */
 const CARRIED =
-  's, is_app, bot, signed, account, site_id, url_host, referrer, utm, landing_channel, anon_id, session_id, user_pid, plan, browser, browser_version, os, os_version, device_type, screen, locale, tz, country, ip_prefix'
+  's, is_app, bot, signed, account, site_id, url_host, referrer, utm, visit_channel, entry_page, anon_id, session_id, user_pid, plan, browser, browser_version, os, os_version, device_type, screen, locale, tz, country, ip_prefix'
 
 /**
  * Events go into `events` only: the materialized views fill both rollups exactly as they do for
@@ -178,7 +180,7 @@ SELECT
     fromUnixTimestamp64Milli(ts_ms, 'UTC') AS ts,
     fromUnixTimestamp64Milli(ts_ms + 150 + toInt64(cityHash64(s, i, 60) % 2850), 'UTC') AS received_at,
     anon_id, session_id, user_pid,
-    ${PATH} AS url_path,
+    ${pathAt('page_no')} AS url_path,
     url_host,
     if(i = 0, referrer, '') AS referrer_host,
     ${PROPS} AS props,
@@ -186,10 +188,11 @@ SELECT
     bot AS is_bot,
     toUInt32(screen[1]) AS screen_w, toUInt32(screen[2]) AS screen_h,
     locale, tz, country, ip_prefix,
-    -- Tags are in the landing URL only: the processor reads them per event, a visit's are its first event's.
-    if(i = 0, utm[1], '') AS utm_source, if(i = 0, utm[2], '') AS utm_medium, if(i = 0, utm[3], '') AS utm_campaign,
-    if(i = 0, utm[4], '') AS utm_term, if(i = 0, utm[5], '') AS utm_content,
-    if(i = 0, landing_channel, 'Internal') AS channel
+    -- Tags are in the landing URL only, but the processor stamps a visit's first event's tags and channel, and its
+    -- first pageview's path, on every event of the visit: the table holds them on every row, as production does.
+    utm[1] AS utm_source, utm[2] AS utm_medium, utm[3] AS utm_campaign, utm[4] AS utm_term, utm[5] AS utm_content,
+    visit_channel AS channel,
+    entry_page
 FROM (
     SELECT ${CARRIED}, type, page_no, toUInt32(pos - 1) AS i,
         -- Events 40 s apart plus up to 35 s of jitter: a session's order is its time order.

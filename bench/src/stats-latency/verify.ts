@@ -123,3 +123,33 @@ export async function profileData(client: Warehouse, org: string, expected: { ev
     receipts: n('receipts'),
   }
 }
+
+/** The visit-level columns the processor stamps on every event of a visit (docs/analysts.md: a visit's value is its first event's). */
+const VISIT_COLUMNS = ['channel', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'entry_page'] as const
+
+/**
+ * One pass over the visits: every event of a visit carries the same channel, utm_* and entry_page (so its first event's),
+ * and entry_page is the path of its first pageview ('' when it has none). Throws, naming a few wrong visits; returns the visit count.
+ */
+export async function verifyVisitColumns(client: Warehouse, org: string): Promise<number> {
+  const values = `tuple(${VISIT_COLUMNS.join(', ')})`
+  const [r] = await rows<{ visits: string; mixed: string; wrong_entry: string; examples: unknown[] }>(
+    client,
+    `SELECT count() AS visits, countIf(variants > 1) AS mixed, countIf(entry != first_page) AS wrong_entry,
+        groupArrayIf(5)(tuple(session_id, variants, visit_values, first_page), variants > 1 OR entry != first_page) AS examples
+     FROM (
+        SELECT session_id, uniqExact(${values}) AS variants, any(${values}) AS visit_values,
+            any(entry_page) AS entry, if(countIf(type = 'pageview') = 0, '', argMinIf(url_path, (ts, event_id), type = 'pageview')) AS first_page
+        FROM ${DB}.events WHERE org_id = {org:String} AND session_id != '' GROUP BY org_id, site_id, session_id
+     )`,
+    { org },
+  )
+  const n = (v: string | undefined) => Number(v ?? 0)
+  if (!r || n(r.visits) === 0) throw new Error('no visits to check: the generated events carry no session_id')
+  if (n(r.mixed) + n(r.wrong_entry) > 0) {
+    throw new Error(
+      `visit columns are not stamped as the processor stamps them: ${r.mixed} of ${r.visits} visits mix values, ${r.wrong_entry} have an entry_page other than their first pageview's path; e.g. ${JSON.stringify(r.examples)}`,
+    )
+  }
+  return n(r.visits)
+}

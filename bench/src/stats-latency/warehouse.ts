@@ -15,10 +15,10 @@ export interface FreshWarehouse {
 }
 
 /**
- * The attribution columns of migration 10 (issue 15's contract DDL), added idempotently so the bench
- * measures them whether or not the migration has landed; once it has, this is a no-op.
+ * The attribution columns of migration 10 and the entry_page of migration 12 (the contracts' DDL), added idempotently so
+ * the bench measures them whether or not the migrations have landed; once they have, this is a no-op.
  */
-const ATTRIBUTION_COLUMNS = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'channel'] as const
+const ATTRIBUTION_COLUMNS = ['utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'channel', 'entry_page'] as const
 
 export async function ensureAttributionColumns(client: Warehouse): Promise<void> {
   const adds = ATTRIBUTION_COLUMNS.map((c) => `ADD COLUMN IF NOT EXISTS ${c} LowCardinality(String) DEFAULT ''`).join(', ')
@@ -68,18 +68,4 @@ export function readMeta(dataDir: string): GeneratedMeta | undefined {
 
 export function writeMeta(dataDir: string, meta: GeneratedMeta): void {
   writeFileSync(join(dataDir, META), JSON.stringify(meta, null, 2))
-}
-
-/**
- * Generator 2 wrote '' as the channel of tagged landing events (its campaign list lacked the channel field); generator 3
- * writes the channel each campaign's utm_medium names. This brings a kept generator-2 directory to generator 3 in place.
- */
-export async function repairTaggedChannels(client: Warehouse): Promise<void> {
-  await client.command({
-    query: `ALTER TABLE ${DB}.events UPDATE channel = transform(utm_medium,
-        ['cpc', 'email', 'social', 'paid_social', 'affiliate', 'display', 'video', 'referral'],
-        ['Paid Search', 'Email', 'Organic Social', 'Paid Social', 'Affiliates', 'Display', 'Video', 'Referral'], channel)
-      WHERE utm_medium != '' AND channel = ''`,
-    clickhouse_settings: { mutations_sync: '2' },
-  })
 }
