@@ -18,7 +18,7 @@ export async function compareStorage(
 ): Promise<StorageRow[]> {
   const rows: StorageRow[] = []
   const common = { org: o.org, site: o.site, endDayMs: o.endDayMs, warmup: o.warmup, runs: o.runs }
-  rows.push(...(await measureCandidates(client, { ...common, storages: ['raw, visit set by IN', 'raw, one scan per visit'] }, log)))
+  rows.push(...(await measureCandidates(client, { ...common, storages: ['raw, visit set by IN', 'raw, one scan per visit', 'stamped visit columns'] }, log)))
 
   const t = performance.now()
   await client.command({ query: SESSIONS_DDL })

@@ -1,6 +1,7 @@
 /**
  * Storage candidates for filtered stats, measured as SQL straight on the generated warehouse (same engine, no HTTP):
- * raw events read per visit, a sessions table a materialized view would fill, and skip indexes on the filtered columns.
+ * raw events read per visit, a sessions table a materialized view would fill, skip indexes on the filtered columns, and
+ * visit values stamped on every event by the processor (the visit-level clause becomes a column predicate).
  */
 import { WAREHOUSE_DATABASE as DB } from '@atspark/schemas'
 import { percentile } from './timing.js'
@@ -40,7 +41,7 @@ const SESSION_BASE = `org_id = {org:String} AND site_id = {site:String} AND day 
 const sessionValue = (dimension: FilterPair['visit']['dimension']) => `argMinMerge(${dimension === 'entry_page' ? 'entry_page' : dimension})`
 
 export interface Candidate {
-  storage: 'raw, visit set by IN' | 'raw, one scan per visit' | 'sessions table' | 'raw + skip indexes'
+  storage: 'raw, visit set by IN' | 'raw, one scan per visit' | 'sessions table' | 'raw + skip indexes' | 'stamped visit columns'
   query: 'aggregate' | 'breakdown url_path' | 'breakdown entry_page' | 'breakdown channel' | 'timeseries day'
   sql: (f: FilterPair) => string
 }
@@ -50,6 +51,15 @@ const perVisitScan = (f: FilterPair, extra = '') => `SELECT session_id, any(anon
     countIf(${f.event}) AS kept, countIf(${f.event} AND type = 'pageview') AS kept_pageviews,
     countIf(type = 'pageview') AS v_pageviews, dateDiff('millisecond', min(ts), max(ts)) / 1000 AS v_duration${extra}
   FROM ${DB}.events WHERE ${BASE} GROUP BY session_id`
+
+/** The visit-level clause on the visit's value the processor stamped on each of its events; an event without a visit matches none. */
+const stamped = (f: FilterPair) => `session_id != '' AND ${f.visit.dimension} = '${f.visit.value}'`
+
+/** Per-visit figures of the visits the stamped clause keeps: one scan of their events only, no visit set first. */
+const stampedVisitScan = (f: FilterPair) => `SELECT session_id, any(anon_id) AS anon,
+    countIf(${f.event}) AS kept, countIf(${f.event} AND type = 'pageview') AS kept_pageviews,
+    countIf(type = 'pageview') AS v_pageviews, dateDiff('millisecond', min(ts), max(ts)) / 1000 AS v_duration
+  FROM ${DB}.events WHERE ${BASE} AND ${stamped(f)} GROUP BY session_id`
 
 const AGGREGATE_OUTER = `uniqExact(anon) AS visitors, count() AS visits, sum(kept) AS events, sum(kept_pageviews) AS pageviews,
     avg(v_pageviews <= 1) AS bounce_rate, quantileExact(0.5)(v_duration) AS duration_median, avg(v_duration) AS duration_mean`
@@ -132,6 +142,41 @@ GROUP BY entry ORDER BY visitors DESC, entry LIMIT 10`,
     query: 'timeseries day',
     sql: (f) => `SELECT toDate(ts) AS day, uniqExact(anon_id) AS visitors, countIf(type = 'pageview') AS pageviews FROM ${DB}.events
 WHERE ${BASE} AND ${f.event} AND session_id IN (${tableVisits(f)})
+GROUP BY day ORDER BY day`,
+  },
+  // Visit values stamped at write time: the visit-level clause is a column test beside the event clause; per-visit
+  // figures (bounce, duration) still group the kept visits' events, breakdowns and series read events one by one.
+  {
+    storage: 'stamped visit columns',
+    query: 'aggregate',
+    sql: (f) => `SELECT ${AGGREGATE_OUTER} FROM (${stampedVisitScan(f)}) WHERE kept > 0`,
+  },
+  {
+    storage: 'stamped visit columns',
+    query: 'breakdown url_path',
+    sql: (f) => `SELECT url_path, uniqExact(anon_id) AS visitors, count() AS pageviews FROM ${DB}.events
+WHERE ${BASE} AND type = 'pageview' AND ${f.event} AND ${stamped(f)}
+GROUP BY url_path ORDER BY visitors DESC, url_path LIMIT 10`,
+  },
+  {
+    storage: 'stamped visit columns',
+    query: 'breakdown entry_page',
+    sql: (f) => `SELECT entry_page AS entry, uniqExact(anon_id) AS visitors, uniqExact(session_id) AS visits FROM ${DB}.events
+WHERE ${BASE} AND ${f.event} AND ${stamped(f)}
+GROUP BY entry ORDER BY visitors DESC, entry LIMIT 10`,
+  },
+  {
+    storage: 'stamped visit columns',
+    query: 'breakdown channel',
+    sql: (f) => `SELECT channel AS ch, uniqExact(anon_id) AS visitors, uniqExact(session_id) AS visits FROM ${DB}.events
+WHERE ${BASE} AND ${f.event} AND ${stamped(f)}
+GROUP BY ch ORDER BY visitors DESC, ch LIMIT 10`,
+  },
+  {
+    storage: 'stamped visit columns',
+    query: 'timeseries day',
+    sql: (f) => `SELECT toDate(ts) AS day, uniqExact(anon_id) AS visitors, countIf(type = 'pageview') AS pageviews FROM ${DB}.events
+WHERE ${BASE} AND ${f.event} AND ${stamped(f)}
 GROUP BY day ORDER BY day`,
   },
 ]
