@@ -1,5 +1,5 @@
-import { dimensionLevel, type FilterClause, type StatsBreakdownDimension, type VisitDimension, WAREHOUSE_DATABASE as DB } from '@atspark/schemas'
-import { type CompiledFilters, eventValue, rowForm, VISIT_VALUES, visitForm } from './filters.js'
+import { dimensionLevel, type FilterClause, type StatsBreakdownDimension, WAREHOUSE_DATABASE as DB } from '@atspark/schemas'
+import { type CompiledFilters, EXIT_PAGE, eventValue, isStamped, rowForm, visitForm } from './filters.js'
 import type { ResolvedGoal } from './goals.js'
 import { goalPredicate } from './goals.js'
 import { type BuiltQuery, type QueryLimits, type Scope, scopeParams, settings } from './queries.js'
@@ -28,8 +28,8 @@ export function typeClause(type: string | undefined): FilterClause[] {
 const RANGE = 'ts >= parseDateTimeBestEffort({from:String}, {tz:String}) AND ts < parseDateTimeBestEffort({to:String}, {tz:String})'
 const SCOPE = `org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND ${RANGE}`
 
-
-const isVisitDimension = (d: string) => dimensionLevel(d) === 'visit'
+/** Rows per visit (grouped by session at query time): only the exit page; the stamped visit values are read event by event. */
+const isVisitDimension = (d: string) => dimensionLevel(d) === 'visit' && !isStamped(d)
 
 /** A breakdown measure: distinct visitors (merged across values for `other`, so one visitor counts once) or an additive count. */
 interface Measure {
@@ -56,7 +56,7 @@ function parts(scope: Scope, spec: RawBreakdownSpec): Parts {
       filters: spec.filters,
       periods: [{ name: 'cur', fromParam: 'from', toParam: 'to' }],
       goal: spec.goal?.sql,
-      extra: [`${VISIT_VALUES[spec.dimension as VisitDimension]} AS value`],
+      extra: [`${EXIT_PAGE} AS value`],
       startParam: 'from',
       endParam: 'to',
     })
@@ -74,15 +74,20 @@ function parts(scope: Scope, spec: RawBreakdownSpec): Parts {
   const kept = `(${r.kept})`
   const visitor = (cond: string) => ({ of: 'cityHash64(anon_id)', cond: `${cond} AND anon_id != ''` })
   const removed = r.removed.map((x) => ({ name: `n_removed_${x.index}`, distinct: visitor(x.sql) }))
+  // A stamped visit value (entry page, source): each event of a visit carries it, so a row's visits are its distinct sessions.
+  const stamped = isStamped(spec.dimension)
   const measures: Measure[] = [
     { name: 'visitors', distinct: visitor(kept) },
     { name: 'events', total: `countIf(${kept})` },
+    ...(stamped ? [{ name: 'visits', distinct: { of: 'cityHash64(session_id)', cond: kept } }] : []),
     ...(spec.goal ? [{ name: 'conversions', distinct: visitor(`${kept} AND ${spec.goal.sql}`) }] : []),
     ...removed,
   ]
   const value = eventValue(spec.dimension, 'dim_key', params)
   const prewhere = r.prewhere === '' ? '' : ` PREWHERE ${r.prewhere}`
-  return { from: `${DB}.events${prewhere} WHERE ${SCOPE} AND ${r.where}`, value, measures, removedNames: removed.map((x) => x.name), params }
+  // Only events with a session have a visit to take the value from.
+  const where = stamped ? `${r.where} AND session_id != ''` : r.where
+  return { from: `${DB}.events${prewhere} WHERE ${SCOPE} AND ${where}`, value, measures, removedNames: removed.map((x) => x.name), params }
 }
 
 /**
@@ -202,7 +207,7 @@ export async function rawBreakdown(read: Read, scope: Scope, req: RawBreakdownRe
     limit: req.limit,
     k,
   }
-  const visitDim = isVisitDimension(req.dimension)
+  const visitDim = dimensionLevel(req.dimension) === 'visit'
   const shape = (r: Record<string, unknown>) => {
     const visitors = Number(r.visitors ?? 0)
     return { visitors, events: Number(r.events ?? 0), ...(visitDim ? { visits: Number(r.visits ?? 0) } : {}), ...withGoal(r, visitors, k, spec.goal !== undefined) }

@@ -14,8 +14,11 @@ import { StatsRequestError } from './request-error.js'
 
 /**
  * Parsed filters (schemas/stats-filters.ts) as SQL over raw `events`. Only whitelisted identifiers reach
- * the text; every value (and prop key) travels as a query parameter. Event-level clauses test each event;
- * visit-level ones test the visit (session) an event belongs to, computed from all of that visit's events.
+ * the text; every value (and prop key) travels as a query parameter. Event-level clauses test each event.
+ * A visit's source (channel, utm_*) and entry page are stamped on every event of the visit by the processor
+ * at write time, so their clauses test each event's column too, but only events with a session (an event
+ * without a visit matches no visit-level clause, `==` or `!=`). exit_page is known only at query time: its
+ * clauses test the visit (session) an event belongs to, computed from all of that visit's events.
  */
 
 /** Event-level dimensions and their columns. */
@@ -30,22 +33,11 @@ export const EVENT_COLUMNS: Record<EventDimension, string> = {
   name: 'name',
 }
 
-/** A visit's value of each visit-level dimension, as an aggregate over its events: entry/exit from its pageviews, the source from its first event. */
-export const VISIT_VALUES: Record<VisitDimension, string> = {
-  entry_page: "argMinIf(url_path, ts, type = 'pageview')",
-  exit_page: "argMaxIf(url_path, ts, type = 'pageview')",
-  channel: 'argMin(channel, ts)',
-  utm_source: 'argMin(utm_source, ts)',
-  utm_medium: 'argMin(utm_medium, ts)',
-  utm_campaign: 'argMin(utm_campaign, ts)',
-  utm_term: 'argMin(utm_term, ts)',
-  utm_content: 'argMin(utm_content, ts)',
-}
+/** The visit-level dimensions the processor stamps on each event of a visit: their columns hold the visit's value. */
+export type StampedDimension = Exclude<VisitDimension, 'exit_page'>
 
-/** The events' column each visit-level value is taken from. */
-const VISIT_COLUMNS: Record<VisitDimension, string> = {
-  entry_page: 'url_path',
-  exit_page: 'url_path',
+export const STAMPED_COLUMNS: Record<StampedDimension, string> = {
+  entry_page: 'entry_page',
   channel: 'channel',
   utm_source: 'utm_source',
   utm_medium: 'utm_medium',
@@ -54,6 +46,14 @@ const VISIT_COLUMNS: Record<VisitDimension, string> = {
   utm_content: 'utm_content',
 }
 
+export const isStamped = (dimension: string): dimension is StampedDimension => Object.hasOwn(STAMPED_COLUMNS, dimension)
+
+/** A visit's exit page, the one visit-level value computed at query time: its last pageview's path. */
+export const EXIT_PAGE = "argMaxIf(url_path, ts, type = 'pageview')"
+
+/** An event has a visit: the stamped columns speak for it only then. */
+const HAS_SESSION = "session_id != ''"
+
 /** The value of an event-level dimension or `props.<key>` (the key a parameter): '' when the event lacks the prop. */
 export function eventValue(dimension: string, keyParam: string, params: Record<string, unknown>): string {
   const key = propKey(dimension)
@@ -61,6 +61,8 @@ export function eventValue(dimension: string, keyParam: string, params: Record<s
     params[keyParam] = key
     return `props[{${keyParam}:String}]`
   }
+  // A stamped column is a LowCardinality(String) already: tested as it is, its dictionary once per part.
+  if (isStamped(dimension)) return STAMPED_COLUMNS[dimension]
   const column = EVENT_COLUMNS[dimension as EventDimension]
   if (!column) throw new Error(`not an event dimension: ${dimension}`)
   return `toString(${column})`
@@ -75,27 +77,33 @@ const isNegative = (op: FilterOp) => op === 'is_not' || op === 'not_contains'
 
 export interface CompiledClause {
   clause: FilterClause
+  /** `event`: a test over each event (stamped visit values included); `visit`: over the whole visit (exit_page). */
   level: 'event' | 'visit'
+  /** A stamped visit value: only events with a session pass the clause, whatever its op. */
+  session?: boolean
   /** The clause's test with its op made positive (is / contains / goal completed); over an event, or for a visit an aggregate over its events. */
   positive: string
   /** `!=` / `!~`: the clause keeps what fails `positive`. */
   negative: boolean
   /** For a visit-level clause: a test over one event that some event of every matching visit passes (to narrow the visits read first). */
   someEvent?: string
-  /** For an event-level (or prop) clause other than goal: the event's value, and the parameter holding the clause's values. */
+  /** For an event-level (prop, stamped) clause other than goal: the event's value, and the parameter holding the clause's values. */
   value?: string
   param?: string
-  /** For a visit-level clause: the visit's value, an aggregate over its events (VISIT_VALUES). */
+  /** For a visit-level clause: the visit's value, an aggregate over its events (EXIT_PAGE). */
   visitValue?: string
 }
 
 export interface CompiledFilters {
   clauses: CompiledClause[]
   params: Record<string, unknown>
+  /** Some clause tests the whole visit at query time (exit_page). */
   hasVisit: boolean
+  /** Some clause is visit-level (stamped or not): events without a session are kept by none. */
+  needsSession: boolean
 }
 
-export const NO_FILTERS: CompiledFilters = { clauses: [], params: {}, hasVisit: false }
+export const NO_FILTERS: CompiledFilters = { clauses: [], params: {}, hasVisit: false, needsSession: false }
 
 /** Compiles clauses; goal values resolve against the site's goals (an unknown one is a 400 on `filters`). */
 export function compileFilters(clauses: readonly FilterClause[], site: Pick<SiteConfig, 'goals'>): CompiledFilters {
@@ -114,12 +122,15 @@ export function compileFilters(clauses: readonly FilterClause[], site: Pick<Site
       return { clause, level: 'event', positive: `(${tests.join(' OR ')})`, negative }
     }
     params[p] = clause.values
+    if (level === 'visit' && isStamped(clause.dimension)) {
+      // Stamped on every event of the visit: a test of the event's own column, for events with a session only.
+      const value = eventValue(clause.dimension, `${p}_key`, params)
+      return { clause, level: 'event', session: true, positive: `(${HAS_SESSION} AND ${positiveTest(value, clause.op, p)})`, negative, value, param: p }
+    }
     if (level === 'visit') {
-      const dimension = clause.dimension as VisitDimension
-      const column = VISIT_COLUMNS[dimension]
-      // The visit's value is some event's value: its first event's column, or one of its pageviews' path.
-      const someEvent = column === 'url_path' ? `(type = 'pageview' AND ${positiveTest('url_path', clause.op, p)})` : `(${positiveTest(column, clause.op, p)})`
-      return { clause, level: 'visit', positive: `(${positiveTest(VISIT_VALUES[dimension], clause.op, p)})`, negative, someEvent, param: p, visitValue: VISIT_VALUES[dimension] }
+      // The exit page is one of the visit's pageviews' paths: some pageview of every matching visit passes the test.
+      const someEvent = `(type = 'pageview' AND ${positiveTest('url_path', clause.op, p)})`
+      return { clause, level: 'visit', positive: `(${positiveTest(EXIT_PAGE, clause.op, p)})`, negative, someEvent, param: p, visitValue: EXIT_PAGE }
     }
     if (level === 'event' || level === 'prop') {
       const value = eventValue(clause.dimension, `${p}_key`, params)
@@ -127,11 +138,14 @@ export function compileFilters(clauses: readonly FilterClause[], site: Pick<Site
     }
     throw new StatsRequestError(`filter on ${clause.dimension}: not a dimension`, StatsErrorCode.invalidFilter, 'filters')
   })
-  return { clauses: compiled, params, hasVisit: compiled.some((c) => c.level === 'visit') }
+  return { clauses: compiled, params, hasVisit: compiled.some((c) => c.level === 'visit'), needsSession: compiled.some((c) => c.level === 'visit' || c.session === true) }
 }
 
-/** A clause's test with its sign: the positive test, or its negation. */
-const signed = (c: CompiledClause) => (c.negative ? `NOT ${c.positive}` : c.positive)
+/** A clause's test with its sign: the positive test, or its negation (for a stamped value, still only events with a session). */
+const signed = (c: CompiledClause) => (c.negative ? (c.session ? `(${HAS_SESSION} AND NOT ${c.positive})` : `NOT ${c.positive}`) : c.positive)
+
+/** An event has value number `i` (1-based) of a clause's list: for a stamped value, only an event with a session. */
+const hasListValue = (c: CompiledClause, i: number) => `${c.session ? `${HAS_SESSION} AND ` : ''}${c.value} = {${c.param}:Array(String)}[${i}]`
 
 const and = (parts: readonly string[]) => (parts.length === 0 ? '1' : parts.join(' AND '))
 
@@ -178,17 +192,24 @@ export const WIDE_RANGE =
 
 /**
  * The visits that can hold a kept event, as a cheap first cut: those with an event passing every positive
- * event-level clause at once, and for each positive visit-level clause an event that could give the visit
- * its value. Exact tests follow on the visits it leaves; undefined when no clause is positive.
+ * event-level clause at once, and for each positive exit_page clause a pageview that could be its exit. A visit's
+ * source (channel, utm_*) is stamped alike on all of its events, so those tests cut the read directly, with no
+ * subquery when they are all there is; the entry page is not (events stamped before the visit's first pageview hold
+ * ''), so it goes through the subquery. Exact tests follow on the visits it leaves; undefined when no clause is positive.
  */
 export function candidateVisits(f: CompiledFilters, range: string): string | undefined {
-  const eventLevel = f.clauses.filter((c) => c.level === 'event' && !c.negative).map((c) => c.positive)
-  const visitLevel = f.clauses.filter((c) => c.level === 'visit' && !c.negative && c.someEvent !== undefined).map((c) => c.someEvent as string)
+  const positives = f.clauses.filter((c) => !c.negative)
+  const direct = positives.filter((c) => c.session === true && c.clause.dimension !== 'entry_page').map((c) => c.positive)
+  const eventLevel = positives.filter((c) => c.level === 'event').map((c) => c.positive)
+  const visitLevel = positives.filter((c) => c.level === 'visit' && c.someEvent !== undefined).map((c) => c.someEvent as string)
+  if (eventLevel.length + visitLevel.length === 0) return undefined
+  if (visitLevel.length === 0 && eventLevel.length === direct.length) return and(direct)
   const tests = [...(eventLevel.length > 0 ? [and(eventLevel)] : []), ...visitLevel]
-  if (tests.length === 0) return undefined
   const having = tests.length === 1 ? '' : ` GROUP BY session_id HAVING ${tests.map((t) => `countIf(${t}) > 0`).join(' AND ')}`
   const where = tests.length === 1 ? tests[0] : tests.map((t) => `(${t})`).join(' OR ')
-  return `session_id IN (SELECT session_id FROM ${DB}.events WHERE org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND ${range} AND (${where})${having})`
+  const narrow = direct.length > 0 ? ` AND ${and(direct)}` : ''
+  const subquery = `session_id IN (SELECT session_id FROM ${DB}.events WHERE org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND ${range}${narrow} AND (${where})${having})`
+  return and([...direct, subquery])
 }
 
 /** The visits of the scope whose value passes `having`: an IN-subquery, no join; the candidates cut first. */
@@ -213,11 +234,11 @@ export interface RowFormFilters {
 export function rowForm(f: CompiledFilters): RowFormFilters {
   const where: string[] = f.clauses.filter((c) => c.level === 'event' && !c.negative).map((c) => c.positive)
   const positiveVisit = f.clauses.filter((c) => c.level === 'visit' && !c.negative).map((c) => c.positive)
-  if (f.hasVisit) where.push("session_id != ''")
+  if (f.needsSession) where.push(HAS_SESSION)
   const prewhere = positiveVisit.length > 0 ? visitsWhere(f, and(positiveVisit)) : ''
   const negatives = f.clauses.map((c, i) => ({ c, i })).filter(({ c }) => c.negative)
   // A negative clause as a test that keeps: NOT over the event, or the event's visit not among the matching ones.
-  const keeps = negatives.map(({ c, i }) => ({ index: i, keep: c.level === 'event' ? `NOT ${c.positive}` : `NOT ${visitsWhere(alone(f, c), c.positive)}` }))
+  const keeps = negatives.map(({ c, i }) => ({ index: i, keep: c.level === 'event' ? signed(c) : `NOT ${visitsWhere(alone(f, c), c.positive)}` }))
   return {
     where: and(where),
     prewhere,
@@ -256,8 +277,8 @@ export function differencingColumns(f: CompiledFilters, k: number): string[] {
       for (let i = 0; i < c.clause.values.length; i++)
         cols.push(`${visitor}${others(j)} AND ${visitsWhere(alone(f, c), `${c.visitValue} = {${c.param}:Array(String)}[${i + 1}]`)}) AS n_removed_a${j}_${i}`)
     if (c.value === undefined || c.param === undefined) return cols
-    const { value, param } = c
-    if (list) for (let i = 0; i < c.clause.values.length; i++) cols.push(`${visitor}${others(j)} AND ${value} = {${param}:Array(String)}[${i + 1}]) AS n_removed_a${j}_${i}`)
+    const { value } = c
+    if (list) for (let i = 0; i < c.clause.values.length; i++) cols.push(`${visitor}${others(j)} AND ${hasListValue(c, i + 1)}) AS n_removed_a${j}_${i}`)
     if (c.clause.op === 'contains' || c.clause.op === 'not_contains') {
       const matched = `${others(j)} AND ${c.positive}`
       const small = `SELECT ${value} FROM ${DB}.events WHERE org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND ${RANGE} AND ${matched} GROUP BY ${value} HAVING ${distinct}(cityHash64(anon_id), anon_id != '') < {guard_k:UInt32}`
@@ -319,8 +340,8 @@ export function differencingVisitColumns(f: CompiledFilters, k: number, range: s
         column(`a${j}_${i}`, othersRow(j), [...othersVisit(j), `mv_${j}_${i}${suffix} = 1`])
       }
     if (c.value === undefined || c.param === undefined) return
-    const { value, param } = c
-    if (list) for (let i = 0; i < c.clause.values.length; i++) column(`a${j}_${i}`, [...othersRow(j), `${value} = {${param}:Array(String)}[${i + 1}]`], othersVisit(j))
+    const { value } = c
+    if (list) for (let i = 0; i < c.clause.values.length; i++) column(`a${j}_${i}`, [...othersRow(j), hasListValue(c, i + 1)], othersVisit(j))
     if (c.clause.op === 'contains' || c.clause.op === 'not_contains') {
       // The small values matched are found as differencingColumns finds them (the same subquery, over the period), then counted per visit.
       const small = `SELECT ${value} FROM ${DB}.events WHERE org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND ${range} AND ${others(j)} AND ${c.positive} GROUP BY ${value} HAVING ${distinct}(cityHash64(anon_id), anon_id != '') < {guard_k:UInt32}`
@@ -338,7 +359,7 @@ export function differencingCut(f: CompiledFilters, wideRange: string): string |
 }
 
 /** One clause made positive, alone: the visits it matches are cut by its own test first. */
-const alone = (f: CompiledFilters, c: CompiledClause): CompiledFilters => ({ clauses: [{ ...c, negative: false }], params: f.params, hasVisit: true })
+const alone = (f: CompiledFilters, c: CompiledClause): CompiledFilters => ({ clauses: [{ ...c, negative: false }], params: f.params, hasVisit: true, needsSession: true })
 
 /** Every event the filters keep, as one WHERE condition (for answers with no complement columns). */
 export function keptWhere(f: CompiledFilters): string {
