@@ -242,7 +242,12 @@ export function cohorts(events: readonly SentEvent[], r: Range, feature: string,
 // Issue 15: the analyst's questions. The same oracle idea, over richer events (utm tags, props, the page host),
 // with the filter semantics of the contract: event-level clauses keep matching events; visit-level clauses keep
 // every event of the visits whose value matches; a visit's values are those of its first event (entry page:
-// first pageview, exit page: last pageview), each visit measured whole.
+// first pageview, exit page: last pageview), each visit measured whole; an event without a session has no visit and
+// no visit-level clause keeps it, `==` or `!=`.
+// The stamped rule, stated: the processor writes a visit's source and entry page on each of its events, taken from the
+// first event (by ts) and the first pageview it has seen of the visit; the values written first win. This suite sends
+// each visit as one batch, so what it has seen is the whole visit and the rule is the visit's first event by ts here.
+// exit_page is computed when asked. The guard's G2 and G3 treat the stamped values (all but exit_page) as event values.
 
 export interface Utm {
   source: string
@@ -306,6 +311,8 @@ export type VisitDimension = (typeof VISIT_DIMENSIONS)[number]
 export type AnalystDimension = (typeof EVENT_DIMENSIONS)[number] | VisitDimension | `props.${string}` | 'goal'
 
 export const isVisitDimension = (d: string): d is VisitDimension => (VISIT_DIMENSIONS as readonly string[]).includes(d)
+/** The visit values the processor stamps on each event (every visit dimension but exit_page, known only at the visit's end). */
+export const isStamped = (d: string): boolean => isVisitDimension(d) && d !== 'exit_page'
 
 export interface Visit {
   session: string
@@ -455,6 +462,8 @@ function clauseKeeps(e: AnalystEvent, c: Clause, visits: Map<string, Visit>, goa
     const hit = c.values.some((g) => completes(e, resolveGoal(g, goals)))
     return c.op === '!=' || c.op === '!~' ? !hit : hit
   }
+  // No visit, no visit value: neither == nor != keeps an event without a session.
+  if (isVisitDimension(c.dimension) && e.session === '') return false
   const v = dimensionOf(e, c.dimension, visits.get(e.session))
   switch (c.op) {
     case '==':
@@ -526,7 +535,8 @@ export function applyFilters(events: readonly AnalystEvent[], filters: string, g
  * counted from the in-range events: for each clause (and `extra`, e.g. a breakdown's type), under every other clause,
  * - G1: the visitors of the events this clause drops;
  * - G2: for an `==`/`!=` list of two or more values (not goals; visit-level lists too, as the rule says): each value's visitors;
- * - G3: for an event-level or prop `=~`/`!~`: the values it matches with 1 to k−1 visitors each, their visitors together.
+ * - G3: for an event-level, prop or stamped visit-level `=~`/`!~` (not exit_page): the values it matches with 1 to k−1 visitors
+ *   each, their visitors together.
  */
 export function differenced(f: Filtered, k: number, extra: readonly Clause[] = []): boolean {
   const clauses = [...f.clauses, ...extra]
@@ -543,7 +553,7 @@ export function differenced(f: Filtered, k: number, extra: readonly Clause[] = [
     if ((c.op === '==' || c.op === '!=') && c.values.length > 1 && c.dimension !== 'goal') {
       if (c.values.some((v) => few(others.filter((e) => valueIn(e, c) === v)))) return true
     }
-    if ((c.op === '=~' || c.op === '!~') && c.dimension !== 'goal' && !isVisitDimension(c.dimension)) {
+    if ((c.op === '=~' || c.op === '!~') && c.dimension !== 'goal' && (!isVisitDimension(c.dimension) || isStamped(c.dimension))) {
       const matched = others.filter((e) => keeps(e, { ...c, op: '=~' }))
       const small = [...groupBy(matched, (e) => valueIn(e, c)).values()].filter((g) => distinct(g.map((e) => e.anon)) < k)
       if (few(small.flat())) return true
@@ -672,7 +682,8 @@ export interface BreakdownRowRef {
 export function analystBreakdown(f: Filtered, q: { dimension: AnalystDimension; type?: string; limit: number; goal?: Goal; goals: readonly Goal[] }, k: number) {
   // Under filters, `type` is one more clause the differencing guard counts; an answer it would leak is hidden whole.
   if (differenced(f, k, q.type === undefined ? [] : [{ dimension: 'type', op: '==', values: [q.type] }])) return { rows: [], other: null }
-  const evs = f.kept.filter((e) => q.type === undefined || e.type === q.type)
+  // A visit dimension's rows are visits' values: only events with a session have one.
+  const evs = f.kept.filter((e) => (q.type === undefined || e.type === q.type) && !(isVisitDimension(q.dimension) && e.session === ''))
   const groups: [string, AnalystEvent[]][] =
     q.dimension === 'goal'
       ? q.goals.map((g) => [g.name, evs.filter((e) => completes(e, g))])
