@@ -67,6 +67,7 @@ export function event(org: string, site: string, at: number, fields: Partial<Eve
     utm_term: '',
     utm_content: '',
     channel: 'Direct',
+    entry_page: '',
     ...fields,
   }
 }
