@@ -1,5 +1,5 @@
 import { createKafka, deriveOrgSecret, demoTenants, ensureTopics, KafkaHealth, type Logger, loadHmacSecret, loadServiceIpKeys, type ReadinessCheck, TenantStore } from '@atspark/runtime'
-import { openServiceWarehouse, recordWriter, writesDataDir } from '@atspark/warehouse'
+import { openServiceWarehouse, writesDataDir } from '@atspark/warehouse'
 import type { ClickHouseClient } from '@clickhouse/client'
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client'
 import { RecentEventIds } from './dedup/recent-ids.js'
@@ -11,8 +11,9 @@ import { CommitFailpoint } from './kafka/commit-failpoint.js'
 import { startConsumer } from './kafka/consumer.js'
 import { consumerLagGauge, createProcessorMetrics } from './metrics.js'
 import { toRecords } from './pipeline/to-records.js'
+import { warehouseWrites } from './pipeline/warehouse-writes.js'
 import { type PrivacyRuntime, startPrivacy } from './privacy/runtime.js'
-import { instrumentWrites, WriteHealth } from './write-health.js'
+import { WriteHealth } from './write-health.js'
 
 export interface KafkaProcessor {
   warehouse: ClickHouseClient
@@ -58,10 +59,7 @@ export async function startKafkaProcessor(env: ProcessorEnv, logger: Logger): Pr
   const metrics = createProcessorMetrics(registry)
   const failpoint = new WarehouseFailpoint(env.ATSPARK_FAILPOINTS === '1')
   const writeHealth = new WriteHealth()
-  const writeRecords = instrumentWrites(
-    recordWriter(warehouse, (table, seconds) => metrics.insertSeconds.observe({ table }, seconds)),
-    { metrics, health: writeHealth, failpoint },
-  )
+  const writes = warehouseWrites(warehouse, { metrics, health: writeHealth, failpoint, visitCacheMax: env.PROCESSOR_VISIT_CACHE_MAX })
   // Its own quiet client without retries: the probe interval is the retry, and an outage is logged once by the probe.
   const quietKafka = createKafka(env, logger.child({}, { level: 'silent' }))
   const health = new KafkaHealth(quietKafka.admin({ retry: { retries: 0 } }), {
@@ -94,7 +92,8 @@ export async function startKafkaProcessor(env: ProcessorEnv, logger: Logger): Pr
     {
       kafka,
       warehouse,
-      writeRecords,
+      writeRecords: writes.write,
+      visits: writes.visits,
       toRecords: (message) => toRecords(message, { geo, pseudonymize: privacy.pseudonymize, openIp, ...privacy.recordDeps }),
       recentIds: new RecentEventIds(env.RECENT_IDS_MAX, env.RECENT_IDS_WINDOW_SECONDS),
       logger,

@@ -29,6 +29,24 @@ export function createProcessorMetrics(registry: Registry) {
       ageBuckets: 4,
       registers,
     }),
+    visitLookups: new Counter({
+      name: 'atspark_processor_visit_lookups_total',
+      help: 'Warehouse lookups of visit values: at most one per written batch, for the sessions the processor does not remember',
+      registers,
+    }),
+    visitSessionsLookedUp: new Counter({ name: 'atspark_processor_visit_sessions_looked_up_total', help: 'Sessions asked of the warehouse by visit lookups', registers }),
+    visitSessionsFound: new Counter({
+      name: 'atspark_processor_visit_sessions_found_total',
+      help: 'Sessions a visit lookup found stored (a visit continued after a restart, a rebalance or an idle hour); the others start in their batch',
+      registers,
+    }),
+    visitLookupSeconds: new Histogram({
+      name: 'atspark_processor_visit_lookup_seconds',
+      help: 'Visit lookup latency (part of the write it precedes)',
+      buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+      registers,
+    }),
+    visitCacheEntries: new Gauge({ name: 'atspark_processor_visit_cache_entries', help: 'Visits remembered in memory (at most PROCESSOR_VISIT_CACHE_MAX)', registers }),
     pausedPartitions: new Gauge({
       name: 'atspark_processor_paused_partitions',
       help: 'Partitions paused by this processor while their warehouse write is retried (backpressure: the backlog waits in Kafka)',

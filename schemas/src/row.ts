@@ -57,7 +57,10 @@ export const EventRow = z.strictObject({
   utm_campaign: z.string(),
   utm_term: z.string(),
   utm_content: z.string(),
-  channel: Channel.or(z.literal('')).describe('default channel grouping of this event from its referrer and utm tags'),
+  channel: Channel.or(z.literal('')).describe(
+    "default channel grouping from the referrer and utm tags; with a session_id, the visit's (its first event's), as are utm_*",
+  ),
+  entry_page: z.string().describe("url_path of the visit's first pageview, on each of its events; '' without a session_id or before the visit's first pageview"),
 })
 export type EventRow = z.infer<typeof EventRow>
 

@@ -3,7 +3,6 @@ import { createIngestApp, createIngestMetrics, edgeDepsFromEnv, edgeListenOption
 import {
   createProcessorMetrics,
   EmbeddedBus,
-  instrumentWrites,
   ipOpener,
   openGeo,
   type PrivacyRuntime,
@@ -12,6 +11,7 @@ import {
   startPrivacy,
   toRecords,
   WriteHealth,
+  warehouseWrites,
   withoutSeenEvents,
 } from '@atspark/processor'
 import {
@@ -29,7 +29,7 @@ import {
   sealIp,
   TenantStore,
 } from '@atspark/runtime'
-import { openServiceWarehouse, recordWriter, type WarehouseRecord } from '@atspark/warehouse'
+import { openServiceWarehouse, type WarehouseRecord } from '@atspark/warehouse'
 import { collectDefaultMetrics, Histogram, Registry } from 'prom-client'
 import { localUrl } from './dev-env.js'
 import type { ServerEnv } from './env.js'
@@ -87,10 +87,8 @@ export async function startEmbedded(env: ServerEnv, options: { logger?: Logger }
   const processorRegistry = new Registry()
   const processorMetrics = createProcessorMetrics(processorRegistry)
   const writeHealth = new WriteHealth()
-  const writeRecords = instrumentWrites(
-    recordWriter(warehouse, (table, seconds) => processorMetrics.insertSeconds.observe({ table }, seconds)),
-    { metrics: processorMetrics, health: writeHealth },
-  )
+  // The same write as the Kafka consumer's: visit values stamped, then the insert, with metrics and health.
+  const { write: writeRecords } = warehouseWrites(warehouse, { metrics: processorMetrics, health: writeHealth, visitCacheMax: env.PROCESSOR_VISIT_CACHE_MAX })
   // SDK retries reuse event ids: as the Kafka consumer does, drop ids already written (rebuilt from the warehouse at
   // start). One insert at a time, so a retry that arrives while its original is being written is checked after it.
   const recentIds = new RecentEventIds(env.RECENT_IDS_MAX, env.RECENT_IDS_WINDOW_SECONDS)

@@ -223,6 +223,7 @@ describe('embedded pipeline, end to end over the built artifacts', () => {
       { version: 9, name: 'consent_log_hourly' },
       { version: 10, name: 'events_attribution' },
       { version: 11, name: 'shared_links' },
+      { version: 12, name: 'events_visit_attribution' },
     ])
   })
 })

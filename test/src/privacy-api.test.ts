@@ -449,7 +449,7 @@ describe('the warehouse after the pipeline stopped', () => {
     const [retention] = await rows<{ detail: string }>(warehouse!, `SELECT detail FROM atspark.audit_log WHERE action = 'retention.site'`)
     expect(JSON.parse(retention!.detail)).toEqual({ org_id: 'org-a', site_id: 'short', retention_months: 1, deleted: 1 })
     const migrations = await rows<{ detail: string }>(warehouse!, `SELECT detail FROM atspark.audit_log WHERE action = 'migration' ORDER BY detail`)
-    expect(migrations.map((m) => JSON.parse(m.detail).version).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11])
+    expect(migrations.map((m) => JSON.parse(m.detail).version).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12])
   })
 
   it('stores the suppressions as pseudonyms: the erased user by user_pid, the anon by its hash, each at its latest state', async () => {

@@ -109,6 +109,7 @@ function generate(days: readonly string[], seed: number): EventRow[] {
                 utm_term: '',
                 utm_content: '',
                 channel: '',
+                entry_page: '',
               }),
             )
           }

@@ -47,6 +47,8 @@ export const EVENTS_GRANTED_COLUMNS = [
   'utm_term',
   'utm_content',
   'channel',
+  // Migration 12: the url_path of the visit's first pageview, stamped on each of its events.
+  'entry_page',
 ] as const
 
 /** Tables an org's analysts read (every one of them has an `org_id` column and gets both row policies); `null` is every column. */

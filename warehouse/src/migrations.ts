@@ -102,6 +102,11 @@ GROUP BY org_id, site_id, dimension, is_bot, type, bucket, value`,
 /** A consent_log row with a time finer than the hour (stored before migration 9). */
 const FINE_RECEIPT = '(ts != toStartOfHour(ts) OR received_at != toStartOfHour(received_at))'
 
+/** A visit's values, as the processor stamps them on every event with a session_id (processor/src/enrich/visit-attribution.ts). */
+const VISIT_COLUMNS = ['channel', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'entry_page'] as const
+/** Migration 12's scratch table: each stored visit's values, read by joinGet in the backfill's mutation, dropped after. */
+const VISIT_BACKFILL = `${DB}.visit_attribution_backfill`
+
 /** Append-only: never edit a released migration, add the next version. */
 export const MIGRATIONS: readonly Migration[] = [
   {
@@ -314,6 +319,42 @@ SETTINGS mutations_sync = 2`,
 ENGINE = ReplacingMergeTree(version)
 ORDER BY (org_id, link_id)
 TTL toDateTime(expires_at) + INTERVAL 1 MONTH`,
+    ],
+  },
+  {
+    version: 12,
+    name: 'events_visit_attribution',
+    // From now on every event with a session_id carries its visit's values (the first event's channel and utm_*, the first
+    // pageview's url_path as entry_page), stamped by the processor at write time, so visit filters are column predicates.
+    // Stored rows get the same by one mutation reading a Join table of per-visit values. Cut short, the run repeats: the
+    // scratch table is rebuilt, and the values of a visit already updated are the same again. A session the scratch table
+    // lacks (written meanwhile, already stamped) keeps its values (joinGetOrNull).
+    statements: [
+      `ALTER TABLE ${DB}.events ADD COLUMN IF NOT EXISTS entry_page LowCardinality(String) DEFAULT ''`,
+      `DROP TABLE IF EXISTS ${VISIT_BACKFILL}`,
+      `CREATE TABLE ${VISIT_BACKFILL}
+(
+    org_id String,
+    site_id String,
+    session_id String,
+${VISIT_COLUMNS.map((c) => `    ${c} String`).join(',\n')}
+)
+ENGINE = Join(ANY, LEFT, org_id, site_id, session_id)`,
+      `INSERT INTO ${VISIT_BACKFILL}
+SELECT
+    toString(org_id), toString(site_id), session_id,
+${VISIT_COLUMNS.filter((c) => c !== 'entry_page')
+  .map((c) => `    toString(argMin(${c}, (ts, toString(event_id))))`)
+  .join(',\n')},
+    argMinIf(url_path, (ts, toString(event_id)), type = 'pageview')
+FROM ${DB}.events
+WHERE session_id != ''
+GROUP BY org_id, site_id, session_id`,
+      `ALTER TABLE ${DB}.events UPDATE
+${VISIT_COLUMNS.map((c) => `    ${c} = ifNull(joinGetOrNull('${VISIT_BACKFILL}', '${c}', toString(org_id), toString(site_id), session_id), ${c})`).join(',\n')}
+WHERE session_id != ''
+SETTINGS mutations_sync = 2, allow_nondeterministic_mutations = 1`,
+      `DROP TABLE IF EXISTS ${VISIT_BACKFILL}`,
     ],
   },
 ]

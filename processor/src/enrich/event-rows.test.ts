@@ -98,6 +98,7 @@ describe('toEventRows', () => {
       utm_term: '',
       utm_content: '',
       channel: 'Organic Search',
+      entry_page: '',
     })
     expect(bare).toMatchObject({
       name: 'export-csv',

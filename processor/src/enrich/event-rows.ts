@@ -102,6 +102,8 @@ export function toEventRows(envelope: Envelope, deps: EventRowDeps): EventRow[] 
       utm_term: campaign.utm_term,
       utm_content: campaign.utm_content,
       channel: channelOf(referrer, page.host, campaign),
+      // The visit stitcher (visit-attribution.ts) sets it, with the visit's channel and utm_*, just before the insert.
+      entry_page: '',
     }
   })
 }
