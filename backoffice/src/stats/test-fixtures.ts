@@ -18,8 +18,6 @@ export async function openTestWarehouse(): Promise<ChdbWarehouse> {
   const dir = mkdtempSync(join(tmpdir(), 'atspark-stats-'))
   const client = createWarehouseClient({ dataDir: dir })
   await migrate(client)
-  // Until migration 12 (events.entry_page) is in every build this suite runs against: the same column, added the same way.
-  await client.command({ query: `ALTER TABLE ${WAREHOUSE_DATABASE}.events ADD COLUMN IF NOT EXISTS entry_page LowCardinality(String) DEFAULT ''` })
   return {
     client,
     close: async () => {
@@ -79,7 +77,7 @@ const SOURCE = ['channel', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term
  * utm_* of the visit's first event by ts, then event_id) and entry page (its first pageview's path, '' without one);
  * an event without a session keeps its own source and has no entry page.
  */
-export function stampVisits(rows: readonly EventRow[]): (EventRow & { entry_page: string })[] {
+export function stampVisits(rows: readonly EventRow[]): EventRow[] {
   const byTime = [...rows].sort((a, b) => (a.ts < b.ts ? -1 : a.ts > b.ts ? 1 : a.event_id < b.event_id ? -1 : a.event_id > b.event_id ? 1 : 0))
   const first = new Map<string, EventRow>()
   const entry = new Map<string, string>()
