@@ -46,12 +46,13 @@ function periodColumns(p: string, filters: CompiledFilters, goal: boolean): stri
 }
 
 /**
- * The differencing guard (filters.ts differencingVisitColumns) is read in this scan when a clause is visit-level (the
- * guard reads by visit then too), two or more positive clauses cut the visits (the cut then holds every visit either
- * needs) and no `=~`/`!~` clause looks its small values up over the range; otherwise it is its own query.
+ * The differencing guard (filters.ts differencingVisitColumns) is read in this scan, grouped by visit like the answer,
+ * when two or more positive clauses cut the visits (the cut then holds every visit either needs: one scan for the cut,
+ * one for the answer and the guard) and no `=~`/`!~` clause looks its small values up over the range; otherwise it is
+ * its own query (one plain scan of the range, beside this one).
  */
 export function guardFolds(filters: CompiledFilters): boolean {
-  return filters.hasVisit && differencingCut(filters, '1') !== undefined && !filters.clauses.some((c) => c.clause.op === 'contains' || c.clause.op === 'not_contains')
+  return differencingCut(filters, '1') !== undefined && !filters.clauses.some((c) => c.clause.op === 'contains' || c.clause.op === 'not_contains')
 }
 
 /** True when a folded guard column of the period is 1 to k−1: another filtered answer could be differenced against this one. */
