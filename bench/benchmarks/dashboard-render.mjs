@@ -104,7 +104,7 @@ async function loadOnce(browser, server, path) {
     const t = r.timing()
     const u = new URL(r.url())
     const dimension = u.searchParams.get('dimension')
-    api.push({ path: `${u.pathname.replace('/v1/stats/', '')}${dimension ? ` ${dimension}` : ''}`, ms: t.responseEnd })
+    api.push({ path: `${u.pathname.replace('/v1/stats/', '')}${dimension ? ` ${dimension}` : ''}`, ms: t.responseEnd, url: r.url() })
   })
   try {
     await page.goto(`${server.url}${path}`)
@@ -129,7 +129,7 @@ async function loadOnce(browser, server, path) {
     }))
     if (errors.length) throw new Error(`console errors during the load: ${errors.join(' | ').slice(0, 500)}`)
     const slowest = api.reduce((a, b) => (b.ms > (a?.ms ?? -1) ? b : a), undefined)
-    return { ms, requests: api.length, slowest, ...painted }
+    return { ms, requests: api.length, slowest, api, ...painted }
   } finally {
     await context.close()
   }
@@ -156,6 +156,20 @@ export default {
         loads.push(l)
         ctx.log(`  load ${i + 1}: ${fixed(l.ms, 0)} ms, ${l.requests} API requests (slowest /${l.slowest?.path} ${fixed(l.slowest?.ms, 0)} ms), ${l.rows} rows, ${l.charts} charts`)
       }
+      // Each request of the last load alone, one after another: which panel costs what when nothing runs beside it.
+      const alone = []
+      for (const r of loads.at(-1)?.api ?? []) {
+        const times = []
+        for (let i = 0; i < 3; i++) {
+          const started = performance.now()
+          const res = await fetch(r.url, { headers: { authorization: `Bearer ${server.key}` } })
+          await res.arrayBuffer()
+          times.push(performance.now() - started)
+        }
+        alone.push({ path: r.path, ms: median(times) })
+      }
+      alone.sort((a, b) => b.ms - a.ms)
+      ctx.log(`  each request alone (median of 3): ${alone.map((a) => `/${a.path} ${fixed(a.ms, 0)}`).join(', ')}; sum ${fixed(alone.reduce((n, a) => n + a.ms, 0), 0)} ms`)
       const ms = loads.map((l) => l.ms)
       const med = median(ms)
       const last = loads.at(-1)
