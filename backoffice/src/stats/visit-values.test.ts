@@ -106,6 +106,10 @@ describe('stamped visit values', () => {
     expect((await breakdown(3, `dimension=url_path&filters=${encodeURIComponent('channel=~r')}`)).rows).toEqual([])
     // G1: channel!=Direct drops d1–d3 and the sessionless n1–n3 (6); with browser==Chrome alike.
     expect(await visitors(3, 'channel!=Direct;browser==Chrome')).toBe(9)
+    // G1 counts the events without a session a != drops: channel!=Nothing drops n1–n3 alone, k at k=3, k−1 at k=4.
+    expect(await visitors(3, 'channel!=Nothing')).toBe(12)
+    expect((await agg(4, 'channel!=Nothing')).hidden).toBe(true)
+    expect(await visitors(4, 'channel!=Nothing;browser==Chrome')).toBeNull()
   })
 
   it('hide an answer that isolates one visitor whatever the path', async () => {
