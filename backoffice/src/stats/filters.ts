@@ -358,6 +358,17 @@ export function differencingCut(f: CompiledFilters, wideRange: string): string |
   return `session_id IN (SELECT session_id FROM ${DB}.events WHERE org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND ${wideRange} AND (${positives.map((t) => `(${t})`).join(' OR ')}))`
 }
 
+/**
+ * The same for the guard read event by event (no visit-level clause): with two or more positive clauses, every
+ * differencing column needs the other clauses to hold, so one positive test at least; the rows failing all of them are
+ * never read past the PREWHERE (undefined otherwise: a lone positive clause's drop is everything it does not match).
+ */
+export function differencingRowCut(f: CompiledFilters): string | undefined {
+  if (f.hasVisit) return undefined
+  const positives = f.clauses.filter((c) => !c.negative).map((c) => c.positive)
+  return positives.length < 2 ? undefined : positives.map((t) => `(${t})`).join(' OR ')
+}
+
 /** One clause made positive, alone: the visits it matches are cut by its own test first. */
 const alone = (f: CompiledFilters, c: CompiledClause): CompiledFilters => ({ clauses: [{ ...c, negative: false }], params: f.params, hasVisit: true, needsSession: true })
 

@@ -1,6 +1,6 @@
 import { isRuntimeTimeZone, StatsErrorCode, type StatsDimension, type StatsInterval, type StatsSourceParam, WAREHOUSE_DATABASE as DB } from '@atspark/schemas'
 import type { RollupTable } from '@atspark/warehouse'
-import { type CompiledFilters, differencingByVisit, differencingColumns, EVENT_COLUMNS, rowForm } from './filters.js'
+import { type CompiledFilters, differencingByVisit, differencingColumns, differencingRowCut, EVENT_COLUMNS, rowForm } from './filters.js'
 import { StatsRequestError } from './request-error.js'
 
 export { StatsRequestError }
@@ -246,9 +246,10 @@ export function complementQuery(scope: Scope, filters: CompiledFilters, k: numbe
 export function complementQueryByEvent(scope: Scope, filters: CompiledFilters, k: number, limits: QueryLimits = DEFAULT_LIMITS): BuiltQuery | undefined {
   const cols = differencingColumns(filters, k)
   if (cols.length === 0) return undefined
+  const cut = differencingRowCut(filters)
   return {
     query: `SELECT ${cols.join(',\n    ')}
-FROM ${DB}.events
+FROM ${DB}.events${cut ? `\nPREWHERE ${cut}` : ''}
 WHERE org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND ts >= parseDateTimeBestEffort({from:String}, {tz:String}) AND ts < parseDateTimeBestEffort({to:String}, {tz:String})
 ${settings(limits)}`,
     query_params: { ...scopeParams(scope), ...filters.params, guard_k: k },

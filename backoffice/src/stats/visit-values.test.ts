@@ -115,6 +115,13 @@ describe('stamped visit values', () => {
     expect((await agg(3, 'channel==Direct|Referral;browser==Chrome')).hidden).toBe(true)
     expect(await visitors(3, 'channel!=Nothing;browser==Chrome;country==DE')).toBe(12)
     expect((await agg(4, 'channel!=Nothing;browser==Chrome;country==DE')).hidden).toBe(true)
+    // The guard read event by event (series, breakdowns) reads only rows passing some positive clause then: same rules.
+    const series = async (k: number, filters: string) =>
+      TimeseriesResponse.parse(await get(k, `/timeseries?${RANGE}&interval=day&filters=${encodeURIComponent(filters)}`)).buckets.map((b) => b.visitors)
+    expect(await series(3, 'channel==Direct|Organic Search;browser==Chrome')).toEqual([7])
+    expect(await series(3, 'channel==Direct|Referral;browser==Chrome')).toEqual([null])
+    expect(await series(3, 'channel!=Nothing;browser==Chrome;country==DE')).toEqual([12])
+    expect(await series(4, 'channel!=Nothing;browser==Chrome;country==DE')).toEqual([null])
   })
 
   it('hide an answer that isolates one visitor whatever the path', async () => {
@@ -124,6 +131,29 @@ describe('stamped visit values', () => {
       expect((await agg(3, f)).hidden, f).toBe(true)
       expect((await breakdown(3, `dimension=url_path&filters=${encodeURIComponent(f)}`)).rows, f).toEqual([])
     }
+  })
+})
+
+describe('the guard’s row cut', () => {
+  it('still sees what one clause alone drops, whether two positive clauses or one', async () => {
+    // Nov 6 alone: f1–f2 Affiliates from FR (k−1 at k = 3), f3–f5 Affiliates from DE, o1–o3 Direct from DE.
+    const at = T('2026-11-06T10:00:00')
+    const visit = (v: string, f: Parameters<typeof event>[3]) => event('org-a', 'web', at, { anon_id: v, session_id: `s-${v}`, url_path: '/f', ...f })
+    await insertEvents(wh.client, [
+      ...['f1', 'f2'].map((v) => visit(v, { channel: 'Affiliates', country: 'FR' })),
+      ...['f3', 'f4', 'f5'].map((v) => visit(v, { channel: 'Affiliates', country: 'DE' })),
+      ...['o1', 'o2', 'o3'].map((v) => visit(v, { channel: 'Direct', country: 'DE' })),
+    ])
+    const day = async (k: number, filters: string) => {
+      const body = TimeseriesResponse.parse(await get(k, `/timeseries?site=web&from=2026-11-06&to=2026-11-07&interval=day&filters=${encodeURIComponent(filters)}`))
+      return body.buckets.map((b) => b.visitors)
+    }
+    expect(await day(3, 'channel==Affiliates;browser==Chrome')).toEqual([5])
+    // country==DE drops f1–f2 under channel==Affiliates: a query without it differs by them.
+    expect(await day(3, 'channel==Affiliates;country==DE')).toEqual([null])
+    // channel==Affiliates alone drops o1–o3: k at k = 3, k−1 at k = 4.
+    expect(await day(3, 'channel==Affiliates')).toEqual([5])
+    expect(await day(4, 'channel==Affiliates')).toEqual([null])
   })
 })
 
