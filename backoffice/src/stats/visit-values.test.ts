@@ -43,7 +43,7 @@ afterAll(async () => wh?.close())
 
 const RANGE = 'site=web&from=2026-11-01&to=2026-11-08'
 const get = async (k: number, path: string) => {
-  const { get } = statsAppOn(wh.client, { k, now: NOW, goals: [{ name: 'Signup', event: 'signup' }] })
+  const { get } = statsAppOn(wh.client, { k, now: NOW, goals: [{ name: 'Signup', event: 'signup' }, { name: 'Saw f', page: '/f' }] })
   const res = await get(path)
   expect(res.status, JSON.stringify(res.body)).toBe(200)
   return res.body
@@ -154,6 +154,14 @@ describe('the guard’s row cut', () => {
     // channel==Affiliates alone drops o1–o3: k at k = 3, k−1 at k = 4.
     expect(await day(3, 'channel==Affiliates')).toEqual([5])
     expect(await day(4, 'channel==Affiliates')).toEqual([null])
+    // A goal breakdown reads the guard in its own scan: the same verdicts.
+    const goals = async (k: number, filters: string) =>
+      BreakdownResponse.parse(await get(k, `/breakdown?site=web&from=2026-11-06&to=2026-11-07&dimension=goal&filters=${encodeURIComponent(filters)}`)).rows
+    expect(await goals(3, 'channel==Affiliates;browser==Chrome')).toEqual([{ value: 'Saw f', visitors: 5, events: 5 }])
+    expect(await goals(3, 'channel==Affiliates;country==DE')).toEqual([])
+    expect(await goals(3, 'channel==Affiliates')).toEqual([{ value: 'Saw f', visitors: 5, events: 5 }])
+    expect(await goals(4, 'channel==Affiliates')).toEqual([])
+    expect(await goals(3, 'channel!=Direct;country==DE|FR')).toEqual([])
   })
 })
 
