@@ -20,7 +20,7 @@ export const ProcessorEnv = WarehouseEnv.extend({
   /** Event ids remembered for duplicate dropping, and the window rebuilt from the warehouse. */
   RECENT_IDS_MAX: z.coerce.number().int().min(1_000).default(500_000),
   RECENT_IDS_WINDOW_SECONDS: z.coerce.number().int().min(60).default(3_600),
-  /** Visits remembered for stamping visit values (about 300 bytes each); one idle for an hour, or past the bound, is looked up in the warehouse again. */
+  /** Visits remembered for stamping visit values (about 200 bytes each); one idle for an hour, or past the bound, is looked up in the warehouse again. */
   PROCESSOR_VISIT_CACHE_MAX: z.coerce.number().int().min(1_000).max(10_000_000).default(200_000),
   /** Test-only: '1' lets the processor's operator port switch warehouse-write failpoints. */
   ATSPARK_FAILPOINTS: z.enum(['0', '1']).default('0'),
