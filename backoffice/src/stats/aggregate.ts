@@ -46,13 +46,14 @@ function periodColumns(p: string, filters: CompiledFilters, goal: boolean): stri
 }
 
 /**
- * The differencing guard (filters.ts differencingVisitColumns) is read in this scan, grouped by visit like the answer,
- * when two or more positive clauses cut the visits (the cut then holds every visit either needs: one scan for the cut,
- * one for the answer and the guard) and no `=~`/`!~` clause looks its small values up over the range; otherwise it is
- * its own query (one plain scan of the range, beside this one).
+ * The differencing guard (filters.ts differencingVisitColumns) is read in this scan when a clause is per visit (exit_page:
+ * the guard groups by visit then too), two or more positive clauses cut the visits (the cut then holds every visit either
+ * needs) and no `=~`/`!~` clause looks its small values up over the range. Otherwise it is its own plain scan beside this
+ * one: folding it would group every visit passing any positive clause instead of those passing all, which measured
+ * dearer (2M events, 90 days: 341 ms CPU folded against 228 ms apart for country==DE;channel==Organic Search).
  */
 export function guardFolds(filters: CompiledFilters): boolean {
-  return differencingCut(filters, '1') !== undefined && !filters.clauses.some((c) => c.clause.op === 'contains' || c.clause.op === 'not_contains')
+  return filters.hasVisit && differencingCut(filters, '1') !== undefined && !filters.clauses.some((c) => c.clause.op === 'contains' || c.clause.op === 'not_contains')
 }
 
 /** True when a folded guard column of the period is 1 to k−1: another filtered answer could be differenced against this one. */

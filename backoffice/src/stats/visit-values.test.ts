@@ -110,7 +110,7 @@ describe('stamped visit values', () => {
     expect(await visitors(3, 'channel!=Nothing')).toBe(12)
     expect((await agg(4, 'channel!=Nothing')).hidden).toBe(true)
     expect(await visitors(4, 'channel!=Nothing;browser==Chrome')).toBeNull()
-    // Two positive clauses: the aggregate reads the guard in its own grouped scan, with the same rules.
+    // Two positive clauses: the guard reads only rows passing one of them, with the same rules.
     expect(await visitors(3, 'channel==Direct|Organic Search;browser==Chrome')).toBe(7)
     expect((await agg(3, 'channel==Direct|Referral;browser==Chrome')).hidden).toBe(true)
     expect(await visitors(3, 'channel!=Nothing;browser==Chrome;country==DE')).toBe(12)
