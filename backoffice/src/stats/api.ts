@@ -30,7 +30,7 @@ import { createMiddleware } from 'hono/factory'
 import { checkKey } from '../key-check.js'
 import { registerAggregate } from './aggregate.js'
 import { bounceQuery, bounceRates } from './bounce.js'
-import { goalGuardFolds, rawBreakdown, typeClause } from './breakdown.js'
+import { rawBreakdown, typeClause } from './breakdown.js'
 import { cohortQuery, cohortTriangle, periodStarts } from './cohorts.js'
 import { type CompiledFilters, compileFilters } from './filters.js'
 import { resolveGoal, siteGoals } from './goals.js'
@@ -308,13 +308,11 @@ export function createStatsApp(deps: StatsApiDeps, options: StatsAppOptions = {}
       assertRawCovers(range, horizon, 'this breakdown')
       const filters = compileFilters([...(q.filters?.clauses ?? []), ...typeClause(q.type)], config)
       const goal = q.goal === undefined ? undefined : resolveGoal(q.goal, config)
-      // A goal breakdown reads its differencing guard in its own scan when it can; the others beside it.
-      const foldGuard = q.dimension === 'goal' && q.filters !== undefined && goalGuardFolds(filters)
-      const [{ differenced, ...answer }, leaks] = await Promise.all([
-        rawBreakdown(rows, scope, { dimension: q.dimension, limit: q.limit, filters, goal, siteGoals: siteGoals(config), foldGuard }, k, limits),
-        foldGuard ? Promise.resolve(false) : complementLeaksOf(scope, q.filters ? filters : undefined),
+      const [answer, leaks] = await Promise.all([
+        rawBreakdown(rows, scope, { dimension: q.dimension, limit: q.limit, filters, goal, siteGoals: siteGoals(config) }, k, limits),
+        complementLeaksOf(scope, q.filters ? filters : undefined),
       ])
-      const result = leaks || differenced === true ? { rows: [], other: null } : answer
+      const result = leaks ? { rows: [], other: null } : answer
       const body = { org_id: org, site, from: range.from, to: range.to, k, filters: q.filters?.text ?? null, dimension: q.dimension, type: q.type ?? null, goal: q.goal ?? null, source: 'events', ...result }
       return c.json(BreakdownResponse.parse(body))
     }

@@ -1,5 +1,5 @@
 import { dimensionLevel, type FilterClause, type StatsBreakdownDimension, WAREHOUSE_DATABASE as DB } from '@atspark/schemas'
-import { type CompiledFilters, differencingColumns, differencingRowCut, EXIT_PAGE, eventValue, isStamped, rowForm, visitForm } from './filters.js'
+import { type CompiledFilters, EXIT_PAGE, eventValue, isStamped, rowForm, visitForm } from './filters.js'
 import type { ResolvedGoal } from './goals.js'
 import { goalPredicate } from './goals.js'
 import { type BuiltQuery, type QueryLimits, type Scope, scopeParams, settings } from './queries.js'
@@ -120,41 +120,24 @@ ${settings(limits)}`,
   }
 }
 
-/**
- * The differencing guard of a goal breakdown can be read in its scan (columns guard_*, filters.ts differencingColumns)
- * when no clause is per visit: the guard reads every row of the range (or, with two or more positive clauses, those
- * passing one of them), so the answer's own narrowing moves into its columns' conditions. One scan instead of two.
- */
-export const goalGuardFolds = (filters: CompiledFilters) => filters.clauses.length > 0 && !filters.hasVisit
-
-/** Rows per goal: visitors who completed it and completions, under the filters; n_removed_<j>_<g> per negative clause; guard_* with `guardK`. */
-export function goalBreakdownQuery(scope: Scope, filters: CompiledFilters, goals: readonly ResolvedGoal[], limits: QueryLimits, guardK?: number): BuiltQuery {
+/** Rows per goal: visitors who completed it and completions, under the filters; n_removed_<j>_<g> per negative clause. */
+export function goalBreakdownQuery(scope: Scope, filters: CompiledFilters, goals: readonly ResolvedGoal[], limits: QueryLimits): BuiltQuery {
   const r = rowForm(filters)
   const params: Record<string, unknown> = { ...scopeParams(scope), ...filters.params }
-  const guard = guardK !== undefined && goalGuardFolds(filters) ? differencingColumns(filters, guardK, 'guard_') : []
-  // Folded: the rows read are the guard's, so each answer column tests the positive clauses itself.
-  const kept = guard.length > 0 ? `(${r.where}) AND (${r.kept})` : `(${r.kept})`
-  const keptBy = (sql: string) => (guard.length > 0 ? `(${r.where}) AND ${sql}` : sql)
   const cols = goals.flatMap((g, i) => {
     const pred = goalPredicate(g, `goal_${i}`)
     Object.assign(params, pred.params)
     return [
-      `uniqExactIf(cityHash64(anon_id), ${kept} AND ${pred.sql} AND anon_id != '') AS visitors_${i}`,
-      `countIf(${kept} AND ${pred.sql}) AS events_${i}`,
-      ...r.removed.map((x) => `uniqExactIf(cityHash64(anon_id), ${keptBy(x.sql)} AND ${pred.sql} AND anon_id != '') AS n_removed_${x.index}_${i}`),
+      `uniqExactIf(cityHash64(anon_id), (${r.kept}) AND ${pred.sql} AND anon_id != '') AS visitors_${i}`,
+      `countIf((${r.kept}) AND ${pred.sql}) AS events_${i}`,
+      ...r.removed.map((x) => `uniqExactIf(cityHash64(anon_id), ${x.sql} AND ${pred.sql} AND anon_id != '') AS n_removed_${x.index}_${i}`),
     ]
   })
-  const all = [...cols, ...guard]
-  const cut = differencingRowCut(filters)
-  const from =
-    guard.length > 0
-      ? `${DB}.events${cut ? ` PREWHERE ${cut}` : ''} WHERE ${SCOPE}`
-      : `${DB}.events${r.prewhere === '' ? '' : ` PREWHERE ${r.prewhere}`} WHERE ${SCOPE} AND ${r.where}`
   return {
-    query: `SELECT ${all.length === 0 ? 'count() AS none' : all.join(',\n    ')}
-FROM ${from}
+    query: `SELECT ${cols.length === 0 ? 'count() AS none' : cols.join(',\n    ')}
+FROM ${DB}.events${r.prewhere === '' ? '' : ` PREWHERE ${r.prewhere}`} WHERE ${SCOPE} AND ${r.where}
 ${settings(limits)}`,
-    query_params: guard.length > 0 ? { ...params, guard_k: guardK } : params,
+    query_params: params,
   }
 }
 
@@ -182,8 +165,6 @@ export interface RawBreakdownRequest {
   goal?: ResolvedGoal | undefined
   /** The site's goals, rows of dimension=goal. */
   siteGoals: readonly ResolvedGoal[]
-  /** dimension=goal: read the differencing guard in the same scan (goalGuardFolds), its verdict in `differenced`. */
-  foldGuard?: boolean
 }
 
 export interface BreakdownRowOut {
@@ -205,19 +186,11 @@ function withGoal(row: Record<string, unknown>, visitors: number, k: number, goa
 }
 
 /** Named rows and `other` of a raw breakdown, every shown number from at least k visitors. */
-export async function rawBreakdown(
-  read: Read,
-  scope: Scope,
-  req: RawBreakdownRequest,
-  k: number,
-  limits: QueryLimits,
-): Promise<{ rows: BreakdownRowOut[]; other: Omit<BreakdownRowOut, 'value'> | null; differenced?: boolean }> {
+export async function rawBreakdown(read: Read, scope: Scope, req: RawBreakdownRequest, k: number, limits: QueryLimits): Promise<{ rows: BreakdownRowOut[]; other: Omit<BreakdownRowOut, 'value'> | null }> {
   if (req.dimension === 'goal') {
     // No goals, nothing to count: a query without aggregates would return a row per event.
     if (req.siteGoals.length === 0) return { rows: [], other: null }
-    const [row = {}] = await read<Record<string, unknown>>(goalBreakdownQuery(scope, req.filters, req.siteGoals, limits, req.foldGuard ? k : undefined))
-    const guard = Object.entries(row).filter(([name]) => name.startsWith('guard_'))
-    const differenced = guard.some(([, v]) => Number(v) > 0 && Number(v) < k)
+    const [row = {}] = await read<Record<string, unknown>>(goalBreakdownQuery(scope, req.filters, req.siteGoals, limits))
     const negatives = rowForm(req.filters).removed
     const rows = req.siteGoals
       .map((g, i) => ({ value: g.name, visitors: Number(row[`visitors_${i}`] ?? 0), events: Number(row[`events_${i}`] ?? 0), i }))
@@ -225,7 +198,7 @@ export async function rawBreakdown(
       .sort((a, b) => b.visitors - a.visitors || b.events - a.events || (a.value < b.value ? -1 : a.value > b.value ? 1 : 0))
       .slice(0, req.limit)
       .map(({ value, visitors, events }) => ({ value, visitors, events }))
-    return { rows, other: null, differenced }
+    return { rows, other: null }
   }
   const spec: RawBreakdownSpec = {
     dimension: req.dimension,

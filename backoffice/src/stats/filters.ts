@@ -262,7 +262,7 @@ function keepTest(f: CompiledFilters, c: CompiledClause): string {
  * - every `=~`/`!~`: the visitors of the values it matches that have 1 to k−1 visitors each, together (a list of the
  *   matched values with k or more differs by them; a list naming a smaller one is hidden by the previous rule).
  */
-export function differencingColumns(f: CompiledFilters, k: number, prefix = 'n_removed_'): string[] {
+export function differencingColumns(f: CompiledFilters, k: number): string[] {
   // Only whether a count is under k matters: uniqUpTo counts exactly up to its bound and keeps no more (far cheaper than uniqExact).
   const bound = Math.floor(k)
   const distinct = Number.isInteger(bound) && bound >= 1 && bound <= 100 ? `uniqUpToIf(${bound})` : 'uniqExactIf'
@@ -270,19 +270,19 @@ export function differencingColumns(f: CompiledFilters, k: number, prefix = 'n_r
   const tests = f.clauses.map((c) => keepTest(f, c))
   const others = (j: number) => and(tests.filter((_, i) => i !== j))
   return f.clauses.flatMap((c, j) => {
-    const cols = [`${visitor}${others(j)} AND NOT (${tests[j]})) AS ${prefix}g${j}`]
+    const cols = [`${visitor}${others(j)} AND NOT (${tests[j]})) AS n_removed_g${j}`]
     const list = (c.clause.op === 'is' || c.clause.op === 'is_not') && c.clause.values.length > 1
     // A visit-level list: per value, the visitors of the visits having it (a list without it differs by them).
     if (list && c.visitValue !== undefined && c.param !== undefined)
       for (let i = 0; i < c.clause.values.length; i++)
-        cols.push(`${visitor}${others(j)} AND ${visitsWhere(alone(f, c), `${c.visitValue} = {${c.param}:Array(String)}[${i + 1}]`)}) AS ${prefix}a${j}_${i}`)
+        cols.push(`${visitor}${others(j)} AND ${visitsWhere(alone(f, c), `${c.visitValue} = {${c.param}:Array(String)}[${i + 1}]`)}) AS n_removed_a${j}_${i}`)
     if (c.value === undefined || c.param === undefined) return cols
     const { value } = c
-    if (list) for (let i = 0; i < c.clause.values.length; i++) cols.push(`${visitor}${others(j)} AND ${hasListValue(c, i + 1)}) AS ${prefix}a${j}_${i}`)
+    if (list) for (let i = 0; i < c.clause.values.length; i++) cols.push(`${visitor}${others(j)} AND ${hasListValue(c, i + 1)}) AS n_removed_a${j}_${i}`)
     if (c.clause.op === 'contains' || c.clause.op === 'not_contains') {
       const matched = `${others(j)} AND ${c.positive}`
       const small = `SELECT ${value} FROM ${DB}.events WHERE org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND ${RANGE} AND ${matched} GROUP BY ${value} HAVING ${distinct}(cityHash64(anon_id), anon_id != '') < {guard_k:UInt32}`
-      cols.push(`${visitor}${matched} AND ${value} IN (${small})) AS ${prefix}s${j}`)
+      cols.push(`${visitor}${matched} AND ${value} IN (${small})) AS n_removed_s${j}`)
     }
     return cols
   })

@@ -154,7 +154,7 @@ describe('the guard’s row cut', () => {
     // channel==Affiliates alone drops o1–o3: k at k = 3, k−1 at k = 4.
     expect(await day(3, 'channel==Affiliates')).toEqual([5])
     expect(await day(4, 'channel==Affiliates')).toEqual([null])
-    // A goal breakdown reads the guard in its own scan: the same verdicts.
+    // A goal breakdown: the same verdicts.
     const goals = async (k: number, filters: string) =>
       BreakdownResponse.parse(await get(k, `/breakdown?site=web&from=2026-11-06&to=2026-11-07&dimension=goal&filters=${encodeURIComponent(filters)}`)).rows
     expect(await goals(3, 'channel==Affiliates;browser==Chrome')).toEqual([{ value: 'Saw f', visitors: 5, events: 5 }])
