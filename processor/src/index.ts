@@ -4,8 +4,21 @@ export { toConsentRow } from './enrich/consent-row.js'
 export { type EventRowDeps, ipOpener, type OpenIp, toEventRows } from './enrich/event-rows.js'
 export { type Geo, openGeo } from './enrich/geo.js'
 export { parseUserAgent } from './enrich/user-agent.js'
-export { type LearnedVisits, VISIT_COLUMNS, VISIT_IDLE_MS, type VisitKey, type VisitLookup, VisitStitcher, type VisitValues, visitKey, withVisitAttribution } from './enrich/visit-attribution.js'
-export { VISIT_LOOKUP_DAYS, warehouseVisitLookup } from './enrich/visit-lookup.js'
+export {
+  type LearnedVisits,
+  type StoredVisits,
+  VISIT_COLUMNS,
+  VISIT_IDLE_MS,
+  VISIT_LOOKUP_DAYS,
+  type VisitKey,
+  type VisitLookup,
+  VisitStitcher,
+  type VisitValues,
+  visitKey,
+  withVisitAttribution,
+} from './enrich/visit-attribution.js'
+export { warehouseStoredVisits, warehouseVisitLookup } from './enrich/visit-lookup.js'
+export { WrittenVisits } from './enrich/written-visits.js'
 export { ProcessorEnv, parseProcessorEnv } from './env.js'
 export { PoisonMessageError, ProcessorError, WarehouseWriteError } from './errors.js'
 export { FailpointMode, WarehouseFailpoint } from './failpoints.js'

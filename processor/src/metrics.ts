@@ -40,6 +40,11 @@ export function createProcessorMetrics(registry: Registry) {
       help: 'Sessions a visit lookup found stored (a visit continued after a restart, a rebalance or an idle hour); the others start in their batch',
       registers,
     }),
+    visitSessionsNew: new Counter({
+      name: 'atspark_processor_visit_sessions_new_total',
+      help: 'Sessions taken as new without a lookup: the filter of written visits (rebuilt at start and on rebalance) holds none of them',
+      registers,
+    }),
     visitLookupSeconds: new Histogram({
       name: 'atspark_processor_visit_lookup_seconds',
       help: 'Visit lookup latency (part of the write it precedes)',

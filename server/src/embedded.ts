@@ -88,7 +88,9 @@ export async function startEmbedded(env: ServerEnv, options: { logger?: Logger }
   const processorMetrics = createProcessorMetrics(processorRegistry)
   const writeHealth = new WriteHealth()
   // The same write as the Kafka consumer's: visit values stamped, then the insert, with metrics and health.
-  const { write: writeRecords } = warehouseWrites(warehouse, { metrics: processorMetrics, health: writeHealth, visitCacheMax: env.PROCESSOR_VISIT_CACHE_MAX })
+  const { write: writeRecords, visits } = warehouseWrites(warehouse, { metrics: processorMetrics, health: writeHealth, visitCacheMax: env.PROCESSOR_VISIT_CACHE_MAX })
+  // Which visits the warehouse holds, so a new visit needs no lookup (the Kafka consumer does this on every rebalance).
+  logger.info({ visits: await visits.rebuild() }, 'written visits rebuilt')
   // SDK retries reuse event ids: as the Kafka consumer does, drop ids already written (rebuilt from the warehouse at
   // start). One insert at a time, so a retry that arrives while its original is being written is checked after it.
   const recentIds = new RecentEventIds(env.RECENT_IDS_MAX, env.RECENT_IDS_WINDOW_SECONDS)

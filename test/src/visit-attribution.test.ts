@@ -81,10 +81,11 @@ describe('visit attribution stamped at write time', () => {
     await send(ingest, KEYS.b, [visitEvent(40, 'pageview', `${SHOP}/b-two`, `${SHOP}/b-home`)])
     await send(ingest, KEYS.a, [visitEvent(30, 'pageview', `${SHOP}/signup?utm_source=other`, `${SHOP}/pricing`), visitEvent(29, 'custom', `${SHOP}/signup`, '', { n: 'signup' })])
 
-    // The first batch of each visit asked the warehouse (nothing stored yet); the later ones came from memory.
+    // Both visits were new without asking the warehouse (the filter of written visits, rebuilt at start, lacks them);
+    // their later batches came from memory.
     const metrics = await scrape(pipeline.backoffice)
-    expect(sum(metrics, 'atspark_processor_visit_sessions_looked_up_total')).toBe(2)
-    expect(sum(metrics, 'atspark_processor_visit_sessions_found_total')).toBe(0)
+    expect(sum(metrics, 'atspark_processor_visit_sessions_new_total')).toBe(2)
+    expect(sum(metrics, 'atspark_processor_visit_lookups_total')).toBe(0)
     expect(sum(metrics, 'atspark_processor_visit_cache_entries')).toBe(2)
 
     expect(await pipeline.stop()).toBe(0)
@@ -112,16 +113,23 @@ describe('visit attribution stamped at write time', () => {
       visitEvent(50, 'pageview', `${SHOP}/pricing`, `${SHOP}/landing`),
       visitEvent(45, 'click', `${SHOP}/pricing`, `${SHOP}/landing`),
       visitEvent(120, 'pageview', `${SHOP}/early?utm_source=ads&utm_medium=cpc`, 'https://www.bing.com/'),
+      // A visit starting now: the rebuilt filter shows it was never written, so it needs no lookup.
+      visitEvent(35, 'pageview', `${SHOP}/fresh`, 'https://duckduckgo.com/', { s: 'sess_fresh' }),
     ])
     await send(d.ingestUrl, WRITE_KEYS.b, [visitEvent(40, 'pageview', `${SHOP}/b-two`, `${SHOP}/b-home`)])
     await d.waitDrained()
+    // The restarted process rebuilt its filter of written visits when it joined the group: the two continued visits
+    // may be stored, so it asked, and found them; the fresh one it knew to be new.
     const metrics = await scrape(d.backofficeUrl)
+    expect(sum(metrics, 'atspark_processor_visit_sessions_new_total')).toBe(1)
+    expect(sum(metrics, 'atspark_processor_visit_sessions_looked_up_total')).toBe(2)
     expect(sum(metrics, 'atspark_processor_visit_sessions_found_total')).toBe(2)
     expect(sum(metrics, 'atspark_processor_visit_lookups_total')).toBeGreaterThanOrEqual(1)
     expect(await d.processor.stop()).toBe(0)
 
     warehouse = openWarehouse(d.dataDir)
     expect(await stamped(warehouse)).toEqual([
+      { org_id: 'org-a', session_id: 'sess_fresh', url_path: '/fresh', channel: 'Organic Search', utm_source: '', utm_medium: '', utm_campaign: '', entry_page: '/fresh' },
       ...['/early', '/landing', '/pricing', '/pricing'].map((url_path) => ({ org_id: 'org-a', session_id: SESSION, url_path, ...A_VISIT })),
       ...['/b-home', '/b-two'].map((url_path) => ({ org_id: 'org-b', session_id: SESSION, url_path, ...B_VISIT })),
     ])

@@ -2,6 +2,7 @@ import type { Channel, EventRow } from '@atspark/schemas'
 import type { WarehouseRecord } from '@atspark/warehouse'
 import { describe, expect, it } from 'vitest'
 import { type VisitKey, type VisitLookup, VisitStitcher, type VisitValues, visitKey, withVisitAttribution } from './visit-attribution.js'
+import { WrittenVisits } from './written-visits.js'
 
 let seq = 0
 /** An events row as toEventRows makes it: the event's own channel and utm_*, entry_page ''. */
@@ -249,5 +250,72 @@ describe('VisitStitcher', () => {
     const again = await stitcher.stamp(events(...rows))
     expect(rows.map(visitOf)).toEqual(once)
     expect([...again]).toEqual([...first])
+  })
+
+  describe('with the filter of written visits (rebuilt from the warehouse)', () => {
+    /** The rows' day, 10:00 UTC: the rebuild covers events from three days before on. */
+    const NOW = Date.UTC(2026, 11, 1, 10)
+    const stale = visitKey({ org_id: 'acme', site_id: 'web', session_id: 'stored' })
+
+    async function rebuilt(lookup: VisitLookup) {
+      const asked: string[] = []
+      const stitcher = new VisitStitcher({
+        max: 100,
+        lookup,
+        written: new WrittenVisits(1 << 16),
+        stored: async (since) => {
+          asked.push(since)
+          return [{ org_id: 'acme', site_id: 'web', session_id: 'stored' }]
+        },
+      })
+      expect(await stitcher.rebuild(NOW)).toBe(1)
+      expect(asked).toEqual(['2026-11-28 10:00:00.000'])
+      return stitcher
+    }
+
+    it('takes a visit the warehouse surely lacks as new without a lookup, and looks up one it may hold', async () => {
+      const { lookup, calls } = storedVisits({ [stale]: visit('Email', 'newsletter', 'spring', '/landing') })
+      const stitcher = await rebuilt(lookup)
+      const fresh = row('acme', 'fresh', 1, 'pageview', '/new', tags('Direct'))
+      // Same session id in another org: not what the warehouse holds.
+      const otherOrg = row('beta', 'stored', 1, 'pageview', '/beta', tags('Referral'))
+      await written(stitcher, events(fresh, otherOrg))
+      expect(calls).toEqual([])
+      expect([fresh, otherOrg].map(visitOf)).toEqual([visit('Direct', '', '', '/new'), visit('Referral', '', '', '/beta')])
+      const continued = row('acme', 'stored', 2, 'click', '/later', tags('Direct'))
+      await written(stitcher, events(continued))
+      expect(calls.map((c) => c.keys.map((k) => k.session_id))).toEqual([['stored']])
+      expect(visitOf(continued)).toEqual(visit('Email', 'newsletter', 'spring', '/landing'))
+    })
+
+    it('looks up a visit whose events reach back past what the rebuild covers (a late event)', async () => {
+      const { lookup, calls } = storedVisits()
+      const stitcher = await rebuilt(lookup)
+      // 2026-11-30 10:00:00: two days back is 11-28 10:00, exactly covered; a millisecond earlier is not.
+      await written(stitcher, events({ ...row('acme', 'edge', 0, 'pageview', '/e'), ts: '2026-11-30 10:00:00.000' }))
+      expect(calls).toEqual([])
+      await written(stitcher, events({ ...row('acme', 'late', 0, 'pageview', '/l'), ts: '2026-11-30 09:59:59.999' }))
+      expect(calls.map((c) => c.keys.map((k) => k.session_id))).toEqual([['late']])
+    })
+
+    it('knows a visit it wrote, after memory forgot it (a late event then takes the written values)', async () => {
+      const { lookup, calls } = storedVisits()
+      const stitcher = await rebuilt(lookup)
+      const events1 = [row('acme', 'v1', 5, 'pageview', '/a', tags('Email', 'nl'))]
+      await written(stitcher, events(...events1))
+      for (let i = 0; i < 100; i++) await written(stitcher, events(row('acme', `filler-${i}`, 5, 'pageview', '/f', tags('Direct'))))
+      expect(calls).toEqual([])
+      await written(stitcher, events(row('acme', 'v1', 1, 'pageview', '/late', tags('Direct'))))
+      // v1 fell out of the 100-visit memory: the filter says it was written, so it is looked up (the stand-in holds nothing).
+      expect(calls.map((c) => c.keys.map((k) => k.session_id))).toEqual([['v1']])
+    })
+
+    it('asks for every visit memory lacks once cleared, until rebuilt', async () => {
+      const { lookup, calls } = storedVisits()
+      const stitcher = await rebuilt(lookup)
+      stitcher.clear()
+      await written(stitcher, events(row('acme', 'fresh', 1, 'pageview', '/new', tags('Direct'))))
+      expect(calls).toHaveLength(1)
+    })
   })
 })

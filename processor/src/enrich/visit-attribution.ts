@@ -1,6 +1,7 @@
 import type { EventRow } from '@atspark/schemas'
 import type { WarehouseRecord, WriteRecords } from '@atspark/warehouse'
 import { LRUCache } from 'lru-cache'
+import { WrittenVisits } from './written-visits.js'
 
 /** The columns every event of a visit carries with the visit's value (migration 12). */
 export const VISIT_COLUMNS = ['channel', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'entry_page'] as const
@@ -15,6 +16,14 @@ export interface VisitKey {
 
 /** The stored visits among `keys`, by visitKey(); asked once per batch for the sessions memory does not know. */
 export type VisitLookup = (keys: readonly VisitKey[], window: { from: string; to: string }) => Promise<Map<string, VisitValues>>
+/** The visits with events stored from `since` (warehouse time) on: rebuilds the filter of written visits. */
+export type StoredVisits = (since: string) => Promise<VisitKey[]>
+
+/** How far around a batch's events a stored visit is looked for: a visit's events span minutes, late ones (offline queues) days. */
+export const VISIT_LOOKUP_DAYS = 2
+const DAY_MS = 86_400_000
+/** A rebuild covers a day more than a lookup reaches, so coverage still reaches back far enough as generations rotate. */
+const REBUILD_MS = (VISIT_LOOKUP_DAYS + 1) * DAY_MS
 
 export interface VisitStitcherOptions {
   /** Visits remembered at most (PROCESSOR_VISIT_CACHE_MAX); the one used longest ago goes first. */
@@ -22,7 +31,11 @@ export interface VisitStitcherOptions {
   /** A visit unused this long is forgotten (a later event of it is looked up in the warehouse). */
   idleMs?: number
   lookup: VisitLookup
-  observe?: { lookedUp(sessions: number, found: number, seconds: number): void }
+  /** Without it no visit is ever known to be new: every visit memory lacks is looked up. */
+  stored?: StoredVisits
+  observe?: { lookedUp(sessions: number, found: number, seconds: number): void; surelyNew(sessions: number): void }
+  /** The filter of written visits (tests pass a small one). */
+  written?: WrittenVisits
 }
 
 /** SDK sessions end after 30 idle minutes; an hour keeps a visit through a pause without holding it all day. */
@@ -36,6 +49,11 @@ export function visitKey(k: VisitKey): string {
 function before(a: EventRow, b: EventRow): boolean {
   if (a.ts !== b.ts) return a.ts < b.ts
   return a.event_id.toLowerCase() < b.event_id.toLowerCase()
+}
+
+/** Epoch ms of the warehouse's `YYYY-MM-DD HH:MM:SS.mmm` (UTC). */
+function epochMs(ts: string): number {
+  return Date.parse(`${ts.replace(' ', 'T')}Z`)
 }
 
 function valuesOf(first: EventRow, entryPage: string): VisitValues {
@@ -68,18 +86,35 @@ export type LearnedVisits = Map<string, VisitValues>
  */
 export class VisitStitcher {
   private readonly known: LRUCache<string, VisitValues>
+  private readonly written: WrittenVisits
 
   constructor(private readonly options: VisitStitcherOptions) {
     this.known = new LRUCache({ max: options.max, ttl: options.idleMs ?? VISIT_IDLE_MS, updateAgeOnGet: true })
+    this.written = options.written ?? new WrittenVisits()
   }
 
   get size(): number {
     return this.known.size
   }
 
-  /** Forgets every visit (partitions moved: another processor may have written them meanwhile). */
+  /** Forgets every visit (partitions moved: another processor may have written them meanwhile); all are looked up until `rebuild`. */
   clear(): void {
     this.known.clear()
+    this.written.reset()
+  }
+
+  /**
+   * Forgets every visit, then learns which visits the warehouse holds events of from three days back, so a visit
+   * absent from them (and from what is written next) is new without asking: at start, and when partitions move.
+   */
+  async rebuild(now = Date.now()): Promise<number> {
+    this.clear()
+    if (!this.options.stored) return 0
+    const since = now - REBUILD_MS
+    const keys = await this.options.stored(new Date(since).toISOString().slice(0, 23).replace('T', ' '))
+    for (const k of keys) this.written.add(visitKey(k), now)
+    this.written.cover(since)
+    return keys.length
   }
 
   /** Sets the visit columns of the records' events in place; one warehouse lookup at most, for the visits memory lacks. */
@@ -96,11 +131,20 @@ export class VisitStitcher {
     if (visits.size === 0) return learned
     const known = new Map<string, VisitValues>()
     const unknown: EventRow[] = []
+    let surelyNew = 0
     for (const [key, rows] of visits) {
       const values = this.known.get(key)
-      if (values) known.set(key, values)
+      if (values) {
+        known.set(key, values)
+        continue
+      }
+      let from = (rows[0] as EventRow).ts
+      for (const r of rows) if (r.ts < from) from = r.ts
+      // Never written within the lookup's reach: a lookup would find nothing.
+      if (this.written.surelyAbsent(key, epochMs(from) - VISIT_LOOKUP_DAYS * DAY_MS)) surelyNew++
       else unknown.push(rows[0] as EventRow)
     }
+    if (surelyNew > 0) this.options.observe?.surelyNew(surelyNew)
     if (unknown.length > 0) for (const [key, values] of await this.lookUp(unknown, visits)) known.set(key, values)
 
     for (const [key, rows] of visits) {
@@ -113,8 +157,8 @@ export class VisitStitcher {
           for (const r of rows) if (before(r, first)) first = r
           values = valuesOf(first, entry)
         }
-        learned.set(key, values)
-      } else if (!this.known.has(key)) learned.set(key, values)
+      }
+      learned.set(key, values)
       for (const row of rows) {
         row.channel = values.channel
         row.utm_source = values.utm_source
@@ -128,9 +172,12 @@ export class VisitStitcher {
     return learned
   }
 
-  /** Keeps what a written batch taught. */
-  remember(learned: LearnedVisits): void {
-    for (const [key, values] of learned) this.known.set(key, values)
+  /** Keeps what a written batch taught; every visit of it is now stored. */
+  remember(learned: LearnedVisits, now = Date.now()): void {
+    for (const [key, values] of learned) {
+      this.known.set(key, values)
+      this.written.add(key, now)
+    }
   }
 
   private async lookUp(unknown: readonly EventRow[], visits: Map<string, EventRow[]>): Promise<Map<string, VisitValues>> {

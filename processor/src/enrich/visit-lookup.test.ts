@@ -6,7 +6,7 @@ import { createWarehouseClient, migrate } from '@atspark/warehouse'
 import type { ClickHouseClient } from '@clickhouse/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { visitKey } from './visit-attribution.js'
-import { warehouseVisitLookup } from './visit-lookup.js'
+import { warehouseStoredVisits, warehouseVisitLookup } from './visit-lookup.js'
 
 let seq = 0
 /** A stored events row with its visit's values, as the stitcher writes it. */
@@ -82,5 +82,19 @@ describe('warehouseVisitLookup over chDB', () => {
     expect(found.get(visitKey(keys[1]!))?.channel).toBe('Referral')
     // acme/web/s1 matches the three lists (org acme, site web, session s1) but was not asked.
     expect(found.has(visitKey({ org_id: 'acme', site_id: 'web', session_id: 's1' }))).toBe(false)
+  })
+
+  it('lists each visit with events from the given time on, once, per org and site (the rebuild of written visits)', async () => {
+    const keys = await warehouseStoredVisits(client)('2026-11-29 10:00:00.000')
+    expect(keys.map(visitKey).sort()).toEqual(
+      [
+        { org_id: 'acme', site_id: 'web', session_id: 's1' },
+        { org_id: 'beta', site_id: 'web', session_id: 's1' },
+        { org_id: 'acme', site_id: 'docs', session_id: 's1' },
+        { org_id: 'acme', site_id: 'web', session_id: 'edge' },
+      ]
+        .map(visitKey)
+        .sort(),
+    )
   })
 })

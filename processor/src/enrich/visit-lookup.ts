@@ -1,9 +1,6 @@
 import { EventRow, WAREHOUSE_DATABASE } from '@atspark/schemas'
 import type { ClickHouseClient } from '@clickhouse/client'
-import { VISIT_COLUMNS, type VisitLookup, type VisitValues, visitKey } from './visit-attribution.js'
-
-/** How far around a batch's events a stored visit is looked for: a visit's events span minutes, late ones (offline queues) days. */
-export const VISIT_LOOKUP_DAYS = 2
+import { type StoredVisits, VISIT_COLUMNS, VISIT_LOOKUP_DAYS, type VisitLookup, type VisitValues, visitKey } from './visit-attribution.js'
 
 const TAGS = VISIT_COLUMNS.filter((c) => c !== 'entry_page')
 
@@ -49,5 +46,18 @@ GROUP BY org_id, site_id, session_id`,
       })
     }
     return found
+  }
+}
+
+/** The visits with events stored from `since` on, for the filter of written visits (one query at start and on rebalance). */
+export function warehouseStoredVisits(client: ClickHouseClient): StoredVisits {
+  return async (since) => {
+    const rs = await client.query({
+      query: `SELECT DISTINCT toString(org_id), toString(site_id), session_id FROM ${WAREHOUSE_DATABASE}.events
+WHERE session_id != '' AND ts >= {since:DateTime64(3, 'UTC')}`,
+      query_params: { since },
+      format: 'JSONCompactEachRow',
+    })
+    return (await rs.json<[string, string, string]>()).map(([org_id, site_id, session_id]) => ({ org_id, site_id, session_id }))
   }
 }

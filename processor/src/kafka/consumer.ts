@@ -26,8 +26,8 @@ export interface ConsumerDeps {
   writeRecords: WriteRecords
   toRecords: (message: BusMessage) => WarehouseRecord[]
   recentIds: RecentEventIds
-  /** The visits the write stamps from memory: forgotten when partitions move, as another member may have written them. */
-  visits?: { clear(): void }
+  /** The visits the write stamps from memory: rebuilt from the warehouse when partitions move, as another member may have written them. */
+  visits?: { rebuild(): Promise<number> }
   logger: Logger
   metrics: ProcessorMetrics
   /** Test-only kill -9 on either side of the insert (ATSPARK_FAILPOINTS=1 and ATSPARK_FAILPOINT_KILL). */
@@ -154,11 +154,17 @@ export async function startConsumer(options: ConsumerOptions, deps: ConsumerDeps
     c.on(c.events.GROUP_JOIN, () => {
       // Partitions may have moved: forget local ranges and reload what the warehouse already has.
       batchers.clear()
-      deps.visits?.clear()
-      rebuilt = deps.recentIds.rebuild(deps.warehouse).then(
-        (n) => logger.info({ ids: n }, 'recent event ids rebuilt'),
-        (err: unknown) => logger.warn({ err }, 'could not rebuild recent event ids'),
-      )
+      rebuilt = Promise.all([
+        deps.recentIds.rebuild(deps.warehouse).then(
+          (n) => logger.info({ ids: n }, 'recent event ids rebuilt'),
+          (err: unknown) => logger.warn({ err }, 'could not rebuild recent event ids'),
+        ),
+        // On failure nothing is covered: every visit memory lacks is looked up, as before a rebuild.
+        deps.visits?.rebuild().then(
+          (n) => logger.info({ visits: n }, 'written visits rebuilt'),
+          (err: unknown) => logger.warn({ err }, 'could not rebuild written visits'),
+        ),
+      ])
     })
     c.on(c.events.CRASH, (e) => {
       logger.error({ err: e.payload.error, restart: e.payload.restart }, 'consumer crashed')

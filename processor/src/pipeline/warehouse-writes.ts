@@ -1,13 +1,13 @@
 import { recordWriter, type WriteRecords } from '@atspark/warehouse'
 import type { ClickHouseClient } from '@clickhouse/client'
 import { VisitStitcher, withVisitAttribution } from '../enrich/visit-attribution.js'
-import { warehouseVisitLookup } from '../enrich/visit-lookup.js'
+import { warehouseStoredVisits, warehouseVisitLookup } from '../enrich/visit-lookup.js'
 import { type InstrumentOptions, instrumentWrites } from '../write-health.js'
 
 export interface WarehouseWrites {
   /** Stamps visit values, inserts, and records metrics and health: what both modes call with a batch of new records. */
   write: WriteRecords
-  /** The visits it remembers; the Kafka consumer forgets them when partitions move. */
+  /** The visits it remembers: rebuilt from the warehouse at start and (Kafka) when partitions move. */
   visits: VisitStitcher
 }
 
@@ -20,7 +20,11 @@ export function warehouseWrites(warehouse: ClickHouseClient, options: Instrument
   const visits = new VisitStitcher({
     max: options.visitCacheMax,
     lookup: warehouseVisitLookup(warehouse),
+    stored: warehouseStoredVisits(warehouse),
     observe: {
+      surelyNew(sessions) {
+        metrics.visitSessionsNew.inc(sessions)
+      },
       lookedUp(sessions, found, seconds) {
         metrics.visitLookups.inc()
         metrics.visitSessionsLookedUp.inc(sessions)
