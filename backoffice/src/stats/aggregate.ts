@@ -1,7 +1,7 @@
 import { AGGREGATE_METRICS, AggregateQuery, AggregateResponse, type AggregateMetric, RATE_METRICS } from '@atspark/schemas'
 import type { Hono } from 'hono'
 import { differencingLeaks, parseQuery, type StatsEnv, type StatsRouteContext } from './context.js'
-import { type CompiledFilters, compileFilters, differencingCut, differencingVisitColumns, NO_FILTERS } from './filters.js'
+import { type CompiledFilters, compileFilters, upToK, differencingCut, differencingVisitColumns, NO_FILTERS } from './filters.js'
 import { goalPredicate, resolveGoal } from './goals.js'
 import { approxMs, type BuiltQuery, isDay, type QueryLimits, type ResolvedRange, resolveRange, type Scope, scopeParams, settings } from './queries.js'
 import { assertRawCovers } from './raw-retention.js'
@@ -28,7 +28,7 @@ export interface AggregateSpec {
 }
 
 /** Columns of a period, n_<measure>_<period>. */
-function periodColumns(p: string, filters: CompiledFilters, goal: boolean): string[] {
+function periodColumns(p: string, filters: CompiledFilters, goal: boolean, k: number | undefined): string[] {
   const visit = `kept_${p} > 0 AND has_session`
   const cols = [
     `uniqExactIf(visitor, kept_${p} > 0 AND has_visitor) AS n_visitors_${p}`,
@@ -36,7 +36,8 @@ function periodColumns(p: string, filters: CompiledFilters, goal: boolean): stri
     `sum(kept_pv_${p}) AS n_pageviews_${p}`,
     `sum(kept_${p}) AS n_events_${p}`,
     `countIf(${visit} AND v_pageviews >= 1) AS n_pv_visits_${p}`,
-    `uniqExactIf(visitor, ${visit} AND has_visitor AND v_pageviews >= 1) AS n_pv_visitors_${p}`,
+    // Only compared with k (is bounce shown?): counted up to k, far cheaper than exact.
+    `${upToK(k)}(visitor, ${visit} AND has_visitor AND v_pageviews >= 1) AS n_pv_visitors_${p}`,
     `countIf(${visit} AND v_pageviews >= 1 AND v_events = 1) AS n_bounces_${p}`,
     `quantileExactInclusiveIf(0.5)(v_seconds, ${visit}) AS n_median_${p}`,
     `avgIf(v_seconds, ${visit}) AS n_mean_${p}`,
@@ -74,7 +75,7 @@ export function aggregateQuery(scope: Scope, spec: AggregateSpec, limits: QueryL
     extra: guard?.flatMap((g) => g.inner),
     cut: guard ? differencingCut(spec.filters, visitsRange(bounds)) : undefined,
   })
-  const cols = [...periods.flatMap((p) => periodColumns(p.name, spec.filters, spec.goal !== undefined)), ...(guard?.flatMap((g) => g.outer) ?? [])]
+  const cols = [...periods.flatMap((p) => periodColumns(p.name, spec.filters, spec.goal !== undefined, k)), ...(guard?.flatMap((g) => g.outer) ?? [])]
   return {
     query: `SELECT ${cols.join(',\n    ')}
 FROM (

@@ -160,7 +160,7 @@ export function eventCondition(f: CompiledFilters, skip = -1): string {
  */
 export function visitCondition(f: CompiledFilters, skip = -1): string {
   const parts = f.clauses.filter((c, i) => c.level === 'visit' && i !== skip).map(signed)
-  return f.hasVisit ? and(["any(session_id) != ''", ...parts]) : '1'
+  return f.hasVisit ? and(["max(session_id != '')", ...parts]) : '1'
 }
 
 /**
@@ -255,6 +255,15 @@ function keepTest(f: CompiledFilters, c: CompiledClause): string {
 }
 
 /**
+ * A distinct count only compared with k: uniqUpToIf(k) counts exactly up to its bound and keeps no more (far cheaper
+ * than uniqExactIf, which it falls back to when k is not an integer from 1 to 100 or unknown).
+ */
+export function upToK(k: number | undefined): string {
+  const bound = k === undefined ? Number.NaN : Math.floor(k)
+  return Number.isInteger(bound) && bound >= 1 && bound <= 100 ? `uniqUpToIf(${bound})` : 'uniqExactIf'
+}
+
+/**
  * What differencing two filtered answers could single out, over the whole range: columns n_removed_* of visitors
  * that must each be 0 or at least k, else the answer is hidden whole.
  * - every clause: the visitors of the events every other clause keeps and it drops (a query without it differs by them);
@@ -263,9 +272,7 @@ function keepTest(f: CompiledFilters, c: CompiledClause): string {
  *   matched values with k or more differs by them; a list naming a smaller one is hidden by the previous rule).
  */
 export function differencingColumns(f: CompiledFilters, k: number): string[] {
-  // Only whether a count is under k matters: uniqUpTo counts exactly up to its bound and keeps no more (far cheaper than uniqExact).
-  const bound = Math.floor(k)
-  const distinct = Number.isInteger(bound) && bound >= 1 && bound <= 100 ? `uniqUpToIf(${bound})` : 'uniqExactIf'
+  const distinct = upToK(k)
   const visitor = `${distinct}(cityHash64(anon_id), anon_id != '' AND `
   const tests = f.clauses.map((c) => keepTest(f, c))
   const others = (j: number) => and(tests.filter((_, i) => i !== j))
@@ -301,10 +308,10 @@ export function differencingByVisit(f: CompiledFilters, k: number): string | und
   const cut = differencingCut(f, WIDE_RANGE)
   return `SELECT ${cols.outer.join(',\n    ')}
 FROM (
-    SELECT any(cityHash64(anon_id)) AS visitor, any(anon_id) != '' AS has_visitor, ${cols.inner.join(', ')}
+    SELECT any(cityHash64(anon_id)) AS visitor, max(anon_id != '') AS has_visitor, ${cols.inner.join(', ')}
     FROM ${DB}.events${cut ? `\n    PREWHERE ${cut}` : ''}
     WHERE org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND ${WIDE_RANGE}
-    GROUP BY cityHash64(session_id), if(session_id = '', cityHash64(anon_id), 0)
+    GROUP BY if(session_id = '', cityHash64(anon_id), cityHash64(session_id))
 )`
 }
 
@@ -313,12 +320,11 @@ FROM (
  * with columns `visitor` and `has_visitor`: `inner` per visit, `outer` over the visits (n_removed_<name><suffix>).
  */
 export function differencingVisitColumns(f: CompiledFilters, k: number, range: string, suffix: string): { inner: string[]; outer: string[] } {
-  const bound = Math.floor(k)
-  const distinct = Number.isInteger(bound) && bound >= 1 && bound <= 100 ? `uniqUpToIf(${bound})` : 'uniqExactIf'
+  const distinct = upToK(k)
   const inner: string[] = []
   const outer: string[] = []
   f.clauses.forEach((c, i) => {
-    if (c.level === 'visit') inner.push(`toUInt8(any(session_id) != '' AND ${c.positive}) AS m_${i}${suffix}`)
+    if (c.level === 'visit') inner.push(`toUInt8(max(session_id != '') AND ${c.positive}) AS m_${i}${suffix}`)
   })
   const keepVisit = (i: number) => (f.clauses[i]!.negative ? `m_${i}${suffix} = 0` : `m_${i}${suffix} = 1`)
   const othersRow = (j: number) => f.clauses.flatMap((c, i) => (i !== j && c.level === 'event' ? [signed(c)] : []))
@@ -336,7 +342,7 @@ export function differencingVisitColumns(f: CompiledFilters, k: number, range: s
     // A visit-level list: per value, the visits having it (tested once per visit).
     if (list && c.visitValue !== undefined && c.param !== undefined)
       for (let i = 0; i < c.clause.values.length; i++) {
-        inner.push(`toUInt8(any(session_id) != '' AND ${c.visitValue} = {${c.param}:Array(String)}[${i + 1}]) AS mv_${j}_${i}${suffix}`)
+        inner.push(`toUInt8(max(session_id != '') AND ${c.visitValue} = {${c.param}:Array(String)}[${i + 1}]) AS mv_${j}_${i}${suffix}`)
         column(`a${j}_${i}`, othersRow(j), [...othersVisit(j), `mv_${j}_${i}${suffix} = 1`])
       }
     if (c.value === undefined || c.param === undefined) return

@@ -58,14 +58,14 @@ export function visitsSubquery(spec: VisitsSpec): string {
   const range = visitsRange(spec)
   // Only visits that can hold a kept event are grouped: with a selective filter, a small share of them.
   const cut = spec.cut ?? candidateVisits(spec.filters, range)
-  // One group per session, keyed by hashes (cheaper than the strings); events without one, one group per visitor (never a visit).
+  // One group per session, keyed by one 64-bit hash (cheaper than the strings or two keys); events without one, one group per visitor (never a visit).
   // visitor: the anon_id's 64-bit hash, so visitor counts are exact up to a hash collision (~1e-8 at a million visitors).
-  return `SELECT any(session_id) != '' AS has_session, any(cityHash64(anon_id)) AS visitor, any(anon_id) != '' AS has_visitor,
+  return `SELECT max(session_id != '') AS has_session, any(cityHash64(anon_id)) AS visitor, max(anon_id != '') AS has_visitor,
         ${cols.join(',\n        ')}
     FROM ${DB}.events${cut ? `\n    PREWHERE ${cut}` : ''}
     WHERE org_id = {org:String} AND site_id = {site:String} AND is_bot = 0
       AND ${range}
-    GROUP BY cityHash64(session_id), if(session_id = '', cityHash64(anon_id), 0)`
+    GROUP BY if(session_id = '', cityHash64(anon_id), cityHash64(session_id))`
 }
 
 /** Visitors a negative clause alone removed, per period: 1 to k−1 of them would be singled out by differencing. */
