@@ -203,7 +203,9 @@ export function candidateVisits(f: CompiledFilters, range: string): string | und
   const eventLevel = positives.filter((c) => c.level === 'event').map((c) => c.positive)
   const visitLevel = positives.filter((c) => c.level === 'visit' && c.someEvent !== undefined).map((c) => c.someEvent as string)
   if (eventLevel.length + visitLevel.length === 0) return undefined
-  if (visitLevel.length === 0 && eventLevel.length === direct.length) return and(direct)
+  // A stamped source clause holds for every event of a matching visit: it alone cuts to whole visits, and a subquery
+  // narrowing further by the other clauses costs a second read of the range (measured: about twice the CPU).
+  if (visitLevel.length === 0 && direct.length > 0) return and(direct)
   const tests = [...(eventLevel.length > 0 ? [and(eventLevel)] : []), ...visitLevel]
   const having = tests.length === 1 ? '' : ` GROUP BY session_id HAVING ${tests.map((t) => `countIf(${t}) > 0`).join(' AND ')}`
   const where = tests.length === 1 ? tests[0] : tests.map((t) => `(${t})`).join(' OR ')
