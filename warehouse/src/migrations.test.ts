@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { type EventRow, toWarehouseTime, WAREHOUSE_DATABASE as DB } from '@atspark/schemas'
+import { type EventRow, exampleEventRow, toWarehouseTime, WAREHOUSE_DATABASE as DB } from '@atspark/schemas'
 import type { ClickHouseClient } from '@clickhouse/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createWarehouseClient } from './client.js'
@@ -12,35 +12,16 @@ const T = toWarehouseTime(Date.UTC(2026, 10, 28, 12))
 
 /** An events row; without attribution it is a row as written before migration 10. */
 function event(id: string, attribution: Partial<Pick<EventRow, (typeof ATTRIBUTION)[number]>>): Partial<EventRow> {
-  return {
+  // Migrations 10 and 12 added these columns: a row written before them lacks them.
+  const { utm_source: _s, utm_medium: _m, utm_campaign: _c, utm_term: _t, utm_content: _n, channel: _ch, entry_page: _e, ...before } = exampleEventRow({
     event_id: id,
-    org_id: 'acme',
-    site_id: 'web',
-    type: 'pageview',
-    name: '',
     ts: T,
     received_at: T,
     anon_id: 'a1',
     session_id: 's1',
-    user_pid: '',
     url_path: '/pricing',
-    url_host: 'shop.example.com',
-    referrer_host: '',
-    props: {},
-    browser: 'Firefox',
-    browser_version: '140',
-    os: 'Linux',
-    os_version: '',
-    device_type: 'desktop',
-    is_bot: false,
-    screen_w: 1280,
-    screen_h: 800,
-    locale: 'en-GB',
-    tz: 'UTC',
-    country: 'DE',
-    ip_prefix: '192.0.2.0/24',
-    ...attribution,
-  }
+  })
+  return { ...before, ...attribution }
 }
 
 async function rows<R>(client: ClickHouseClient, query: string): Promise<R[]> {

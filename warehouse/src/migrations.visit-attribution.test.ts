@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { WAREHOUSE_DATABASE as DB } from '@atspark/schemas'
+import { type EventRow, exampleEventRow, WAREHOUSE_DATABASE as DB } from '@atspark/schemas'
 import type { ClickHouseClient } from '@clickhouse/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createWarehouseClient } from './client.js'
@@ -14,40 +14,20 @@ let seq = 0
 /** A row as the processor wrote it before migration 12: each event with its own channel and utm_* (no entry_page column yet). */
 function stored(org: string, session: string, second: number, type: string, path: string, own: Partial<Visit> = {}, id?: string) {
   seq++
-  return {
+  // Written before migration 12: no entry_page column yet.
+  const { entry_page: _, ...row } = exampleEventRow({
     event_id: id ?? `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
     org_id: org,
-    site_id: 'web',
-    type,
-    name: '',
+    type: type as EventRow['type'],
     ts: `2026-12-01 10:00:${String(second).padStart(2, '0')}.000`,
     received_at: '2026-12-01 10:01:00.000',
     anon_id: `${org}-visitor`,
     session_id: session,
-    user_pid: '',
     url_path: path,
-    url_host: 'shop.example.com',
-    referrer_host: '',
-    props: {},
-    browser: 'Firefox',
-    browser_version: '140',
-    os: 'Linux',
-    os_version: '',
-    device_type: 'desktop',
-    is_bot: false,
-    screen_w: 1280,
-    screen_h: 800,
-    locale: 'en',
-    tz: 'UTC',
-    country: 'DE',
-    ip_prefix: '192.0.2.0/24',
-    utm_source: own.utm_source ?? '',
-    utm_medium: own.utm_medium ?? '',
-    utm_campaign: own.utm_campaign ?? '',
-    utm_term: own.utm_term ?? '',
-    utm_content: own.utm_content ?? '',
-    channel: own.channel ?? 'Internal',
-  }
+    channel: 'Internal',
+    ...own,
+  } as Partial<EventRow>)
+  return row
 }
 
 const EMAIL = { channel: 'Email', utm_source: 'newsletter', utm_medium: 'email', utm_campaign: 'spring', utm_term: 'analytics', utm_content: 'cta' }

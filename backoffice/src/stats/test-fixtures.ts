@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createLogger, TenantDirectory, generateApiKey } from '@atspark/runtime'
-import { type EventRow, type TenantsConfigInput, toWarehouseTime, WAREHOUSE_DATABASE } from '@atspark/schemas'
+import { type EventRow, exampleEventRow, type TenantsConfigInput, toWarehouseTime, WAREHOUSE_DATABASE } from '@atspark/schemas'
 import { createWarehouseClient, migrate } from '@atspark/warehouse'
 import type { ClickHouseClient } from '@clickhouse/client'
 import { createStatsApp } from './api.js'
@@ -32,42 +32,7 @@ let seq = 0
 export function event(org: string, site: string, at: number, fields: Partial<EventRow> = {}): EventRow {
   seq++
   const hex = seq.toString(16).padStart(12, '0')
-  return {
-    event_id: `00000000-0000-4000-8000-${hex}`,
-    org_id: org,
-    site_id: site,
-    type: 'pageview',
-    name: '',
-    ts: toWarehouseTime(at),
-    received_at: toWarehouseTime(at),
-    anon_id: 'a0',
-    session_id: 's0',
-    user_pid: '',
-    url_path: '/',
-    url_host: 'x.example',
-    referrer_host: '',
-    props: {},
-    browser: 'Chrome',
-    browser_version: '130',
-    os: 'Linux',
-    os_version: '',
-    device_type: 'desktop',
-    is_bot: false,
-    screen_w: 1280,
-    screen_h: 800,
-    locale: 'en',
-    tz: 'UTC',
-    country: 'DE',
-    ip_prefix: '192.0.2.0/24',
-    utm_source: '',
-    utm_medium: '',
-    utm_campaign: '',
-    utm_term: '',
-    utm_content: '',
-    channel: 'Direct',
-    entry_page: '',
-    ...fields,
-  }
+  return exampleEventRow({ event_id: `00000000-0000-4000-8000-${hex}`, org_id: org, site_id: site, ts: toWarehouseTime(at), received_at: toWarehouseTime(at), ...fields })
 }
 
 const SOURCE = ['channel', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content'] as const

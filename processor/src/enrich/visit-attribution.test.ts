@@ -1,4 +1,4 @@
-import type { Channel, EventRow } from '@atspark/schemas'
+import { type Channel, type EventRow, exampleEventRow } from '@atspark/schemas'
 import type { WarehouseRecord } from '@atspark/warehouse'
 import { describe, expect, it } from 'vitest'
 import { type VisitKey, type VisitLookup, VisitStitcher, type VisitValues, visitKey, withVisitAttribution } from './visit-attribution.js'
@@ -8,42 +8,18 @@ let seq = 0
 /** An events row as toEventRows makes it: the event's own channel and utm_*, entry_page ''. */
 function row(org: string, session: string, second: number, type: EventRow['type'], path: string, own: Partial<VisitValues> = {}): EventRow {
   seq++
-  return {
+  return exampleEventRow({
     event_id: `00000000-0000-4000-8000-${String(seq).padStart(12, '0')}`,
     org_id: org,
-    site_id: 'web',
     type,
-    name: '',
     ts: `2026-12-01 10:00:${String(second).padStart(2, '0')}.000`,
     received_at: '2026-12-01 10:01:00.000',
     anon_id: 'a1',
     session_id: session,
-    user_pid: '',
     url_path: path,
-    url_host: 'shop.example.com',
-    referrer_host: '',
-    props: {},
-    browser: 'Firefox',
-    browser_version: '140',
-    os: 'Linux',
-    os_version: '',
-    device_type: 'desktop',
-    is_bot: false,
-    screen_w: 0,
-    screen_h: 0,
-    locale: '',
-    tz: '',
-    country: '',
-    ip_prefix: '',
-    utm_source: '',
-    utm_medium: '',
-    utm_campaign: '',
-    utm_term: '',
-    utm_content: '',
     channel: 'Internal',
-    entry_page: '',
     ...own,
-  }
+  })
 }
 
 const events = (...rows: EventRow[]): WarehouseRecord[] => rows.map((r) => ({ table: 'events', row: r }))

@@ -1,0 +1,41 @@
+import type { EventRow } from './row.js'
+
+/** A complete events row (a desktop Chrome pageview from DE, no campaign) for tests and examples: override what a case is about. */
+export function exampleEventRow(overrides: Partial<EventRow> = {}): EventRow {
+  return {
+    event_id: '00000000-0000-4000-8000-000000000000',
+    org_id: 'acme',
+    site_id: 'web',
+    type: 'pageview',
+    name: '',
+    ts: '2026-12-01 10:00:00.000',
+    received_at: '2026-12-01 10:00:00.000',
+    anon_id: 'a0',
+    session_id: 's0',
+    user_pid: '',
+    url_path: '/',
+    url_host: 'x.example',
+    referrer_host: '',
+    props: {},
+    browser: 'Chrome',
+    browser_version: '130',
+    os: 'Linux',
+    os_version: '',
+    device_type: 'desktop',
+    is_bot: false,
+    screen_w: 1280,
+    screen_h: 800,
+    locale: 'en',
+    tz: 'UTC',
+    country: 'DE',
+    ip_prefix: '192.0.2.0/24',
+    utm_source: '',
+    utm_medium: '',
+    utm_campaign: '',
+    utm_term: '',
+    utm_content: '',
+    channel: 'Direct',
+    entry_page: '',
+    ...overrides,
+  }
+}
