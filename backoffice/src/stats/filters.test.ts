@@ -158,7 +158,7 @@ describe('filter SQL', () => {
     expect(f.params).toEqual({ f0: ["pro'"], f0_key: 'plan', f1: ['x'] })
     expect(r.where).toContain('props[{f0_key:String}] IN {f0:Array(String)}')
     // A stamped visit value is the event's column, tested only on events with a session (!~ too).
-    expect(r.kept).toContain("(session_id != '' AND NOT (session_id != '' AND multiSearchAnyCaseInsensitiveUTF8(channel, {f1:Array(String)})))")
+    expect(r.kept).toContain("(session_id != '' AND NOT (multiSearchAnyCaseInsensitiveUTF8(channel, {f1:Array(String)}) AND session_id != ''))")
     expect(r.prewhere).toBe('')
     expect(r.removed).toHaveLength(1)
   })

@@ -181,14 +181,14 @@ describe('stamped visit values in SQL', () => {
       expect(sql).not.toContain('session_id IN')
       expect(sql).not.toContain('argMin')
     }
-    expect(r.where).toContain("session_id != '' AND entry_page IN {f0:Array(String)}")
+    expect(r.where).toContain("entry_page IN {f0:Array(String)} AND session_id != ''")
     expect(r.kept).toContain("session_id != '' AND NOT")
   })
 
   it('cut the aggregate by a stamped source directly, by a subquery for the entry page, and keep exit_page per visit', () => {
     const source = aggregateQuery(scope, { filters: f([{ dimension: 'utm_source', op: 'is', values: ['google'] }]) }, { maxExecutionSeconds: 5, maxResultRows: 10 }).query
     expect(source).not.toContain('session_id IN')
-    expect(source).toContain("PREWHERE (session_id != '' AND utm_source IN {f0:Array(String)})")
+    expect(source).toContain("PREWHERE (utm_source IN {f0:Array(String)} AND session_id != '')")
     expect(aggregateQuery(scope, { filters: f([{ dimension: 'entry_page', op: 'is', values: ['/'] }]) }, { maxExecutionSeconds: 5, maxResultRows: 10 }).query).toContain('session_id IN (SELECT session_id')
     const exit = f([{ dimension: 'exit_page', op: 'is', values: ['/'] }])
     expect(exit.hasVisit).toBe(true)
