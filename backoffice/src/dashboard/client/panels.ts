@@ -6,19 +6,23 @@ export interface Tile {
   label: string
   value: number | null
   note?: string
+  /** How the value reads; a count unless told. */
+  format?: (value: number | null) => string
 }
 
 /** Numbers above a chart; a hidden one reads "< k". */
 export function renderTiles(host: HTMLElement, tiles: Tile[]): void {
-  host.replaceChildren(
-    ...tiles.map((t) =>
-      el(
-        'div',
-        { class: t.value === null ? 'tile is-hidden' : 'tile', 'data-tile': t.label },
-        el('span', { class: 'tile-label' }, t.label),
-        el('output', { class: 'tile-value' }, valueNode(formatCount(t.value), t.value === null)),
-        t.note ? el('span', { class: 'tile-note' }, t.note) : undefined,
-      ),
+  host.replaceChildren(...tileNodes(tiles))
+}
+
+function tileNodes(tiles: Tile[]): HTMLElement[] {
+  return tiles.map((t) =>
+    el(
+      'div',
+      { class: t.value === null ? 'tile is-hidden' : 'tile', 'data-tile': t.label },
+      el('span', { class: 'tile-label' }, t.label),
+      el('output', { class: 'tile-value' }, valueNode((t.format ?? formatCount)(t.value), t.value === null)),
+      t.note ? el('span', { class: 'tile-note' }, t.note) : undefined,
     ),
   )
 }
@@ -71,9 +75,11 @@ export function renderConsent(host: HTMLElement, body: ConsentResponse): void {
     el(
       'div',
       { class: 'tiles' },
-      el('div', { class: body.grant_rate === null ? 'tile is-hidden' : 'tile', 'data-tile': 'Grant rate' }, el('span', { class: 'tile-label' }, 'Grant rate'), el('output', { class: 'tile-value' }, valueNode(formatRate(body.grant_rate), body.grant_rate === null))),
-      el('div', { class: body.grants === null ? 'tile is-hidden' : 'tile', 'data-tile': 'Grants' }, el('span', { class: 'tile-label' }, 'Grants'), el('output', { class: 'tile-value' }, valueNode(formatCount(body.grants), body.grants === null))),
-      el('div', { class: body.refusals === null ? 'tile is-hidden' : 'tile', 'data-tile': 'Refusals' }, el('span', { class: 'tile-label' }, 'Refusals'), el('output', { class: 'tile-value' }, valueNode(formatCount(body.refusals), body.refusals === null))),
+      ...tileNodes([
+        { label: 'Grant rate', value: body.grant_rate, format: formatRate },
+        { label: 'Grants', value: body.grants },
+        { label: 'Refusals', value: body.refusals },
+      ]),
     ),
     split,
     el(
