@@ -137,15 +137,60 @@ const range = (from: number, to: number) => Array.from({ length: to - from }, (_
  * leak of B's rows would lift A's isolated visitor to k); a few of each of A's kinds (cpc DE, email FR, a direct bounce,
  * a partner visit); previous period v0–v9.
  */
+/** Visits of one kind, before they get their org, their visitor and their seeded start (a minute of `hour` on `day`). */
+type Group = Omit<VisitPlan, 'org' | 'visitor' | 'start'> & { day: number; hour: number; perVisitor?: (v: number) => Partial<VisitPlan> }
+
 export function visitPlans(rnd: SeededRandom): VisitPlan[] {
   const at = (day: number, hour: number) => day + hour * HOUR + (1 + rnd.int(40)) * MIN + rnd.int(60_000)
   const plans: VisitPlan[] = []
-  const add = (visitors: number[], p: Omit<VisitPlan, 'visitor' | 'start'> & { day: number; hour: number; perVisitor?: (v: number) => Partial<VisitPlan> }) => {
+  const add = (visitors: number[], p: Group & { org: Org }) => {
     const { day, hour, perVisitor, ...rest } = p
     for (const v of visitors) plans.push({ ...rest, visitor: v, start: at(day, hour), ...perVisitor?.(v) })
   }
   const { d1, d2, p1, p2 } = DAYS
   const google = 'https://www.google.com/search?q=shop'
+  // The kinds both orgs have (org B a few of each), so a leak of B's rows would move every answer the suite checks.
+  const cpc: Group = {
+    tag: 'd1',
+    client: 'firefoxDE',
+    day: d1,
+    hour: 14,
+    landing: '/pricing?utm_source=google&utm_medium=cpc&utm_campaign=spring&utm_term=analytics',
+    referrer: google,
+    pages: ['/signup'],
+    actions: { 1: [{ t: 'custom', n: 'signup', p: { plan: 'pro' } }] },
+  }
+  const email: Group = {
+    tag: 'd2',
+    client: 'safariFR',
+    day: d2,
+    hour: 15,
+    landing: '/?utm_source=newsletter&utm_medium=email&utm_campaign=weekly&utm_content=someone%40example.com',
+    referrer: 'https://newsletter.example.org/issue/12',
+    pages: ['/pricing', '/signup'],
+    actions: { 2: [{ t: 'custom', n: 'signup', p: { plan: 'free' } }] },
+  }
+  const direct: Group = { tag: 'd1', client: 'chromeUS', day: d1, hour: 16, landing: '/', pages: [] }
+  const partner: Group = {
+    tag: 'd1',
+    client: 'chromeDE',
+    day: d1,
+    hour: 12,
+    landing: '/docs',
+    referrer: 'https://blog.partner.example/posts/7',
+    pages: ['/docs/api'],
+    actions: { 1: [{ t: 'custom', n: 'download', p: { plan: 'pro' } }] },
+  }
+  const lone: Group = {
+    tag: 'd2',
+    client: 'firefoxJP',
+    day: d2,
+    hour: 12,
+    landing: '/lonely?utm_source=lonely&utm_medium=referral&utm_campaign=solo',
+    referrer: 'https://lonely.example/',
+    pages: ['/pricing', '/signup'],
+    actions: { 2: [{ t: 'custom', n: 'signup', p: { plan: 'enterprise' } }] },
+  }
   // Org A, the range.
   add(range(0, 7), {
     org: 'a',
@@ -169,52 +214,12 @@ export function visitPlans(rnd: SeededRandom): VisitPlan[] {
     pages: ['/docs/api'],
     perVisitor: (v) => ({ actions: { 1: [{ t: 'feature', n: 'export', uid: `u${v}@shop.example` }] } }),
   })
-  add(range(10, 15), {
-    org: 'a',
-    tag: 'd1',
-    client: 'firefoxDE',
-    day: d1,
-    hour: 14,
-    landing: '/pricing?utm_source=google&utm_medium=cpc&utm_campaign=spring&utm_term=analytics',
-    referrer: google,
-    pages: ['/signup'],
-    actions: { 1: [{ t: 'custom', n: 'signup', p: { plan: 'pro' } }] },
-  })
+  add(range(10, 15), { org: 'a', ...cpc })
   add(range(20, 24), { org: 'a', tag: 'd2', client: 'iphoneUS', day: d2, hour: 9, landing: '/blog/post-1', referrer: 'https://t.co/x1y2z3', pages: [] })
-  add(range(30, 36), {
-    org: 'a',
-    tag: 'd2',
-    client: 'safariFR',
-    day: d2,
-    hour: 15,
-    landing: '/?utm_source=newsletter&utm_medium=email&utm_campaign=weekly&utm_content=someone%40example.com',
-    referrer: 'https://newsletter.example.org/issue/12',
-    pages: ['/pricing', '/signup'],
-    actions: { 2: [{ t: 'custom', n: 'signup', p: { plan: 'free' } }] },
-  })
-  add(range(40, 45), { org: 'a', tag: 'd1', client: 'chromeUS', day: d1, hour: 16, landing: '/', pages: [] })
-  add(range(50, 54), {
-    org: 'a',
-    tag: 'd1',
-    client: 'chromeDE',
-    day: d1,
-    hour: 12,
-    landing: '/docs',
-    referrer: 'https://blog.partner.example/posts/7',
-    pages: ['/docs/api'],
-    actions: { 1: [{ t: 'custom', n: 'download', p: { plan: 'pro' } }] },
-  })
-  add([60], {
-    org: 'a',
-    tag: 'd2',
-    client: 'firefoxJP',
-    day: d2,
-    hour: 12,
-    landing: '/lonely?utm_source=lonely&utm_medium=referral&utm_campaign=solo',
-    referrer: 'https://lonely.example/',
-    pages: ['/pricing', '/signup'],
-    actions: { 2: [{ t: 'custom', n: 'signup', p: { plan: 'enterprise' } }] },
-  })
+  add(range(30, 36), { org: 'a', ...email })
+  add(range(40, 45), { org: 'a', ...direct })
+  add(range(50, 54), { org: 'a', ...partner })
+  add([60], { org: 'a', ...lone })
   add(range(100, 103), {
     org: 'a',
     tag: 'd1',
@@ -255,52 +260,12 @@ export function visitPlans(rnd: SeededRandom): VisitPlan[] {
     perVisitor: (v) => ({ actions: { 1: [{ t: 'custom', n: 'signup', p: { plan: 'pro' } }, { t: 'feature', n: 'export', uid: `u${v}@shop.example` }] } }),
   })
   add(range(20, 24), { org: 'b', tag: 'd2', client: 'chromeGB', day: d2, hour: 9, landing: '/blog/post-1', referrer: google, pages: ['/pricing'] })
-  add(range(60, 65), {
-    org: 'b',
-    tag: 'd2',
-    client: 'firefoxJP',
-    day: d2,
-    hour: 12,
-    landing: '/lonely?utm_source=lonely&utm_medium=referral&utm_campaign=solo',
-    referrer: 'https://lonely.example/',
-    pages: ['/pricing', '/signup'],
-    actions: { 2: [{ t: 'custom', n: 'signup', p: { plan: 'enterprise' } }] },
-  })
-  // A few of each of A's kinds, so a leak would move every answer the suite checks.
-  add(range(10, 13), {
-    org: 'b',
-    tag: 'd1',
-    client: 'firefoxDE',
-    day: d1,
-    hour: 14,
-    landing: '/pricing?utm_source=google&utm_medium=cpc&utm_campaign=spring&utm_term=analytics',
-    referrer: google,
-    pages: ['/signup'],
-    actions: { 1: [{ t: 'custom', n: 'signup', p: { plan: 'pro' } }] },
-  })
-  add(range(30, 32), {
-    org: 'b',
-    tag: 'd2',
-    client: 'safariFR',
-    day: d2,
-    hour: 15,
-    landing: '/?utm_source=newsletter&utm_medium=email&utm_campaign=weekly',
-    referrer: 'https://newsletter.example.org/issue/12',
-    pages: ['/pricing', '/signup'],
-    actions: { 2: [{ t: 'custom', n: 'signup', p: { plan: 'free' } }] },
-  })
-  add([40], { org: 'b', tag: 'd1', client: 'chromeUS', day: d1, hour: 16, landing: '/', pages: [] })
-  add([50], {
-    org: 'b',
-    tag: 'd1',
-    client: 'chromeDE',
-    day: d1,
-    hour: 12,
-    landing: '/docs',
-    referrer: 'https://blog.partner.example/posts/7',
-    pages: ['/docs/api'],
-    actions: { 1: [{ t: 'custom', n: 'download', p: { plan: 'pro' } }] },
-  })
+  add(range(60, 65), { org: 'b', ...lone })
+  add(range(10, 13), { org: 'b', ...cpc })
+  // B's newsletter visitors carry no e-mail address in utm_content.
+  add(range(30, 32), { org: 'b', ...email, landing: '/?utm_source=newsletter&utm_medium=email&utm_campaign=weekly' })
+  add([40], { org: 'b', ...direct })
+  add([50], { org: 'b', ...partner })
   add(range(0, 10), { org: 'b', tag: 'p1', client: 'chromeGB', day: p1, hour: 10, landing: '/', referrer: google, pages: [] })
   return plans
 }
