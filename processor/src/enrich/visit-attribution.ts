@@ -159,15 +159,7 @@ export class VisitStitcher {
         }
       }
       learned.set(key, values)
-      for (const row of rows) {
-        row.channel = values.channel
-        row.utm_source = values.utm_source
-        row.utm_medium = values.utm_medium
-        row.utm_campaign = values.utm_campaign
-        row.utm_term = values.utm_term
-        row.utm_content = values.utm_content
-        row.entry_page = values.entry_page
-      }
+      for (const row of rows) Object.assign(row, values)
     }
     return learned
   }
