@@ -89,12 +89,14 @@ export async function startEmbedded(env: ServerEnv, options: { logger?: Logger }
   const writeHealth = new WriteHealth()
   // The same write as the Kafka consumer's: visit values stamped, then the insert, with metrics and health.
   const { write: writeRecords, visits } = warehouseWrites(warehouse, { metrics: processorMetrics, health: writeHealth, visitCacheMax: env.PROCESSOR_VISIT_CACHE_MAX })
-  // Which visits the warehouse holds, so a new visit needs no lookup (the Kafka consumer does this on every rebalance).
-  logger.info({ visits: await visits.rebuild() }, 'written visits rebuilt')
   // SDK retries reuse event ids: as the Kafka consumer does, drop ids already written (rebuilt from the warehouse at
   // start). One insert at a time, so a retry that arrives while its original is being written is checked after it.
   const recentIds = new RecentEventIds(env.RECENT_IDS_MAX, env.RECENT_IDS_WINDOW_SECONDS)
-  logger.info({ ids: await recentIds.rebuild(warehouse) }, 'recent event ids rebuilt')
+  // Both read the warehouse once, side by side: which visits it holds (so a new visit needs no lookup; the Kafka consumer
+  // does this on every rebalance) and the recent event ids.
+  const [visitCount, idCount] = await Promise.all([visits.rebuild(), recentIds.rebuild(warehouse)])
+  logger.info({ visits: visitCount }, 'written visits rebuilt')
+  logger.info({ ids: idCount }, 'recent event ids rebuilt')
   const waitSeconds = writePhaseHistogram(processorRegistry)
   const writer = new BatchingWriter<WarehouseRecord>(
     async (records) => {
