@@ -239,9 +239,8 @@ export function rowForm(f: CompiledFilters): RowFormFilters {
   const positiveVisit = f.clauses.filter((c) => c.level === 'visit' && !c.negative).map((c) => c.positive)
   if (f.needsSession) where.push(HAS_SESSION)
   const prewhere = positiveVisit.length > 0 ? visitsWhere(f, and(positiveVisit)) : ''
-  const negatives = f.clauses.map((c, i) => ({ c, i })).filter(({ c }) => c.negative)
   // A negative clause as a test that keeps: NOT over the event, or the event's visit not among the matching ones.
-  const keeps = negatives.map(({ c, i }) => ({ index: i, keep: c.level === 'event' ? signed(c) : `NOT ${visitsWhere(alone(f, c), c.positive)}` }))
+  const keeps = f.clauses.flatMap((c, i) => (c.negative ? [{ index: i, keep: keepTest(f, c) }] : []))
   return {
     where: and(where),
     prewhere,
