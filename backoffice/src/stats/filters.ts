@@ -265,6 +265,10 @@ export function upToK(k: number | undefined): string {
   return Number.isInteger(bound) && bound >= 1 && bound <= 100 ? `uniqUpToIf(${bound})` : 'uniqExactIf'
 }
 
+/** The values `value` takes, on the events of `range` that `matched` keeps, with fewer than k visitors each (counted by `distinct`). */
+const smallValues = (value: string, range: string, matched: string, distinct: string) =>
+  `SELECT ${value} FROM ${DB}.events WHERE org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND ${range} AND ${matched} GROUP BY ${value} HAVING ${distinct}(cityHash64(anon_id), anon_id != '') < {guard_k:UInt32}`
+
 /**
  * What differencing two filtered answers could single out, over the whole range: columns n_removed_* of visitors
  * that must each be 0 or at least k, else the answer is hidden whole.
@@ -290,8 +294,7 @@ export function differencingColumns(f: CompiledFilters, k: number): string[] {
     if (list) for (let i = 0; i < c.clause.values.length; i++) cols.push(`${visitor}${others(j)} AND ${hasListValue(c, i + 1)}) AS n_removed_a${j}_${i}`)
     if (c.clause.op === 'contains' || c.clause.op === 'not_contains') {
       const matched = `${others(j)} AND ${c.positive}`
-      const small = `SELECT ${value} FROM ${DB}.events WHERE org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND ${RANGE} AND ${matched} GROUP BY ${value} HAVING ${distinct}(cityHash64(anon_id), anon_id != '') < {guard_k:UInt32}`
-      cols.push(`${visitor}${matched} AND ${value} IN (${small})) AS n_removed_s${j}`)
+      cols.push(`${visitor}${matched} AND ${value} IN (${smallValues(value, RANGE, matched, distinct)})) AS n_removed_s${j}`)
     }
     return cols
   })
@@ -351,8 +354,8 @@ export function differencingVisitColumns(f: CompiledFilters, k: number, range: s
     const { value } = c
     if (list) for (let i = 0; i < c.clause.values.length; i++) column(`a${j}_${i}`, [...othersRow(j), hasListValue(c, i + 1)], othersVisit(j))
     if (c.clause.op === 'contains' || c.clause.op === 'not_contains') {
-      // The small values matched are found as differencingColumns finds them (the same subquery, over the period), then counted per visit.
-      const small = `SELECT ${value} FROM ${DB}.events WHERE org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND ${range} AND ${others(j)} AND ${c.positive} GROUP BY ${value} HAVING ${distinct}(cityHash64(anon_id), anon_id != '') < {guard_k:UInt32}`
+      // The small values matched are found as differencingColumns finds them (smallValues, over the period), then counted per visit.
+      const small = smallValues(value, range, `${others(j)} AND ${c.positive}`, distinct)
       column(`s${j}`, [...othersRow(j), c.positive, `${value} IN (${small})`], othersVisit(j))
     }
   })
