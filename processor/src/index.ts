@@ -7,7 +7,6 @@ export { parseUserAgent } from './enrich/user-agent.js'
 export {
   type LearnedVisits,
   type StoredVisits,
-  VISIT_COLUMNS,
   VISIT_IDLE_MS,
   VISIT_LOOKUP_DAYS,
   type VisitKey,

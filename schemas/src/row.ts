@@ -64,6 +64,9 @@ export const EventRow = z.strictObject({
 })
 export type EventRow = z.infer<typeof EventRow>
 
+/** The columns every event of a visit carries with the visit's value, stamped by the processor (migration 12 backfilled them). */
+export const VISIT_COLUMNS = ['channel', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'entry_page'] as const satisfies readonly (keyof EventRow)[]
+
 /** Formats epoch ms as the warehouse's DateTime64(3) text. */
 export function toWarehouseTime(ms: number): string {
   return new Date(ms).toISOString().slice(0, 23).replace('T', ' ')

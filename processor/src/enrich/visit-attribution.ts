@@ -1,10 +1,8 @@
-import type { EventRow } from '@atspark/schemas'
+import type { EventRow, VISIT_COLUMNS } from '@atspark/schemas'
 import type { WarehouseRecord, WriteRecords } from '@atspark/warehouse'
 import { LRUCache } from 'lru-cache'
 import { WrittenVisits } from './written-visits.js'
 
-/** The columns every event of a visit carries with the visit's value (migration 12). */
-export const VISIT_COLUMNS = ['channel', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'entry_page'] as const
 export type VisitValues = Pick<EventRow, (typeof VISIT_COLUMNS)[number]>
 
 /** A visit's identity: session ids are random per tab, but two orgs (or sites) may send the same one. */

@@ -1,6 +1,6 @@
-import { EventRow, WAREHOUSE_DATABASE } from '@atspark/schemas'
+import { EventRow, VISIT_COLUMNS, WAREHOUSE_DATABASE } from '@atspark/schemas'
 import type { ClickHouseClient } from '@clickhouse/client'
-import { type StoredVisits, VISIT_COLUMNS, VISIT_LOOKUP_DAYS, type VisitLookup, type VisitValues, visitKey } from './visit-attribution.js'
+import { type StoredVisits, VISIT_LOOKUP_DAYS, type VisitLookup, type VisitValues, visitKey } from './visit-attribution.js'
 
 const TAGS = VISIT_COLUMNS.filter((c) => c !== 'entry_page')
 
