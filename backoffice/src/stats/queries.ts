@@ -1,6 +1,6 @@
 import { isRuntimeTimeZone, StatsErrorCode, type StatsDimension, type StatsInterval, type StatsSourceParam, WAREHOUSE_DATABASE as DB } from '@atspark/schemas'
 import type { RollupTable } from '@atspark/warehouse'
-import { type CompiledFilters, differencingByVisit, differencingColumns, differencingRowCut, EVENT_COLUMNS, rowForm } from './filters.js'
+import { type CompiledFilters, differencingByVisit, differencingColumns, differencingRowCut, EVENT_COLUMNS, RANGE, rowForm } from './filters.js'
 import { StatsRequestError } from './request-error.js'
 
 export { StatsRequestError }
@@ -250,7 +250,7 @@ export function complementQueryByEvent(scope: Scope, filters: CompiledFilters, k
   return {
     query: `SELECT ${cols.join(',\n    ')}
 FROM ${DB}.events${cut ? `\nPREWHERE ${cut}` : ''}
-WHERE org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND ts >= parseDateTimeBestEffort({from:String}, {tz:String}) AND ts < parseDateTimeBestEffort({to:String}, {tz:String})
+WHERE org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND ${RANGE}
 ${settings(limits)}`,
     query_params: { ...scopeParams(scope), ...filters.params, guard_k: k },
   }
