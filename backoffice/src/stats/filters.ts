@@ -276,19 +276,16 @@ const smallValues = (value: string, range: string, matched: string, distinct: st
  * - every `==`/`!=` list of 2+ values: per value, its visitors under the other clauses (a list without it differs by them);
  * - every `=~`/`!~`: the visitors of the values it matches that have 1 to k−1 visitors each, together (a list of the
  *   matched values with k or more differs by them; a list naming a smaller one is hidden by the previous rule).
+ * Event-level clauses only: with a visit-level one the guard is read grouped by visit (differencingByVisit).
  */
 export function differencingColumns(f: CompiledFilters, k: number): string[] {
   const distinct = upToK(k)
   const visitor = `${distinct}(cityHash64(anon_id), anon_id != '' AND `
-  const tests = f.clauses.map((c) => keepTest(f, c))
+  const tests = f.clauses.map(signed)
   const others = (j: number) => and(tests.filter((_, i) => i !== j))
   return f.clauses.flatMap((c, j) => {
     const cols = [`${visitor}${others(j)} AND NOT (${tests[j]})) AS n_removed_g${j}`]
     const list = (c.clause.op === 'is' || c.clause.op === 'is_not') && c.clause.values.length > 1
-    // A visit-level list: per value, the visitors of the visits having it (a list without it differs by them).
-    if (list && c.visitValue !== undefined && c.param !== undefined)
-      for (let i = 0; i < c.clause.values.length; i++)
-        cols.push(`${visitor}${others(j)} AND ${visitsWhere(alone(f, c), `${c.visitValue} = {${c.param}:Array(String)}[${i + 1}]`)}) AS n_removed_a${j}_${i}`)
     if (c.value === undefined || c.param === undefined) return cols
     const { value } = c
     if (list) for (let i = 0; i < c.clause.values.length; i++) cols.push(`${visitor}${others(j)} AND ${hasListValue(c, i + 1)}) AS n_removed_a${j}_${i}`)

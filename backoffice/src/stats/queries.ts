@@ -242,8 +242,8 @@ export function complementQuery(scope: Scope, filters: CompiledFilters, k: numbe
   return { query: `${query}\n${settings(limits)}`, query_params: { ...scopeParams(scope), ...filters.params, guard_k: k } }
 }
 
-/** The same columns from one scan of the range, with an IN-subquery per visit-level clause (and per value of a visit-level list). */
-export function complementQueryByEvent(scope: Scope, filters: CompiledFilters, k: number, limits: QueryLimits = DEFAULT_LIMITS): BuiltQuery | undefined {
+/** The same columns from one scan of the range, for filters without a visit-level clause. */
+function complementQueryByEvent(scope: Scope, filters: CompiledFilters, k: number, limits: QueryLimits = DEFAULT_LIMITS): BuiltQuery | undefined {
   const cols = differencingColumns(filters, k)
   if (cols.length === 0) return undefined
   const cut = differencingRowCut(filters)
