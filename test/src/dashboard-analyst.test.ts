@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import type { WireEvent } from '@atspark/schemas'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { batch, event, post } from './support/batches.js'
+import { batch, event, HEADLESS_UA, IPHONE_UA, post } from './support/batches.js'
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './support/chromium.js'
 import { type RunningPipeline, startPipeline } from './support/pipeline.js'
 
@@ -23,8 +23,6 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
 const newKey = () => `sk_${randomBytes(32).toString('base64url')}`
 const KEYS = { analyst: newKey(), admin: newKey() }
 const WRITE = { web: 'pk_dash15_web', fresh: 'pk_dash15_fresh' }
-const HEADLESS_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36'
-const IPHONE_UA = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Mobile/15E148 Safari/604.1'
 
 const tenants = {
   orgs: [

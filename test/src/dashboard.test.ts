@@ -6,7 +6,7 @@ import { fileURLToPath } from 'node:url'
 import { AdoptionResponse, BreakdownResponse, ConsentResponse, TimeseriesResponse, type WireEvent } from '@atspark/schemas'
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { batch, event, post } from './support/batches.js'
+import { batch, event, IPHONE_UA, post } from './support/batches.js'
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './support/chromium.js'
 import { type RunningPipeline, startPipeline } from './support/pipeline.js'
 
@@ -59,7 +59,6 @@ const DAY_B = today - 3 * DAY
 const DAY_C = today - 2 * DAY
 const DOCS_DAY = today - 10 * DAY
 const range = (n: number) => Array.from({ length: n }, (_, i) => i)
-const IPHONE_UA = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Mobile/15E148 Safari/604.1'
 
 const pv = (visitor: string, path: string, ts: number, referrer?: string): WireEvent =>
   event({ a: `anon_${visitor}`, s: `sess_${visitor}`, u: `https://d.example.com${path}`, ts, ...(referrer ? { r: referrer } : { r: undefined }) })

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import type { WireEvent } from '@atspark/schemas'
 import { strFromU8, unzipSync } from 'fflate'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { batch, event, post } from './support/batches.js'
+import { batch, event, HEADLESS_UA, post } from './support/batches.js'
 import { type RunningPipeline, startPipeline } from './support/pipeline.js'
 
 // format=csv and the whole-dashboard export end to end on the built embedded pipeline: every CSV must hold
@@ -18,7 +18,6 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
 const newKey = () => `sk_${randomBytes(32).toString('base64url')}`
 const KEYS = { a: newKey(), b: newKey() }
 const WRITE = { a: 'pk_export_a', b: 'pk_export_b' }
-const HEADLESS_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36'
 
 const tenants = {
   orgs: (['a', 'b'] as const).map((o) => ({

@@ -13,7 +13,7 @@ import {
   type WireEvent,
 } from '@atspark/schemas'
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest'
-import { batch, CHROME_WINDOWS_UA, event, post } from './support/batches.js'
+import { batch, CHROME_WINDOWS_UA, event, IPHONE_UA, post } from './support/batches.js'
 import { type RunningPipeline, startPipeline } from './support/pipeline.js'
 import { seededRandom, suiteSeed } from './support/seeded-random.js'
 import * as reference from './support/stats-reference.js'
@@ -33,7 +33,6 @@ const K = 5
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
 const newKey = () => `sk_${randomBytes(32).toString('base64url')}`
 const KEYS = { a: newKey(), b: newKey() }
-const IPHONE_UA = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Mobile/15E148 Safari/604.1'
 
 type Org = 'a' | 'b'
 type Site = 'web' | 'app'

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { IntegrationResponse, RealtimeResponse, type WireEvent } from '@atspark/schemas'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { batch, event, post } from './support/batches.js'
+import { batch, event, HEADLESS_UA, post } from './support/batches.js'
 import { type RunningPipeline, startPipeline } from './support/pipeline.js'
 
 // Realtime and the integration view end to end on the built embedded pipeline: events arrive in phases
@@ -17,7 +17,6 @@ const sha256 = (s: string) => createHash('sha256').update(s).digest('hex')
 const newKey = () => `sk_${randomBytes(32).toString('base64url')}`
 const KEYS = { a: newKey(), b: newKey() }
 const WRITE = { a: 'pk_live_a', b: 'pk_live_b' }
-const HEADLESS_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36'
 
 const tenants = {
   orgs: ['a', 'b'].map((o) => ({

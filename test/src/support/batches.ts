@@ -2,6 +2,10 @@ import type { WireBatch, WireEvent } from '@atspark/schemas'
 
 export const CHROME_WINDOWS_UA =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/131.0.0.0 Safari/537.36'
+/** Headless Chrome on Linux: enrichment marks it a bot. */
+export const HEADLESS_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36'
+/** Mobile Safari on an iPhone. */
+export const IPHONE_UA = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Mobile/15E148 Safari/604.1'
 
 export function event(overrides: Partial<WireEvent> = {}): WireEvent {
   return {

@@ -1,6 +1,6 @@
 import { createHash, randomBytes } from 'node:crypto'
 import type { WireEvent } from '@atspark/schemas'
-import { CHROME_WINDOWS_UA } from './batches.js'
+import { CHROME_WINDOWS_UA, HEADLESS_UA, IPHONE_UA } from './batches.js'
 import type { SeededRandom } from './seeded-random.js'
 import { type AnalystEvent, type Device, utmOf } from './stats-reference.js'
 import { seededUuid } from './test-seed.js'
@@ -61,10 +61,8 @@ export interface Client {
 }
 
 const FIREFOX_LINUX_UA = 'Mozilla/5.0 (X11; Linux x86_64; rv:133.0) Gecko/20100101 Firefox/133.0'
-const IPHONE_UA = 'Mozilla/5.0 (iPhone; CPU iPhone OS 17_6 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Mobile/15E148 Safari/604.1'
 const SAFARI_MAC_UA = 'Mozilla/5.0 (Macintosh; Intel Mac OS X 10_15_7) AppleWebKit/605.1.15 (KHTML, like Gecko) Version/17.6 Safari/605.1.15'
 const GOOGLEBOT_UA = 'Mozilla/5.0 (compatible; Googlebot/2.1; +http://www.google.com/bot.html)'
-const HEADLESS_UA = 'Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) HeadlessChrome/131.0.0.0 Safari/537.36'
 const chrome = { browser: 'Chrome', os: 'Windows', device_type: 'desktop' }
 const firefox = { browser: 'Firefox', os: 'Linux', device_type: 'desktop' }
 
