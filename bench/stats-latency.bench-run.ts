@@ -17,7 +17,7 @@ import { recordingClient, rowsRead, startStatsServer } from './src/stats-latency
 import { dimensionRows, tableSizes } from './src/stats-latency/sizes.js'
 import { getJson, percentile, timeRequests } from './src/stats-latency/timing.js'
 import { profileData, verifyRollups, verifyVisitColumns } from './src/stats-latency/verify.js'
-import { compareStorage } from './src/stats-latency/storage-run.js'
+import { compareStorage, STORAGE_SECTION } from './src/stats-latency/storage-run.js'
 import { freshWarehouse, readMeta, writeMeta } from './src/stats-latency/warehouse.js'
 
 function positiveInt(name: string, fallback: number): number {
@@ -40,7 +40,6 @@ const FEATURE = 'sql_editor'
 const K = 5
 /** STATS_BENCH_ONLY_FILTERED=1 times issue 15's filtered cases only (the unfiltered baseline's table is left empty). */
 const SKIP_BASELINE = process.env.STATS_BENCH_ONLY_FILTERED === '1'
-const STORAGE_SECTION = '## Storage choice'
 /** Bumped when the generator's output changes, so a kept directory of an older shape is regenerated. */
 const GENERATOR_VERSION = 4
 const KEEP_DIR = process.env.STATS_BENCH_FRESH === '1' ? undefined : (process.env.STATS_BENCH_DATA_DIR || join(tmpdir(), `atspark-stats-bench-${EVENTS}`))

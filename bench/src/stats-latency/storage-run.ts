@@ -5,7 +5,8 @@ import { DROP_SKIP_INDEXES, measureCandidates, SESSIONS_DDL, SESSIONS_FILL, SKIP
 import type { Warehouse } from './warehouse.js'
 
 const RESULTS = new URL('../../results/stats-latency.md', import.meta.url)
-const MARK = '## Storage choice'
+/** The results file's section this run writes into; the API run keeps everything from it on. */
+export const STORAGE_SECTION = '## Storage choice'
 const log = (line: string) => console.log(line)
 
 /**
@@ -60,7 +61,7 @@ export async function compareStorage(
   const next =
     begin >= 0 && end > begin
       ? current.slice(0, begin) + block + current.slice(end + '<!-- storage-measured:end -->'.length)
-      : `${current.trimEnd()}\n\n${current.includes(MARK) ? '' : `${MARK}\n\n`}${block}\n`
+      : `${current.trimEnd()}\n\n${current.includes(STORAGE_SECTION) ? '' : `${STORAGE_SECTION}\n\n`}${block}\n`
   writeFileSync(RESULTS, next)
   log('written to the "Storage choice" section of bench/results/stats-latency.md')
   return rows
