@@ -64,6 +64,24 @@ const stampedVisitScan = (f: FilterPair) => `SELECT session_id, any(anon_id) AS 
 const AGGREGATE_OUTER = `uniqExact(anon) AS visitors, count() AS visits, sum(kept) AS events, sum(kept_pageviews) AS pageviews,
     avg(v_pageviews <= 1) AS bounce_rate, quantileExact(0.5)(v_duration) AS duration_median, avg(v_duration) AS duration_mean`
 
+/** The pageviews per path of the kept visits' kept events: the same SQL for each storage but for its visit clause. */
+const urlPathBreakdown = (storage: Candidate['storage'], visits: (f: FilterPair) => string): Candidate => ({
+  storage,
+  query: 'breakdown url_path',
+  sql: (f) => `SELECT url_path, uniqExact(anon_id) AS visitors, count() AS pageviews FROM ${DB}.events
+WHERE ${BASE} AND type = 'pageview' AND ${f.event} AND ${visits(f)}
+GROUP BY url_path ORDER BY visitors DESC, url_path LIMIT 10`,
+})
+
+/** Visitors and pageviews per day of the kept visits' kept events: the same SQL for each storage but for its visit clause. */
+const dailySeries = (storage: Candidate['storage'], visits: (f: FilterPair) => string): Candidate => ({
+  storage,
+  query: 'timeseries day',
+  sql: (f) => `SELECT toDate(ts) AS day, uniqExact(anon_id) AS visitors, countIf(type = 'pageview') AS pageviews FROM ${DB}.events
+WHERE ${BASE} AND ${f.event} AND ${visits(f)}
+GROUP BY day ORDER BY day`,
+})
+
 export const CANDIDATES: readonly Candidate[] = [
   // Two reads of the range: the visit set (GROUP BY session), then the kept events IN that set.
   {
@@ -77,20 +95,8 @@ export const CANDIDATES: readonly Candidate[] = [
   WHERE ${BASE} GROUP BY session_id
 ) AS v USING (session_id)`,
   },
-  {
-    storage: 'raw, visit set by IN',
-    query: 'breakdown url_path',
-    sql: (f) => `SELECT url_path, uniqExact(anon_id) AS visitors, count() AS pageviews FROM ${DB}.events
-WHERE ${BASE} AND type = 'pageview' AND ${f.event} AND session_id IN (${rawVisits(f)})
-GROUP BY url_path ORDER BY visitors DESC, url_path LIMIT 10`,
-  },
-  {
-    storage: 'raw, visit set by IN',
-    query: 'timeseries day',
-    sql: (f) => `SELECT toDate(ts) AS day, uniqExact(anon_id) AS visitors, countIf(type = 'pageview') AS pageviews FROM ${DB}.events
-WHERE ${BASE} AND ${f.event} AND session_id IN (${rawVisits(f)})
-GROUP BY day ORDER BY day`,
-  },
+  urlPathBreakdown('raw, visit set by IN', (f) => `session_id IN (${rawVisits(f)})`),
+  dailySeries('raw, visit set by IN', (f) => `session_id IN (${rawVisits(f)})`),
   // One read: every visit's figures at once, then the visit-level clause and "has a kept event" on the visits.
   {
     storage: 'raw, one scan per visit',
@@ -121,13 +127,7 @@ WHERE kept > 0 AND visit_value = '${f.visit.value}' GROUP BY ch ORDER BY visitor
   WHERE ${SESSION_BASE} GROUP BY session_id
 ) AS v USING (session_id)`,
   },
-  {
-    storage: 'sessions table',
-    query: 'breakdown url_path',
-    sql: (f) => `SELECT url_path, uniqExact(anon_id) AS visitors, count() AS pageviews FROM ${DB}.events
-WHERE ${BASE} AND type = 'pageview' AND ${f.event} AND session_id IN (${tableVisits(f)})
-GROUP BY url_path ORDER BY visitors DESC, url_path LIMIT 10`,
-  },
+  urlPathBreakdown('sessions table', (f) => `session_id IN (${tableVisits(f)})`),
   {
     storage: 'sessions table',
     query: 'breakdown entry_page',
@@ -137,13 +137,7 @@ GROUP BY url_path ORDER BY visitors DESC, url_path LIMIT 10`,
 ) WHERE visit_value = '${f.visit.value}' AND session_id IN (SELECT session_id FROM ${DB}.events WHERE ${BASE} AND ${f.event})
 GROUP BY entry ORDER BY visitors DESC, entry LIMIT 10`,
   },
-  {
-    storage: 'sessions table',
-    query: 'timeseries day',
-    sql: (f) => `SELECT toDate(ts) AS day, uniqExact(anon_id) AS visitors, countIf(type = 'pageview') AS pageviews FROM ${DB}.events
-WHERE ${BASE} AND ${f.event} AND session_id IN (${tableVisits(f)})
-GROUP BY day ORDER BY day`,
-  },
+  dailySeries('sessions table', (f) => `session_id IN (${tableVisits(f)})`),
   // Visit values stamped at write time: the visit-level clause is a column test beside the event clause; per-visit
   // figures (bounce, duration) still group the kept visits' events, breakdowns and series read events one by one.
   {
@@ -151,13 +145,7 @@ GROUP BY day ORDER BY day`,
     query: 'aggregate',
     sql: (f) => `SELECT ${AGGREGATE_OUTER} FROM (${stampedVisitScan(f)}) WHERE kept > 0`,
   },
-  {
-    storage: 'stamped visit columns',
-    query: 'breakdown url_path',
-    sql: (f) => `SELECT url_path, uniqExact(anon_id) AS visitors, count() AS pageviews FROM ${DB}.events
-WHERE ${BASE} AND type = 'pageview' AND ${f.event} AND ${stamped(f)}
-GROUP BY url_path ORDER BY visitors DESC, url_path LIMIT 10`,
-  },
+  urlPathBreakdown('stamped visit columns', stamped),
   {
     storage: 'stamped visit columns',
     query: 'breakdown entry_page',
@@ -172,13 +160,7 @@ GROUP BY entry ORDER BY visitors DESC, entry LIMIT 10`,
 WHERE ${BASE} AND ${f.event} AND ${stamped(f)}
 GROUP BY ch ORDER BY visitors DESC, ch LIMIT 10`,
   },
-  {
-    storage: 'stamped visit columns',
-    query: 'timeseries day',
-    sql: (f) => `SELECT toDate(ts) AS day, uniqExact(anon_id) AS visitors, countIf(type = 'pageview') AS pageviews FROM ${DB}.events
-WHERE ${BASE} AND ${f.event} AND ${stamped(f)}
-GROUP BY day ORDER BY day`,
-  },
+  dailySeries('stamped visit columns', stamped),
 ]
 
 /**
