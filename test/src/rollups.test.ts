@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { backfillRollups, createWarehouseClient, MIGRATIONS, migrate, ROLLUP_DIMENSIONS, ROLLUP_TABLES, type RollupTable } from '@atspark/warehouse'
-import { EventRow, type EventType, toWarehouseTime } from '@atspark/schemas'
+import { EventRow, type EventType, exampleEventRow, toWarehouseTime } from '@atspark/schemas'
 import type { ClickHouseClient } from '@clickhouse/client'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { rows } from './support/warehouse.js'
@@ -76,41 +76,33 @@ function generate(days: readonly string[], seed: number): EventRow[] {
             const type = pick(TYPES)
             const ts = toWarehouseTime(sessionStart + e * 45_000)
             out.push(
-              EventRow.parse({
-                event_id: crypto.randomUUID(),
-                org_id: org,
-                site_id: site,
-                type,
-                name: pick(NAMES[type]),
-                ts,
-                received_at: ts,
-                anon_id: anon,
-                session_id: `${anon}-${day}-${s}`,
-                user_pid: account,
-                url_path: pick(PAGES),
-                url_host: `${site}.${org}.example`,
-                referrer_host: e === 0 ? pick(REFERRERS) : '',
-                props: type === 'feature' ? { plan: pick(['free', 'pro']) } : {},
-                browser,
-                browser_version: '131',
-                os,
-                os_version: '',
-                device_type: isBot ? 'bot' : device,
-                is_bot: isBot,
-                screen_w: 1280,
-                screen_h: 800,
-                locale: 'en-GB',
-                tz: 'UTC',
-                country,
-                ip_prefix: '192.0.2.0/24',
-                utm_source: '',
-                utm_medium: '',
-                utm_campaign: '',
-                utm_term: '',
-                utm_content: '',
-                channel: '',
-                entry_page: '',
-              }),
+              EventRow.parse(
+                exampleEventRow({
+                  event_id: crypto.randomUUID(),
+                  org_id: org,
+                  site_id: site,
+                  type,
+                  name: pick(NAMES[type]),
+                  ts,
+                  received_at: ts,
+                  anon_id: anon,
+                  session_id: `${anon}-${day}-${s}`,
+                  user_pid: account,
+                  url_path: pick(PAGES),
+                  url_host: `${site}.${org}.example`,
+                  referrer_host: e === 0 ? pick(REFERRERS) : '',
+                  props: type === 'feature' ? { plan: pick(['free', 'pro']) } : {},
+                  browser,
+                  browser_version: '131',
+                  os,
+                  device_type: isBot ? 'bot' : device,
+                  is_bot: isBot,
+                  locale: 'en-GB',
+                  country,
+                  // No channel, unlike exampleEventRow's 'Direct'.
+                  channel: '',
+                }),
+              ),
             )
           }
         }
