@@ -1,5 +1,4 @@
-import { clientIp, type TrustFn } from '@atspark/runtime'
-import { getConnInfo } from '@hono/node-server/conninfo'
+import { clientIp, socketAddress, type TrustFn } from '@atspark/runtime'
 import type { Context } from 'hono'
 
 /** What the privacy and shares APIs read from a request, the same way: its JSON body and the caller's address. */
@@ -20,13 +19,7 @@ export async function jsonBody(c: Context, shape: string): Promise<unknown> {
 
 /** The caller's address per the trusted-proxy rules; '' under app.request() without a socket. */
 export function requestAddress(c: Context, trust: TrustFn): string {
-  let socket = ''
-  try {
-    socket = getConnInfo(c).remote.address ?? ''
-  } catch {
-    // No node bindings (unit tests through app.request()).
-  }
-  return clientIp(socket, c.req.header('x-forwarded-for'), trust)
+  return clientIp(socketAddress(c), c.req.header('x-forwarded-for'), trust)
 }
 
 /** The token of an `Authorization: Bearer <token>` header; undefined for any other. */
