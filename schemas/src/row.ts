@@ -72,6 +72,11 @@ export function toWarehouseTime(ms: number): string {
   return new Date(ms).toISOString().slice(0, 23).replace('T', ' ')
 }
 
+/** Epoch ms of the warehouse's DateTime64(3) text (UTC), as the JSON formats return it: toWarehouseTime's inverse. */
+export function fromWarehouseTime(text: string): number {
+  return Date.parse(`${text.replace(' ', 'T')}Z`)
+}
+
 /** One row of `atspark.consent_log`: proof of a consent change. No IP, no analytics identifier. */
 export const ConsentRow = z.strictObject({
   receipt_id: z.uuid(),

@@ -1,5 +1,5 @@
 import { addressKey, truncateIp } from '@atspark/runtime'
-import { type AuditRow, toWarehouseTime } from '@atspark/schemas'
+import { type AuditRow, fromWarehouseTime, toWarehouseTime } from '@atspark/schemas'
 import { LRUCache } from 'lru-cache'
 import { Counter, type Registry } from 'prom-client'
 
@@ -120,7 +120,7 @@ export class RefusedAttempts {
   restore(rows: readonly AuditRow[]): void {
     for (const row of rows) {
       const detail = JSON.parse(row.detail) as { address_prefix: string; attempts: number }
-      const minute = Date.parse(`${row.time.replace(' ', 'T')}Z`)
+      const minute = fromWarehouseTime(row.time)
       const id = [minute, detail.address_prefix, row.actor_key_id, row.org_id, row.action, row.result].join('|')
       const tally = this.tallies.get(id)
       if (tally) tally.attempts += detail.attempts

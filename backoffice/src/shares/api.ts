@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto'
 import type { ApiKeyRef, Logger, TenantDirectory, TrustFn } from '@atspark/runtime'
 import {
+  fromWarehouseTime,
   type ApiKeyRole,
   ShareCreateBody,
   ShareCreatedResponse,
@@ -57,12 +58,11 @@ type SharesEnv = { Variables: { principal: ApiKeyRef; audit: AuditDraft } }
 
 
 /** Warehouse time (`YYYY-MM-DD hh:mm:ss.mmm`, UTC) → epoch ms. */
-export const warehouseTimeMs = (t: string): number => Date.parse(`${t.replace(' ', 'T')}Z`)
-const iso = (t: string): string => new Date(warehouseTimeMs(t)).toISOString()
+const iso = (t: string): string => new Date(fromWarehouseTime(t)).toISOString()
 
 /** A link opens the dashboard while it is neither revoked nor past its expiry. */
 export function isActive(link: SharedLink, now: number): boolean {
-  return link.revoked_at === null && warehouseTimeMs(link.expires_at) > now
+  return link.revoked_at === null && fromWarehouseTime(link.expires_at) > now
 }
 
 /** Strictly increasing per process, so a revocation always outranks the version it replaces. */

@@ -1,4 +1,4 @@
-import type { EventRow, VISIT_COLUMNS } from '@atspark/schemas'
+import { type EventRow, fromWarehouseTime, toWarehouseTime, type VISIT_COLUMNS } from '@atspark/schemas'
 import type { WarehouseRecord, WriteRecords } from '@atspark/warehouse'
 import { LRUCache } from 'lru-cache'
 import { WrittenVisits } from './written-visits.js'
@@ -47,11 +47,6 @@ export function visitKey(k: VisitKey): string {
 function before(a: EventRow, b: EventRow): boolean {
   if (a.ts !== b.ts) return a.ts < b.ts
   return a.event_id.toLowerCase() < b.event_id.toLowerCase()
-}
-
-/** Epoch ms of the warehouse's `YYYY-MM-DD HH:MM:SS.mmm` (UTC). */
-function epochMs(ts: string): number {
-  return Date.parse(`${ts.replace(' ', 'T')}Z`)
 }
 
 function valuesOf(first: EventRow, entryPage: string): VisitValues {
@@ -109,7 +104,7 @@ export class VisitStitcher {
     this.clear()
     if (!this.options.stored) return 0
     const since = now - REBUILD_MS
-    const keys = await this.options.stored(new Date(since).toISOString().slice(0, 23).replace('T', ' '))
+    const keys = await this.options.stored(toWarehouseTime(since))
     for (const k of keys) this.written.add(visitKey(k), now)
     this.written.cover(since)
     return keys.length
@@ -139,7 +134,7 @@ export class VisitStitcher {
       let from = (rows[0] as EventRow).ts
       for (const r of rows) if (r.ts < from) from = r.ts
       // Never written within the lookup's reach: a lookup would find nothing.
-      if (this.written.surelyAbsent(key, epochMs(from) - VISIT_LOOKUP_DAYS * DAY_MS)) surelyNew++
+      if (this.written.surelyAbsent(key, fromWarehouseTime(from) - VISIT_LOOKUP_DAYS * DAY_MS)) surelyNew++
       else unknown.push(rows[0] as EventRow)
     }
     if (surelyNew > 0) this.options.observe?.surelyNew(surelyNew)
