@@ -1,5 +1,5 @@
 import { dimensionLevel, type FilterClause, type StatsBreakdownDimension, WAREHOUSE_DATABASE as DB } from '@atspark/schemas'
-import { type CompiledFilters, EXIT_PAGE, eventValue, isStamped, rowForm, visitForm } from './filters.js'
+import { type CompiledFilters, EXIT_PAGE, eventValue, isStamped, RANGE, rowForm, visitForm } from './filters.js'
 import type { ResolvedGoal } from './goals.js'
 import { goalPredicate } from './goals.js'
 import { type BuiltQuery, type QueryLimits, type Scope, scopeParams, settings } from './queries.js'
@@ -25,7 +25,6 @@ export function typeClause(type: string | undefined): FilterClause[] {
   return type === undefined ? [] : [{ dimension: 'type', op: 'is', values: [type] }]
 }
 
-const RANGE = 'ts >= parseDateTimeBestEffort({from:String}, {tz:String}) AND ts < parseDateTimeBestEffort({to:String}, {tz:String})'
 const SCOPE = `org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND ${RANGE}`
 
 /** Rows per visit (grouped by session at query time): only the exit page; the stamped visit values are read event by event. */
