@@ -120,13 +120,13 @@ export function endpointOf(path: string): string {
 }
 
 /** Filename characters only: a site id or a wall time with `:` must not break the header. */
-const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '-')
+export const filenamePart = (s: string) => s.replace(/[^A-Za-z0-9._-]+/g, '-')
 
 /** `<site>-<endpoint>-<from>-<to>.csv`; the parts an answer lacks (realtime has no range) are left out. */
 export function csvFilename(endpoint: string, body: unknown): string {
   const b = isObject(body) ? body : {}
   const parts = [b.site ?? b.org_id, endpoint, b.from, b.to].filter((p): p is string => typeof p === 'string' && p !== '')
-  return `${parts.map(safe).join('-')}.csv`
+  return `${parts.map(filenamePart).join('-')}.csv`
 }
 
 /** 400 for a format this API does not speak; csv converts a 200 JSON answer; anything else passes untouched. */

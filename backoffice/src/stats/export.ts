@@ -3,6 +3,7 @@ import { strToU8, zipSync } from 'fflate'
 import type { Hono } from 'hono'
 import { z } from 'zod'
 import { parseQuery, type StatsEnv, type StatsPrincipal, type StatsRouteContext } from './context.js'
+import { filenamePart } from './csv.js'
 import { resolveRange } from './queries.js'
 
 /**
@@ -94,7 +95,7 @@ export function registerExport(app: Hono<StatsEnv>, ctx: StatsRouteContext): voi
       if (res.status !== 200) return new Response(res.body, { status: res.status, headers: { 'content-type': res.headers.get('content-type') ?? 'application/json' } })
       files[panel.file] = strToU8(await res.text())
     }
-    const name = [site, 'export', range.from, range.to].map((s) => s.replace(/[^A-Za-z0-9._-]+/g, '-')).join('-')
+    const name = [site, 'export', range.from, range.to].map(filenamePart).join('-')
     return c.body(zipSync(files, { level: 6 }), 200, {
       'content-type': 'application/zip',
       'content-disposition': `attachment; filename="${name}.zip"`,
