@@ -23,12 +23,8 @@ export function checkKey(c: Context, check: KeyCheck): ApiKeyRef | Response {
   const address = counted ? requestAddress(c, counted.trust) : ''
   const refuse = (actor: ApiKeyRef | undefined, result: RefusalResult) =>
     counted?.attempts.refused(address, { actor: actor?.keyId ?? 'unknown', org: actor?.orgId ?? '', action: counted.action }, result)
-  const waitMs = counted?.attempts.retryAfterMs(address)
-  if (waitMs !== undefined) {
-    refuse(undefined, RefusalResult.rateLimited)
-    c.header('Retry-After', String(Math.max(1, Math.ceil(waitMs / 1000))))
-    return c.json({ error: 'rate_limited', message: 'too many refused attempts from this address; retry later' }, 429)
-  }
+  const limited = counted ? refusedTooOften(c, counted.attempts, address, counted.action) : undefined
+  if (limited) return limited
   const token = bearerToken(c.req.header('authorization'))
   const key = token ? check.tenants().apiKey(hashApiKey(token)) : undefined
   if (!key) {
@@ -41,4 +37,13 @@ export function checkKey(c: Context, check: KeyCheck): ApiKeyRef | Response {
     return c.json({ error: 'forbidden', message: `role ${key.role} may not ${check.purpose} (needs ${check.roles.join(' or ')})` }, 403)
   }
   return key
+}
+
+/** 429 (counted as one more refusal, with Retry-After) once the address's refusals emptied its bucket; undefined while it may try. */
+export function refusedTooOften(c: Context, attempts: RefusedAttempts, address: string, action: string): Response | undefined {
+  const waitMs = attempts.retryAfterMs(address)
+  if (waitMs === undefined) return undefined
+  attempts.refused(address, { actor: 'unknown', org: '', action }, RefusalResult.rateLimited)
+  c.header('Retry-After', String(Math.max(1, Math.ceil(waitMs / 1000))))
+  return c.json({ error: 'rate_limited', message: 'too many refused attempts from this address; retry later' }, 429)
 }

@@ -17,7 +17,7 @@ import { createMiddleware } from 'hono/factory'
 import { z } from 'zod'
 import { type RefusedAttempts, RefusalResult } from '../privacy/refusals.js'
 import { newShareToken } from './tokens.js'
-import { checkKey } from '../key-check.js'
+import { checkKey, refusedTooOften } from '../key-check.js'
 import { BadRequest, jsonBody, requestAddress } from '../request.js'
 
 /** What a body must look like, for the 400 that refuses another. */
@@ -201,12 +201,8 @@ export function sharedLinkAccess(deps: SharesDeps): (c: Context, tokenHash: stri
   const now = deps.now ?? Date.now
   return async (c, tokenHash, path) => {
     const address = requestAddress(c, deps.trust)
-    const waitMs = deps.refusals.retryAfterMs(address)
-    if (waitMs !== undefined) {
-      deps.refusals.refused(address, { actor: 'unknown', org: '', action: ShareAuditAction.view }, RefusalResult.rateLimited)
-      c.header('Retry-After', String(Math.max(1, Math.ceil(waitMs / 1000))))
-      return c.json({ error: 'rate_limited', message: 'too many refused attempts from this address; retry later' }, 429)
-    }
+    const limited = refusedTooOften(c, deps.refusals, address, ShareAuditAction.view)
+    if (limited) return limited
     const t = now()
     const link = tokenHash === undefined ? undefined : await deps.store.findByTokenHash(tokenHash)
     // The org and site must still exist: a site removed from the tenants file takes its links with it.
