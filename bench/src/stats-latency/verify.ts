@@ -1,5 +1,5 @@
 import { ROLLUP_TABLES } from '@atspark/warehouse'
-import { WAREHOUSE_DATABASE as DB } from '@atspark/schemas'
+import { WAREHOUSE_DATABASE as DB, VISIT_COLUMNS } from '@atspark/schemas'
 import type { Warehouse } from './warehouse.js'
 
 export interface DataProfile {
@@ -123,9 +123,6 @@ export async function profileData(client: Warehouse, org: string, expected: { ev
     receipts: n('receipts'),
   }
 }
-
-/** The visit-level columns the processor stamps on every event of a visit (docs/analysts.md: a visit's value is its first event's). */
-const VISIT_COLUMNS = ['channel', 'utm_source', 'utm_medium', 'utm_campaign', 'utm_term', 'utm_content', 'entry_page'] as const
 
 /**
  * One pass over the visits: every event of a visit carries the same channel, utm_* and entry_page (so its first event's),
