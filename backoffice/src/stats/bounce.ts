@@ -1,5 +1,5 @@
 import { type StatsInterval, WAREHOUSE_DATABASE as DB } from '@atspark/schemas'
-import { type CompiledFilters, visitForm } from './filters.js'
+import { type CompiledFilters, RANGE, visitForm, WIDE_RANGE } from './filters.js'
 import { type BuiltQuery, DEFAULT_LIMITS, hourBucketExpression, hourRange, type QueryLimits, type Scope, scopeParams, settings } from './queries.js'
 
 /**
@@ -13,7 +13,7 @@ export function bounceQuery(scope: Scope, interval: StatsInterval, limits: Query
   // With filters: only sessions with an event the filters keep in the range, each measured whole.
   const f = filters ? visitForm(filters) : undefined
   const kept = f
-    ? ` AND countIf(ts >= parseDateTimeBestEffort({from:String}, {tz:String}) AND ts < parseDateTimeBestEffort({to:String}, {tz:String}) AND ${f.kept.row}) * (${f.kept.visit}) > 0`
+    ? ` AND countIf(${RANGE} AND ${f.kept.row}) * (${f.kept.visit}) > 0`
     : ''
   return {
     query: `SELECT ${hourBucketExpression(firstHour, interval)} AS t,
@@ -22,8 +22,7 @@ FROM (
     SELECT session_id, min(ts) AS first_ts, count() AS n_events, countIf(type = 'pageview') AS n_pageviews, argMin(anon_id, ts) AS anon
     FROM ${DB}.events
     WHERE org_id = {org:String} AND site_id = {site:String} AND is_bot = 0 AND session_id != ''
-      AND ts >= parseDateTimeBestEffort({from:String}, {tz:String}) - INTERVAL 1 DAY
-      AND ts < parseDateTimeBestEffort({to:String}, {tz:String}) + INTERVAL 1 DAY
+      AND ${WIDE_RANGE}
     GROUP BY session_id
     HAVING n_pageviews >= 1 AND ${hourRange(firstHour)}${kept}
 )
